@@ -1,0 +1,40 @@
+with
+
+file_ledger as (
+
+    select
+        file_sha256,
+        file_name,
+        kind,
+        received_at,
+        status,
+        reason,
+        warnings,
+        row_count,
+        period_key,
+        superseded_by,
+        stored_path
+    from {{ source('landing', 'file_ledger') }}
+
+),
+
+renamed as (
+
+    select
+        file_sha256,
+        file_name,
+        kind as file_kind,
+        received_at,
+        status as file_status,
+        reason as status_reason,
+        warnings as load_warnings,
+        row_count,
+        period_key,
+        superseded_by as superseded_by_file_sha256,
+        superseded_by is not null as is_superseded,
+        stored_path
+    from file_ledger
+
+)
+
+select * from renamed

@@ -1,0 +1,25 @@
+{#
+    Fails for every non-null value outside [min_value, max_value] (bounds optional, inclusive).
+    A stand-in for dbt_utils.accepted_range:
+        data_tests:
+          - accepted_range:
+              arguments:
+                min_value: 0
+                max_value: 100
+#}
+{% test accepted_range(model, column_name, min_value=none, max_value=none) %}
+
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} is not null
+        and (
+            false
+            {%- if min_value is not none %}
+            or {{ column_name }} < {{ min_value }}
+            {%- endif %}
+            {%- if max_value is not none %}
+            or {{ column_name }} > {{ max_value }}
+            {%- endif %}
+        )
+
+{% endtest %}

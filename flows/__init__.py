@@ -1,0 +1,1 @@
+"""Prefect flows: thin wiring of tpn_metrics stages into scheduled runs."""

@@ -1,0 +1,16 @@
+"""The demo: generate the embedded sample data, then run the weekly pipeline over all of it."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.tasks import generate_sample_files
+from flows.weekly_cbhi import weekly_cbhi
+from tpn_metrics.settings import Settings
+
+
+@flow(name="tpn-demo")
+def tpn_demo(home: str | None = None, seed: int = 2024) -> dict[str, object]:
+    home = home or str(Settings().home)
+    sample_dir = generate_sample_files(home, seed)
+    return weekly_cbhi(drop_folder=sample_dir, home=home)

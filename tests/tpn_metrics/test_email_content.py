@@ -1,0 +1,474 @@
+"""Rendering of the weekly district CBHI email (pure: no SMTP, no warehouse)."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import io
+import re
+import string
+import struct
+from dataclasses import replace
+from datetime import date, timedelta
+from email.message import EmailMessage
+
+import matplotlib.image
+import pytest
+
+from tpn_metrics.reports.email_chart import coverage_chart_png, week_of_fiscal_year
+from tpn_metrics.reports.email_content import (
+    DistrictWeek,
+    TwinStatus,
+    message_id_for,
+    render_district_email,
+    render_district_html,
+)
+from tpn_metrics.reports.email_labels import LABELS, labels_for
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+REPORT_DATE = date(2023, 3, 24)
+METHOD = "geometric projection from the 2012 and 2022 censuses"
+RECIPIENTS = ["cbhi.gasabo@example.rw", "dh.gasabo@example.rw"]
+SENDER = "TPN warehouse <noreply@tpn.example.org>"
+
+RWANDA_DISTRICTS = (
+    "Gasabo", "Kicukiro", "Nyarugenge",
+    "Bugesera", "Gatsibo", "Kayonza", "Kirehe", "Ngoma", "Nyagatare", "Rwamagana",
+    "Burera", "Gakenke", "Gicumbi", "Musanze", "Rulindo",
+    "Gisagara", "Huye", "Kamonyi", "Muhanga", "Nyamagabe", "Nyanza", "Nyaruguru", "Ruhango",
+    "Karongi", "Ngororero", "Nyabihu", "Nyamasheke", "Rubavu", "Rusizi", "Rutsiro",
+)  # fmt: skip
+
+
+def _fridays(first: date, count: int, start: float, step: float) -> tuple[tuple[date, float], ...]:
+    return tuple((first + timedelta(days=7 * i), round(start + step * i, 1)) for i in range(count))
+
+
+def make_week(**overrides: object) -> DistrictWeek:
+    # Gasabo, Friday 24 March 2023: 38 Fridays into FY 2022/23 (1 July 2022 was a Friday).
+    week = DistrictWeek(
+        district_id="RW-KGL-GAS",
+        district_name="Gasabo",
+        province="Kigali City",
+        report_date=REPORT_DATE,
+        fiscal_year="2022/23",
+        members_paid=412_345,
+        households_paid=100_572,
+        target_population=601_250,
+        coverage_reported_pct=68.58,
+        coverage_corrected_pct=62.03,
+        corrected_target_population=664_800,
+        correction_method=METHOD,
+        members_paid_change_week=1_234,
+        coverage_change_week_pp=0.21,
+        gap_members=188_905,
+        gap_households=46_075,
+        projected_year_end_coverage_pct=74.3,
+        rank_national=27,
+        n_districts=30,
+        rank_province=2,
+        n_province=3,
+        national_coverage_pct=81.4,
+        twin=TwinStatus("Nyagatare", 91.2, 0.4),
+        trajectory_this_fy=_fridays(date(2022, 7, 1), 39, 31.0, 1.0),
+        trajectory_last_fy=_fridays(date(2021, 7, 2), 52, 35.0, 0.9),
+    )
+    return replace(week, **overrides)  # type: ignore[arg-type]
+
+
+def render(week: DistrictWeek | None = None, language: str = "en") -> EmailMessage:
+    """Render, serialise and parse back, so tests see what a mail client receives."""
+    message = render_district_email(
+        week or make_week(), recipients=RECIPIENTS, sender=SENDER, language=language
+    )
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def body(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body((subtype,))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content.replace("\r\n", "\n")  # SMTP policy: CRLF on the wire
+
+
+def image_part(message: EmailMessage) -> EmailMessage:
+    images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1
+    return images[0]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(PNG_SIGNATURE)
+    assert png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def coverage_row_text(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index("Coverage this week:")
+    return lines[start + 1 : start + 3]
+
+
+# --- structure -------------------------------------------------------------
+
+
+def test_mime_structure_is_alternative_of_text_and_related_html_with_png() -> None:
+    message = render()
+
+    assert [p.get_content_type() for p in message.walk()] == [
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+    ]
+    text_part, related = message.iter_parts()
+    assert text_part.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    assert [p.get_content_type() for p in related.iter_parts()] == ["text/html", "image/png"]
+
+
+def test_headers_to_from_and_language() -> None:
+    message = render(language="fr")
+
+    assert message["To"] == ", ".join(RECIPIENTS)
+    assert message["From"] == SENDER
+    assert message["Content-Language"] == "fr"
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
+def test_html_cid_reference_equals_image_content_id() -> None:
+    message = render()
+    html = body(message, "html")
+
+    references = re.findall(r'<img[^>]*src="cid:([^"]+)"', html)
+    content_id = image_part(message)["Content-ID"]
+
+    assert len(references) == 1
+    assert content_id == f"<{references[0]}>"
+    assert image_part(message).get_content_disposition() == "inline"
+
+
+def test_png_decodes_with_expected_size() -> None:
+    png = image_part(render()).get_content()
+
+    assert png_size(png) == (600, 300)
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    assert pixels.shape[:2] == (300, 600)
+
+
+# --- content ---------------------------------------------------------------
+
+
+def test_subject() -> None:
+    assert render()["Subject"] == "CBHI progress — Gasabo — week ending 24 Mar 2023"
+
+
+def test_numbers_have_thousands_separators_in_both_parts() -> None:
+    message = render()
+    for content in (body(message, "plain"), body(message, "html")):
+        assert "412,345" in content  # members paid
+        assert "100,572" in content  # households paid
+        assert "601,250" in content  # RSSB target
+        assert "664,800" in content  # census-projected target
+        assert "188,905" in content  # gap, members
+        assert "46,075" in content  # gap, households
+        assert "+1,234 members, +0.2 pp" in content
+        assert "412345" not in content
+
+
+def test_units_are_stated() -> None:
+    text = body(render(), "plain")
+
+    assert "68.6%" in text
+    assert "+0.2 pp" in text
+    assert "weekly change in percentage points (pp)" in text
+
+
+def test_reported_and_corrected_coverage_share_a_row_with_the_method() -> None:
+    message = render()
+
+    reported, corrected = coverage_row_text(body(message, "plain"))
+    assert reported.strip().startswith("68.6% as reported by RSSB")
+    assert corrected.strip().startswith("62.0% corrected")
+    assert METHOD in corrected
+
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", body(message, "html"), flags=re.DOTALL)
+    coverage_cells = [c for c in cells if "as reported by RSSB" in c]
+    assert len(coverage_cells) == 1
+    cell = coverage_cells[0]
+    assert cell.index("68.6%") < cell.index("62.0% corrected") < cell.index(METHOD)
+
+
+def test_missing_corrected_coverage_says_not_available_and_keeps_reported() -> None:
+    week = make_week(
+        coverage_corrected_pct=None, corrected_target_population=None, correction_method=None
+    )
+    message = render(week)
+
+    for content in (body(message, "plain"), body(message, "html")):
+        assert "Corrected figure not available" in content
+        assert "68.6% as reported by RSSB" in content
+        assert "corrected:" not in content
+        assert METHOD not in content
+
+
+def test_corrected_without_method_names_the_missing_method() -> None:
+    reported, corrected = coverage_row_text(
+        body(render(make_week(correction_method=None)), "plain")
+    )
+
+    assert "as reported by RSSB" in reported
+    assert "62.0% corrected: method not stated" in corrected
+
+
+def test_negative_weekly_change_is_flagged_as_rssb_correction() -> None:
+    week = make_week(members_paid_change_week=-2_100, coverage_change_week_pp=-0.35)
+    message = render(week)
+
+    for content in (body(message, "plain"), body(message, "html")):
+        assert "-2,100 members, -0.3 pp" in content
+        assert "RSSB corrected earlier data" in content
+    assert "RSSB corrected earlier data" not in body(render(), "plain")
+
+
+def test_change_that_rounds_to_zero_is_neither_negative_nor_flagged() -> None:
+    week = make_week(members_paid_change_week=0, coverage_change_week_pp=-0.0004)
+    text = body(render(week), "plain")
+
+    assert "0 members, 0.0 pp" in text
+    assert "-0.0" not in text
+    assert "RSSB corrected earlier data" not in text
+
+
+def test_missing_weekly_change_says_not_available() -> None:
+    week = make_week(members_paid_change_week=None, coverage_change_week_pp=None)
+
+    assert "Not available (no RSSB report for last Friday)" in body(render(week), "plain")
+
+
+def test_gap_projection_rank_national_and_twin() -> None:
+    text = body(render(), "plain")
+
+    assert "Gap to the 2022/23 target:\n  188,905 members, 46,075 households" in text
+    assert "Projected coverage on 30 Jun 2023 at the recent pace:\n  74.3%" in text
+    assert "2 of 3 in Kigali City · 27 of 30 nationally" in text
+    assert "National coverage:\n  81.4%" in text
+    assert "Nyagatare: 91.2% (+0.4 pp since last Friday)" in text
+
+
+def test_target_reached_and_no_twin() -> None:
+    week = make_week(gap_members=0, gap_households=0, twin=None)
+    text = body(render(week), "plain")
+
+    assert "Target reached" in text
+    assert "Your TPN twin district" not in text
+    assert "Nyagatare" not in text
+
+
+def test_no_other_district_is_named_except_the_twin() -> None:
+    others = [d for d in RWANDA_DISTRICTS if d not in {"Gasabo", "Nyagatare"}]
+    assert len(others) == 28
+    for language in LABELS:
+        message = render(language=language)
+        content = "\n".join([message["Subject"], body(message, "plain"), body(message, "html")])
+        assert "Gasabo" in content
+        assert "Nyagatare" in content
+        named = [d for d in others if re.search(rf"\b{d}\b", content, flags=re.IGNORECASE)]
+        assert named == [], language
+
+
+# --- corrections and identifiers ---------------------------------------------
+
+
+def test_correction_prefix_notice_and_threading() -> None:
+    normal = render()
+    correction = render(make_week(is_correction=True))
+
+    assert correction["Subject"] == "[CORRECTION] " + normal["Subject"]
+    assert "RSSB re-issued the figures" in body(correction, "plain")
+    assert "RSSB re-issued the figures" in body(correction, "html")
+    assert "RSSB re-issued" not in body(normal, "plain")
+    assert correction["In-Reply-To"] == normal["Message-ID"]
+    assert correction["References"] == normal["Message-ID"]
+    assert normal["In-Reply-To"] is None
+
+
+def test_message_id_is_deterministic_and_distinguishes_corrections() -> None:
+    first = render()["Message-ID"]
+    again = render()["Message-ID"]
+    correction = message_id_for("RW-KGL-GAS", REPORT_DATE, is_correction=True)
+    next_week = message_id_for("RW-KGL-GAS", REPORT_DATE + timedelta(days=7), is_correction=False)
+    other_district = message_id_for("RW-KGL-KIC", REPORT_DATE, is_correction=False)
+
+    assert first == again
+    assert first == message_id_for("RW-KGL-GAS", REPORT_DATE, is_correction=False)
+    assert correction == render(make_week(is_correction=True))["Message-ID"]
+    assert re.fullmatch(r"<[A-Za-z0-9.\-]+@tpn\.example\.org>", first)
+    assert len({first, correction, next_week, other_district}) == 4
+
+
+def test_whole_message_bytes_are_reproducible() -> None:
+    week = make_week()
+
+    def render_bytes() -> bytes:
+        return render_district_email(week, recipients=RECIPIENTS, sender=SENDER).as_bytes()
+
+    assert render_bytes() == render_bytes()
+
+
+def test_long_ids_never_fold_or_encode_id_headers() -> None:
+    week = make_week(district_id="RW/Kigali City/Gasabo district (code 0102)", is_correction=True)
+    message = render_district_email(
+        week, recipients=RECIPIENTS, sender=SENDER, message_id_domain="mail.tpn-rwanda.example.rw"
+    )
+    headers = message.as_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
+
+    assert max(len(line) for line in headers.split("\r\n")) <= 78
+    assert "=?" not in next(line for line in headers.split("\r\n") if line.startswith("In-Reply"))
+    with pytest.raises(ValueError, match="longer than"):
+        message_id_for("RW-KGL-GAS", REPORT_DATE, is_correction=False, domain="x" * 40 + ".rw")
+
+
+# --- security and input validation -------------------------------------------
+
+
+def test_district_names_are_html_escaped() -> None:
+    week = make_week(
+        district_name="Gasabo <script>alert(1)</script>",
+        twin=TwinStatus('Nyagatare" onerror="x', 91.2, None),
+    )
+    message = render(week)
+    html = body(message, "html")
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'onerror="x' not in html
+    assert "<script>" in body(message, "plain")  # plain text is not HTML: no entities there
+
+
+def test_header_injection_through_district_name_is_refused() -> None:
+    week = make_week(district_name="Gasabo\r\nBcc: everyone@example.org")
+
+    with pytest.raises(ValueError, match="linefeed"):
+        render_district_email(week, recipients=RECIPIENTS, sender=SENDER)
+
+
+def test_recipients_must_be_a_non_empty_sequence_of_addresses() -> None:
+    with pytest.raises(TypeError):
+        render_district_email(make_week(), recipients="cbhi.gasabo@example.rw", sender=SENDER)
+    with pytest.raises(ValueError, match="recipient"):
+        render_district_email(make_week(), recipients=[], sender=SENDER)
+
+
+def test_html_is_self_contained_email_html() -> None:
+    html = body(render(), "html")
+
+    assert "<script" not in html.lower()
+    assert "<style" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, flags=re.IGNORECASE)
+    assert "<table" in html
+
+
+# --- languages ---------------------------------------------------------------
+
+
+def test_french_labels_and_number_format() -> None:
+    message = render(language="fr")
+    text = body(message, "plain")
+
+    assert message["Subject"].startswith("Progression de la mutuelle de santé — Gasabo")
+    assert "24 mars 2023" in message["Subject"]
+    assert "Membres ayant payé" in text
+    assert "412\u202f345" in text
+    assert "68,6\u00a0% selon la RSSB" in text
+    assert "Membres ayant payé" in body(message, "html")
+
+
+def test_kinyarwanda_labels() -> None:
+    message = render(language="rw")
+    text = body(message, "plain")
+
+    assert "ubwisungane mu kwivuza" in message["Subject"].lower()
+    assert "24 Werurwe 2023" in message["Subject"]
+    assert "Akarere ka Gasabo" in text
+    assert "Abanyamuryango bishyuye" in text
+    assert "Abanyamuryango bishyuye" in body(message, "html")
+
+
+def test_unknown_language_is_rejected_naming_supported_ones() -> None:
+    with pytest.raises(ValueError, match="en, fr, rw"):
+        labels_for("de")
+    with pytest.raises(ValueError, match="unsupported language 'de'"):
+        render_district_email(make_week(), recipients=RECIPIENTS, sender=SENDER, language="de")
+    with pytest.raises(ValueError):
+        render_district_html(make_week(), language="sw")
+
+
+def test_every_language_has_the_same_keys_and_placeholders() -> None:
+    def placeholders(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    english = LABELS["en"]
+    for language, labels in LABELS.items():
+        assert labels.keys() == english.keys(), language
+        for key, text in labels.items():
+            assert placeholders(text) == placeholders(english[key]), (language, key)
+
+
+def test_labels_for_returns_a_copy() -> None:
+    labels_for("en")["subject"] = "changed"
+
+    assert LABELS["en"]["subject"].startswith("CBHI progress")
+
+
+# --- browser preview ---------------------------------------------------------
+
+
+def test_preview_html_embeds_chart_as_data_uri() -> None:
+    html = render_district_html(make_week())
+
+    match = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert match is not None
+    assert png_size(base64.b64decode(match.group(1))) == (600, 300)
+    assert "cid:" not in html
+    assert "412,345" in html
+
+
+# --- chart -------------------------------------------------------------------
+
+
+def test_chart_bytes_are_deterministic_and_carry_no_software_stamp() -> None:
+    week = make_week()
+
+    def chart(title: str) -> bytes:
+        return coverage_chart_png(week.trajectory_this_fy, week.trajectory_last_fy, title=title)
+
+    first = chart("Gasabo")
+    assert first == chart("Gasabo")
+    assert first != chart("Kicukiro")
+    assert b"Software" not in first
+    assert b"Matplotlib" not in first
+
+
+def test_chart_handles_empty_series_and_unsorted_points() -> None:
+    this_fy = make_week().trajectory_this_fy
+
+    assert png_size(coverage_chart_png(this_fy, (), title="Gasabo")) == (600, 300)
+    assert png_size(coverage_chart_png((), (), title="Gasabo")) == (600, 300)
+    assert coverage_chart_png(tuple(reversed(this_fy)), (), title="x") == coverage_chart_png(
+        this_fy, (), title="x"
+    )
+
+
+def test_week_of_fiscal_year_counts_from_first_of_july() -> None:
+    assert week_of_fiscal_year(date(2022, 7, 1)) == 0
+    assert week_of_fiscal_year(date(2022, 7, 8)) == 1
+    assert week_of_fiscal_year(date(2023, 3, 24)) == 38
+    assert week_of_fiscal_year(date(2023, 6, 30)) == 52
+    assert week_of_fiscal_year(date(2023, 7, 7)) == 6 / 7

@@ -1,0 +1,3 @@
+"""tpn_metrics: the Python side of the Twinning Partnership Network warehouse."""
+
+__version__ = "0.1.0"

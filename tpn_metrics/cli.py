@@ -1,0 +1,269 @@
+"""`tpn`: the operator's command line. `tpn --help` lists the commands.
+
+Exit codes: 0 success; 1 the run failed (dbt test, crash); 2 bad usage; 3 some input files
+were quarantined (everything else was loaded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tpn_metrics.settings import Settings
+
+EXIT_QUARANTINED = 3
+app = typer.Typer(
+    help="TPN warehouse: ingest RSSB and MOH files, build marts, evaluate, email districts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+emails_app = typer.Typer(help="Weekly district progress emails.", no_args_is_help=True)
+app.add_typer(emails_app, name="emails")
+console = Console()
+
+
+def _environment(settings: Settings) -> None:
+    """Quiet, local defaults for the tools we drive (set before Prefect is imported)."""
+    prefect_home = Path(
+        os.environ.setdefault("PREFECT_HOME", str(settings.home / "var" / "prefect"))
+    )
+    prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect creates only the last level
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # A fresh temporary server migrates its database first: ~20 s on 2 cores, Prefect's
+    # default startup timeout.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def _outcome_table(outcomes: list) -> Table:  # type: ignore[type-arg]
+    table = Table(title="Files")
+    for column in ("file", "kind", "status", "rows", "detail"):
+        table.add_column(column)
+    for o in outcomes:
+        detail = o.reason or "; ".join(o.warnings) or (o.period_key or "")
+        style = {"quarantined": "red", "crashed": "red bold", "duplicate": "dim"}.get(o.status)
+        table.add_row(o.file_name, o.kind, o.status, str(o.rows), detail[:160], style=style)
+    return table
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write the sample files into")] = Path(
+        "sample_data"
+    ),
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same bytes")
+    ] = 2024,
+) -> None:
+    """Generate the synthetic input files (RSSB weekly, accreditation, registry)."""
+    from tpn_metrics.sample import generate_sample
+
+    manifest = generate_sample(out, seed)
+    console.print(f"wrote {len(manifest.files)} files to {out} (manifest: {out / 'manifest.json'})")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or drop folders")],
+) -> None:
+    """Ingest files: keep each by hash, validate, load or quarantine (exit 3 if any refused)."""
+    from tpn_metrics.stages import run_ingest
+
+    settings = Settings()
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        console.print(f"[red]no such file or folder: {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+    summary = run_ingest(settings, paths)
+    console.print(_outcome_table(list(summary.outcomes)))
+    console.print(f"ledger: {settings.warehouse_path} (tpn ledger / tpn quarantine)")
+    if summary.refused:
+        raise typer.Exit(EXIT_QUARANTINED)
+
+
+def _ledger_rows(where: str) -> list[tuple]:  # type: ignore[type-arg]
+    from tpn_metrics.warehouse import open_warehouse, table_exists
+
+    settings = Settings()
+    if not settings.warehouse_path.exists():
+        return []
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        if not table_exists(con, "landing", "file_ledger"):
+            return []
+        return con.execute(
+            f"""
+            select file_name, kind, status, period_key, row_count, received_at,
+                coalesce(reason, warnings, ''), left(file_sha256, 12)
+            from landing.file_ledger {where}
+            order by received_at, kind, period_key, file_name
+            """
+        ).fetchall()
+
+
+@app.command()
+def ledger() -> None:
+    """What arrived and what happened to it."""
+    table = Table(title="File ledger")
+    for column in (
+        "file",
+        "kind",
+        "status",
+        "period",
+        "rows",
+        "received (UTC)",
+        "detail",
+        "sha256",
+    ):
+        table.add_column(column)
+    for row in _ledger_rows(""):
+        table.add_row(*[("" if v is None else str(v))[:120] for v in row])
+    console.print(table)
+
+
+@app.command()
+def quarantine() -> None:
+    """What was refused, and why (exit 3 when anything is in quarantine)."""
+    rows = _ledger_rows("where status in ('quarantined', 'crashed')")
+    if not rows:
+        console.print("quarantine is empty")
+        return
+    for file_name, kind, status, *_rest, reason, sha in rows:
+        console.print(f"[red]{status}[/red] {file_name} ({kind}, {sha}): {reason}")
+    raise typer.Exit(EXIT_QUARANTINED)
+
+
+@app.command()
+def build() -> None:
+    """Run dbt build (seeds, models, tests) on the warehouse."""
+    from tpn_metrics.dbt_runner import DbtBuildError
+    from tpn_metrics.stages import run_dbt_build
+
+    try:
+        run_dbt_build(Settings())
+    except DbtBuildError as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(1) from error
+    console.print("dbt build passed")
+
+
+@app.command()
+def evaluate(
+    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+) -> None:
+    """Refresh the evaluation tables and write the report."""
+    from tpn_metrics.stages import run_evaluation
+
+    outputs = run_evaluation(Settings(), n_resamples=resamples)
+    for name, rows in outputs.table_rows.items():
+        console.print(f"{name}: {rows} rows")
+    console.print(f"report: {outputs.html_path}")
+
+
+@emails_app.command("send")
+def emails_send(
+    dry_run: Annotated[bool, typer.Option(help="Write .eml files to the outbox instead")] = False,
+    week: Annotated[str | None, typer.Option(help="Report date (default: latest)")] = None,
+) -> None:
+    """Deliver the week's district emails not delivered yet (SMTP from TPN_SMTP_*)."""
+    from tpn_metrics.stages import run_emails, smtp_from_environment
+
+    smtp = None if dry_run else smtp_from_environment()
+    if not dry_run and smtp is None:
+        console.print("[red]TPN_SMTP_HOST is not set: use --dry-run or configure SMTP")
+        raise typer.Exit(2)
+    report = run_emails(
+        Settings(), smtp=smtp, report_date=dt.date.fromisoformat(week) if week else None
+    )
+    console.print(
+        f"week {report.report_date}: {report.delivered} delivered, {report.already_done} "
+        f"already delivered, {report.pending} pending"
+    )
+    for error in report.errors:
+        console.print(f"[red]{error}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@emails_app.command("preview")
+def emails_preview(
+    district: Annotated[str, typer.Argument(help="District name or id, e.g. Gasabo")],
+    week: Annotated[str | None, typer.Option(help="Report date (default: latest)")] = None,
+) -> None:
+    """Write one district's email as HTML and print its path."""
+    from tpn_metrics.reference import district_resolver
+    from tpn_metrics.reports.district_weeks import district_weeks, latest_report_date
+    from tpn_metrics.reports.email_content import render_district_html
+    from tpn_metrics.warehouse import open_warehouse
+
+    settings = Settings()
+    district_id = district_resolver(settings.seeds_dir).resolve(district)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        day = dt.date.fromisoformat(week) if week else latest_report_date(con)
+        weeks = {w.district_id: w for w in district_weeks(con, day)} if day else {}
+    if district_id not in weeks:
+        console.print(f"[red]no data for {district_id} in week {day}")
+        raise typer.Exit(1)
+    path = settings.reports_dir / "email_previews" / f"{district_id}-{day}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_district_html(weeks[district_id]), encoding="utf-8")
+    console.print(str(path))
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Sample data seed")] = 2024,
+) -> None:
+    """Generate the sample data and run the whole pipeline through Prefect."""
+    settings = Settings()
+    _environment(settings)
+    from flows.demo import tpn_demo
+
+    started = dt.datetime.now()
+    result = tpn_demo(home=str(settings.home), seed=seed)
+    elapsed = (dt.datetime.now() - started).total_seconds()
+    _print_demo_summary(settings, result, elapsed)
+
+
+def _print_demo_summary(settings: Settings, result: dict, elapsed: float) -> None:  # type: ignore[type-arg]
+    ingest, tables, emails = result["ingest"], result["tables"], result["emails"]
+    summary = Table(title=f"TPN demo finished in {elapsed:.0f} s")
+    summary.add_column("what")
+    summary.add_column("result", justify="right")
+    summary.add_column("where")
+    for status, count in sorted(ingest.counts.items()):
+        summary.add_row(f"files {status}", f"{count:,}", str(settings.landing_store))
+    for name, rows in tables.items():
+        summary.add_row(name, f"{rows:,} rows", str(settings.warehouse_path))
+    for name, rows in result["evaluation"].table_rows.items():
+        summary.add_row(name, f"{rows:,} rows", str(settings.warehouse_path))
+    summary.add_row("evaluation report", "", str(result["evaluation"].html_path))
+    summary.add_row(
+        f"emails for {emails.report_date}",
+        f"{emails.delivered} new, {emails.already_done} already sent",
+        str(settings.outbox_dir),
+    )
+    stale = ", ".join(result["corrections"].stale_districts) or "none"
+    summary.add_row("stale RSSB targets", stale, "marts.fct_cbhi_coverage_corrected")
+    console.print(summary)
+
+
+def main() -> None:
+    _environment(Settings())
+    try:
+        app()
+    except Exception as error:  # an operator gets one clear line, not a traceback
+        from tpn_metrics.warehouse import WarehouseBusyError
+
+        if isinstance(error, WarehouseBusyError):
+            console.print(f"[red]{error}")
+            sys.exit(1)
+        raise

@@ -1,0 +1,243 @@
+"""Run the dbt project (dbt_project/) in-process against the warehouse of a :class:`Settings`.
+
+No Prefect here: flows call :func:`build` (or :func:`run_dbt`) and decide what to do with the
+outcome. dbt reads the warehouse path from ``TPN_WAREHOUSE_PATH`` (see
+``dbt_project/profiles.yml``); it is set from ``settings.warehouse_path`` for the duration of
+the call only, with anonymous usage stats off. dbt's artefacts go to
+``settings.dbt_target_dir`` and its logs to ``<home>/var/dbt_logs``, so runs on different homes
+(tests, benchmarks) never share them.
+
+DuckDB allows one writing process per file: close every connection to the warehouse before
+calling dbt.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.cli.main import dbtRunner
+
+from tpn_metrics.settings import Settings
+from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
+
+#: Node statuses that make a run unsuccessful ("warn" and "skipped" do not by themselves;
+#: a node skipped because an upstream failed is reported through that upstream).
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+
+# os.environ is process-wide: serialise dbt invocations made from several threads.
+_ENVIRONMENT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FailedNode:
+    """A dbt node (model, seed, test, unit test) that errored or failed."""
+
+    name: str
+    unique_id: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DbtRunOutcome:
+    """What one dbt invocation did."""
+
+    command: tuple[str, ...]
+    success: bool
+    failed_nodes: tuple[FailedNode, ...]
+    status_counts: Mapping[str, int]
+    elapsed_seconds: float
+    #: An error that stopped dbt before or outside any node (bad project, unreadable profile).
+    error: str | None = None
+    skipped_nodes: tuple[str, ...] = field(default=())
+
+    @property
+    def failed_node_names(self) -> tuple[str, ...]:
+        return tuple(node.name for node in self.failed_nodes)
+
+    def describe_failures(self) -> str:
+        """One line per failed node (and the run-level error), for logs and exceptions."""
+        lines = [f"{node.name} [{node.status}]: {node.message}" for node in self.failed_nodes]
+        if self.error:
+            lines.append(f"dbt error: {self.error}")
+        if self.skipped_nodes:
+            lines.append(f"skipped because of the above: {', '.join(self.skipped_nodes)}")
+        return "\n".join(lines)
+
+
+class DbtBuildError(RuntimeError):
+    """dbt build did not succeed: a model, contract, seed or test failed."""
+
+    def __init__(self, outcome: DbtRunOutcome) -> None:
+        self.outcome = outcome
+        names = ", ".join(outcome.failed_node_names) or "no node (dbt itself failed)"
+        super().__init__(
+            f"dbt {' '.join(outcome.command[:1])} failed: {names}\n{outcome.describe_failures()}"
+        )
+
+
+def dbt_log_dir(settings: Settings) -> Path:
+    return settings.home / "var" / "dbt_logs"
+
+
+def dbt_arguments(args: Sequence[str], settings: Settings) -> list[str]:
+    """The full argument list: the command and its options, then our project and paths."""
+    return [
+        *args,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(settings.dbt_target_dir),
+        "--log-path",
+        str(dbt_log_dir(settings)),
+    ]
+
+
+@contextmanager
+def _dbt_environment(settings: Settings) -> Iterator[None]:
+    overrides = {
+        "TPN_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    with _ENVIRONMENT_LOCK:
+        saved = {name: os.environ.get(name) for name in overrides}
+        os.environ.update(overrides)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _node_message(node_result: Any) -> str:
+    message = _text(getattr(node_result, "message", None)).strip()
+    age_seconds = getattr(node_result, "age", None)  # source freshness results
+    if not message and isinstance(age_seconds, int | float):
+        message = (
+            f"last loaded {getattr(node_result, 'max_loaded_at', '?')}, "
+            f"{age_seconds / 86_400:.1f} days ago"
+        )
+    return message
+
+
+def summarise_result(
+    command: Sequence[str],
+    success: bool,
+    result: Any,
+    exception: BaseException | None,
+    elapsed_seconds: float,
+) -> DbtRunOutcome:
+    """Turn a ``dbtRunnerResult``'s parts into a :class:`DbtRunOutcome`.
+
+    ``result`` is a ``RunExecutionResult`` for build/run/seed/test (anything else, e.g. a parse
+    manifest, has no node results).
+    """
+    node_results = list(getattr(result, "results", None) or [])
+    counts: Counter[str] = Counter()
+    failed: list[FailedNode] = []
+    skipped: list[str] = []
+    for node_result in node_results:
+        status = _text(getattr(node_result.status, "value", node_result.status))
+        counts[status] += 1
+        node = getattr(node_result, "node", None)
+        name = _text(getattr(node, "name", None)) or "?"
+        if status in FAILED_STATUSES:
+            failed.append(
+                FailedNode(
+                    name=name,
+                    unique_id=_text(getattr(node, "unique_id", None)),
+                    status=status,
+                    message=_node_message(node_result),
+                )
+            )
+        elif status == "skipped":
+            skipped.append(name)
+    error = None if exception is None else f"{type(exception).__name__}: {exception}"
+    return DbtRunOutcome(
+        command=tuple(command),
+        success=bool(success) and not failed and exception is None,
+        failed_nodes=tuple(failed),
+        status_counts=MappingProxyType(dict(sorted(counts.items()))),
+        elapsed_seconds=elapsed_seconds,
+        error=error,
+        skipped_nodes=tuple(skipped),
+    )
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database that dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches its connection environment on a class attribute for the life of the
+    process, which holds the warehouse file: any later ``duckdb.connect`` from this process
+    with another configuration (e.g. ``read_only=True``) fails, and the file stays locked
+    against other processes. There is no public API for this (dbt-duckdb 1.11), hence the
+    private attributes; if they change, the release silently becomes a no-op.
+    """
+    lock = getattr(DuckDBConnectionManager, "_LOCK", None)
+    if lock is None:
+        return
+    with lock:
+        environment = getattr(DuckDBConnectionManager, "_ENV", None)
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
+def run_dbt(args: Sequence[str], settings: Settings) -> DbtRunOutcome:
+    """Run one dbt command (e.g. ``["build", "--select", "marts"]``) in-process.
+
+    Never raises for a dbt failure: inspect ``outcome.success`` (``build`` raises).
+    """
+    dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
+    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with _dbt_environment(settings):
+        try:
+            runner_result = dbtRunner().invoke(dbt_arguments(args, settings))
+        finally:
+            _release_warehouse()
+    return summarise_result(
+        command=args,
+        success=runner_result.success,
+        result=runner_result.result,
+        exception=runner_result.exception,
+        elapsed_seconds=time.monotonic() - started,
+    )
+
+
+def build(settings: Settings, select: str | Sequence[str] | None = None) -> DbtRunOutcome:
+    """``dbt build`` (seeds, models, snapshots, data and unit tests, in DAG order).
+
+    Makes sure the landing schema exists first (dbt's sources read it; an empty warehouse
+    builds empty marts). Raises :class:`DbtBuildError`, naming the failed nodes, when any node
+    errors or fails: a failing contract or test stops the run before metrics or emails.
+    """
+    with open_warehouse(settings.warehouse_path) as con:
+        ensure_landing_schema(con)
+    args = ["build"]
+    if select is not None:
+        selectors = [select] if isinstance(select, str) else list(select)
+        args += ["--select", *selectors]
+    outcome = run_dbt(args, settings)
+    if not outcome.success:
+        raise DbtBuildError(outcome)
+    return outcome

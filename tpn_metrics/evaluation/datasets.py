@@ -1,0 +1,158 @@
+"""Build the before/after frames the comparisons need, from the contracted marts.
+
+Each frame has one row per institution: ``institution_id``, ``is_focus``, ``baseline``,
+``endline`` (NaN where the institution has no value in that period; the comparison counts
+those instead of dropping them silently).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+DEFAULT_HOSPITAL_CATEGORIES = ("district", "provincial")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    topic: str
+    metric: str
+    unit: str
+    baseline_label: str
+    endline_label: str
+    frame: pd.DataFrame
+
+
+def accreditation_dataset(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    baseline_year: int = 2021,
+    endline_year: int = 2023,
+    level: int = 2,
+    categories: tuple[str, ...] = DEFAULT_HOSPITAL_CATEGORIES,
+) -> Dataset:
+    """Level-N accreditation score of hospitals focused on accreditation vs the others."""
+    if level not in (1, 2, 3):
+        raise ValueError("level must be 1, 2 or 3")
+    frame = con.execute(
+        f"""
+        with hospitals as (
+            select hospital_id from marts.dim_hospital
+            where hospital_category in (select unnest(?::varchar[]))
+        ),
+        surveyed as (
+            select distinct hospital_id from marts.fct_accreditation
+            where survey_year in (?, ?)
+        ),
+        scores as (
+            select
+                hospital_id,
+                max(case when survey_year = ? then level_{level}_score_pct end) as baseline,
+                max(case when survey_year = ? then level_{level}_score_pct end) as endline
+            from marts.fct_accreditation
+            group by hospital_id
+        ),
+        focus as (
+            select entity_id as hospital_id, bool_or(is_focus) as is_focus
+            from marts.fct_tpn_focus
+            where entity_kind = 'hospital' and topic = 'accreditation'
+            group by entity_id
+        )
+        select
+            hospitals.hospital_id as institution_id,
+            coalesce(focus.is_focus, false) as is_focus,
+            scores.baseline,
+            scores.endline
+        from hospitals
+        inner join surveyed on hospitals.hospital_id = surveyed.hospital_id
+        left join scores on hospitals.hospital_id = scores.hospital_id
+        left join focus on hospitals.hospital_id = focus.hospital_id
+        order by institution_id
+        """,
+        [list(categories), baseline_year, endline_year, baseline_year, endline_year],
+    ).df()
+    return Dataset(
+        topic="accreditation",
+        metric=f"level_{level}_score_pct",
+        unit="% of standards met",
+        baseline_label=str(baseline_year),
+        endline_label=str(endline_year),
+        frame=frame,
+    )
+
+
+def nearest_report_date(con: duckdb.DuckDBPyConnection, target: dt.date) -> dt.date | None:
+    """The Friday report closest to a date (the earlier one on a tie)."""
+    row = con.execute(
+        """
+        select report_date from marts.fct_cbhi_weekly
+        group by report_date
+        order by abs(date_diff('day', ?::date, report_date)), report_date
+        limit 1
+        """,
+        [target],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def cbhi_dataset(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    baseline: dt.date = dt.date(2021, 3, 23),
+    endline: dt.date = dt.date(2023, 3, 23),
+    coverage: str = "reported",
+) -> Dataset:
+    """CBHI coverage of districts focused on enrolment vs the others, at two same dates."""
+    column = {
+        "reported": "coverage_reported_pct",
+        "corrected": "coverage_corrected_pct",
+    }[coverage]
+    baseline_date = nearest_report_date(con, baseline)
+    endline_date = nearest_report_date(con, endline)
+    frame = con.execute(
+        f"""
+        with coverage as (
+            select district_id, report_date, {column} as value
+            from marts.fct_cbhi_coverage_corrected
+        ),
+        focus as (
+            select entity_id as district_id, bool_or(is_focus) as is_focus
+            from marts.fct_tpn_focus
+            where entity_kind = 'district' and topic = 'cbhi_enrollment'
+            group by entity_id
+        )
+        select
+            districts.district_id as institution_id,
+            coalesce(focus.is_focus, false) as is_focus,
+            max(case when coverage.report_date = ? then coverage.value end) as baseline,
+            max(case when coverage.report_date = ? then coverage.value end) as endline
+        from marts.dim_district as districts
+        left join coverage on districts.district_id = coverage.district_id
+        left join focus on districts.district_id = focus.district_id
+        group by all
+        order by institution_id
+        """,
+        [baseline_date, endline_date],
+    ).df()
+    return Dataset(
+        topic="cbhi_enrollment",
+        metric=f"coverage_{coverage}_pct",
+        unit="% of target population",
+        baseline_label=f"{baseline_date} (nearest to {baseline})",
+        endline_label=f"{endline_date} (nearest to {endline})",
+        frame=frame,
+    )
+
+
+def uninsured_decline(frame: pd.DataFrame) -> pd.DataFrame:
+    """Relative decline of the uninsured share, (u0 − u1) / u0, per institution, in percent.
+
+    Coverage above 100 % (stale targets) leaves no meaningful uninsured share: such rows get
+    NaN and are counted as missing by the comparison.
+    """
+    u0 = (100 - frame["baseline"]).where(frame["baseline"] < 100)
+    u1 = (100 - frame["endline"]).clip(lower=0)
+    return frame.assign(baseline=0.0, endline=(u0 - u1) / u0 * 100)

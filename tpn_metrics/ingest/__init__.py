@@ -1,0 +1,1 @@
+"""Ingestion: read what senders really send, check it, keep it, load it or refuse it."""

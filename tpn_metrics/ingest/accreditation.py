@@ -1,0 +1,127 @@
+"""MOH's annual hospital accreditation results (shared/contracts.md §2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from tpn_metrics.ingest.headers import ACCREDITATION
+from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
+from tpn_metrics.ingest.readers import read_table
+from tpn_metrics.ingest.validation import validate_frame
+from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
+from tpn_metrics.names import UnknownNameError
+from tpn_metrics.reference import district_resolver, hospital_resolver, load_hospitals
+
+SCORES = ("level_1_score", "level_2_score", "level_3_score")
+
+
+def _required() -> dict[str, str]:
+    return {c.name: ACCREDITATION.describe(c.name) for c in ACCREDITATION.columns if c.required}
+
+
+def decide_scale(values: list[float]) -> str:
+    """'fraction' when every score is in 0–1, 'percent' when in 0–100; a mix is refused.
+
+    A zero fits both, so it does not decide; a file of only zeros is read as percent.
+    """
+    fraction_like = [v for v in values if 0 < v <= 1]
+    percent_like = [v for v in values if v > 1]
+    if fraction_like and percent_like:
+        raise CellError(
+            "scores mix fractions (0–1, e.g. "
+            f"{fraction_like[0]}) and percentages (0–100, e.g. {percent_like[0]}); "
+            "send the whole file in one form"
+        )
+    return "fraction" if fraction_like else "percent"
+
+
+def parse_accreditation(
+    path: Path, *, seeds_dir: Path, expectations_dir: Path, today: dt.date
+) -> ParsedFile:
+    table = read_table(path, canonical=ACCREDITATION.canonical, required=set(_required()))
+    require_columns(table.columns, _required())
+    hospitals = hospital_resolver(seeds_dir)
+    districts = district_resolver(seeds_dir)
+    seed_hospitals = {h.hospital_id: h for h in load_hospitals(seeds_dir)}
+    rows: list[dict[str, object]] = []
+    problems: list[str] = []
+    warnings: list[str] = []
+    for line, record in table.records():
+        row: dict[str, object] = {"line": line, "hospital_name_received": record["hospital"]}
+        try:
+            row["survey_year"] = parse_count(record["survey_year"])
+        except CellError as error:
+            problems.append(f"line {line}, survey_year: {error}")
+        try:
+            row["hospital_id"] = hospitals.resolve(record["hospital"])
+        except UnknownNameError as error:
+            problems.append(f"line {line}: {error}")
+            continue
+        try:
+            district_id = districts.resolve(record.get("district", ""))
+        except UnknownNameError as error:
+            problems.append(f"line {line}: {error}")
+            continue
+        known = seed_hospitals[str(row["hospital_id"])]
+        if district_id != known.district_id:
+            warnings.append(
+                f"line {line}: {known.hospital_name} is in district '{known.district_id}' "
+                f"in the reference data, the file says '{record.get('district')}'"
+            )
+        row["district_id"] = known.district_id
+        row["hospital_category"] = (record.get("hospital_category") or "").strip().lower() or (
+            known.hospital_category
+        )
+        for score in SCORES:
+            text = record.get(score, "")
+            if score not in table.columns or is_blank(text):
+                if score != "level_3_score":
+                    problems.append(f"line {line}, {score}: empty")
+                row[score] = None
+                continue
+            try:
+                row[score] = parse_number(text)
+            except CellError as error:
+                problems.append(f"line {line}, {score}: {error}")
+        rows.append(row)
+    reject_if_any(problems)
+    if not rows:
+        reject_if_any(["the file has a header but no hospital rows"])
+    values = [float(v) for r in rows for s in SCORES if (v := r.get(s)) is not None]  # type: ignore[arg-type]
+    try:
+        scale = decide_scale(values)
+    except CellError as error:
+        reject_if_any([str(error)])
+        raise
+    factor = 100.0 if scale == "fraction" else 1.0
+    frame = pd.DataFrame(rows)
+    for score in SCORES:
+        frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
+    frame["survey_year"] = frame["survey_year"].astype("Int64")
+    reject_if_any(
+        validate_frame(
+            "accreditation_results", frame, expectations_dir=expectations_dir, today=today
+        )
+    )
+    landing = frame[
+        [
+            "survey_year",
+            "hospital_id",
+            "hospital_name_received",
+            "district_id",
+            "hospital_category",
+            "level_1_score_pct",
+            "level_2_score_pct",
+            "level_3_score_pct",
+        ]
+    ].assign(score_scale=scale)
+    return ParsedFile(
+        kind="accreditation",
+        period_key=str(int(frame["survey_year"].iloc[0])),
+        tables={"accreditation_results": landing},
+        warnings=tuple(warnings),
+        details={"score_scale": scale, "format": table.source_format},
+    )

@@ -1,0 +1,129 @@
+"""Column names and their aliases, per input kind (shared/contracts.md).
+
+Headers compare case-, space-, accent- and punctuation-insensitively: "Report Date",
+"report_date" and "REPORT-DATE" are one column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tpn_metrics.names import fold
+
+
+def header_key(text: str) -> str:
+    return fold(text).replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns one input kind accepts."""
+
+    kind: str
+    columns: tuple[Column, ...]
+
+    def lookup(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for column in self.columns:
+            for raw in (column.name, *column.aliases):
+                table[header_key(raw)] = column.name
+        return table
+
+    def canonical(self, header: str) -> str | None:
+        return self.lookup().get(header_key(header))
+
+    def describe(self, name: str) -> str:
+        column = next(c for c in self.columns if c.name == name)
+        if not column.aliases:
+            return f"'{name}'"
+        return f"'{name}' (also accepted: {', '.join(column.aliases)})"
+
+
+RSSB_WEEKLY = Layout(
+    "rssb_weekly",
+    (
+        Column("report_date", ("date", "week_ending", "reporting_date")),
+        Column("district", ("district_name", "akarere")),
+        Column("target_population", ("target", "expected_members", "population_target")),
+        Column("members_paid", ("paid_members", "enrolled_members", "members")),
+        Column("households_paid", ("paid_households", "households"), required=False),
+        Column(
+            "amount_collected_rwf",
+            ("amount", "contributions_rwf", "collected_amount"),
+            required=False,
+        ),
+        Column("coverage_rate", ("coverage", "coverage_pct", "enrollment_rate"), required=False),
+    ),
+)
+
+ACCREDITATION = Layout(
+    "accreditation",
+    (
+        Column("survey_year", ("year",)),
+        Column("hospital", ("hospital_name", "facility")),
+        Column("district"),
+        Column("hospital_category", ("category", "type", "level")),
+        Column("level_1_score", ("l1", "level1")),
+        Column("level_2_score", ("l2", "level2")),
+        Column("level_3_score", ("l3", "level3"), required=False),
+    ),
+)
+
+REGISTRY_INSTITUTIONS = Layout(
+    "institutions",
+    (
+        Column("institution_id"),
+        Column("name"),
+        Column("kind"),
+        Column("district"),
+        Column("hospital_category", required=False),
+        Column("is_tpn_member"),
+        Column("joined_on", required=False),
+    ),
+)
+REGISTRY_PRIORITIES = Layout(
+    "priorities",
+    (
+        Column("institution_id"),
+        Column("topic"),
+        Column("rank"),
+        Column("chosen_on", required=False),
+    ),
+)
+REGISTRY_STRENGTHS = Layout("strengths", (Column("institution_id"), Column("topic")))
+REGISTRY_PAIRS = Layout(
+    "pairs",
+    (
+        Column("rising_id"),
+        Column("shining_id"),
+        Column("topic"),
+        Column("started_on", required=False),
+        Column("ended_on", required=False),
+    ),
+)
+REGISTRY_EVENTS = Layout(
+    "events",
+    (
+        Column("event_date"),
+        Column("kind"),
+        Column("topic", required=False),
+        Column("institution_ids"),
+    ),
+)
+REGISTRY_SHEETS = {
+    layout.kind: layout
+    for layout in (
+        REGISTRY_INSTITUTIONS,
+        REGISTRY_PRIORITIES,
+        REGISTRY_STRENGTHS,
+        REGISTRY_PAIRS,
+        REGISTRY_EVENTS,
+    )
+}

@@ -1,0 +1,250 @@
+"""Ingest files or drop folders: detect, deduplicate, parse, validate, then load or quarantine.
+
+Files are loaded in a meaningful order (registry, then accreditation by year, then RSSB weeks
+by report date) whatever order they were received in, so week-on-week checks compare the
+right weeks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tpn_metrics.ingest.accreditation import parse_accreditation
+from tpn_metrics.ingest.errors import FileRejectedError, ValidationCrashError
+from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
+from tpn_metrics.ingest.landing import (
+    LedgerEntry,
+    ledger_status,
+    load_parsed,
+    previous_week_members,
+    record_refusal,
+    safe_display_name,
+    sha256_of,
+    store_copy,
+)
+from tpn_metrics.ingest.parsed import ParsedFile
+from tpn_metrics.ingest.readers import check_size, decode_text, read_xlsx_sheets
+from tpn_metrics.ingest.registry import parse_registry
+from tpn_metrics.ingest.rssb import parse_rssb_weekly
+from tpn_metrics.settings import Settings
+from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
+
+KINDS = ("rssb_weekly", "accreditation", "registry")
+_FINAL_STATUSES = {"loaded", "superseded", "quarantined"}
+_KIND_ORDER = {"registry": 0, "accreditation": 1, "rssb_weekly": 2}
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    file_name: str
+    file_sha256: str
+    kind: str
+    status: str  # loaded | duplicate | quarantined | crashed
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+    rows: int = 0
+    period_key: str | None = None
+    superseded: str | None = None
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files and registry folders below the given paths, in a stable order.
+
+    Inside a folder, hidden files and the sample generator's manifest are skipped; a file
+    named explicitly is always taken, whatever its name.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / "institutions.csv").exists():
+                found.append(path)
+                continue
+            children = sorted(
+                p
+                for p in path.iterdir()
+                if not p.name.startswith(".") and p.name != "manifest.json"
+            )
+            found.extend(expand(children))
+        elif path.is_file():
+            found.append(path)
+    return found
+
+
+def _header_score(rows: list[list[str]], layout_keys: set[str]) -> int:
+    best = 0
+    for row in rows[:15]:
+        best = max(best, len({header_key(c) for c in row if c} & layout_keys))
+    return best
+
+
+def detect_kind(path: Path) -> str:
+    """Which contract a file follows, from its content (a file name can say anything)."""
+    if path.is_dir():
+        return "registry"
+    check_size(path)
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        sheets = read_xlsx_sheets(data)
+        names = {header_key(n) for n in sheets}
+        if {"institutions", "priorities"} <= names:
+            return "registry"
+        rows = next(iter(sheets.values()), [])
+    else:
+        text = decode_text(data)
+        rows = [line.replace(";", ",").split(",") for line in text.splitlines()[:15]]
+    scores = {
+        "rssb_weekly": _header_score(rows, set(RSSB_WEEKLY.lookup())),
+        "accreditation": _header_score(rows, set(ACCREDITATION.lookup())),
+    }
+    kind, score = max(scores.items(), key=lambda item: item[1])
+    if score < 3:
+        raise FileRejectedError(
+            "not a recognised input: expected an RSSB weekly update (report_date, district, "
+            "target_population, members_paid, ...), an accreditation file (survey_year, "
+            "hospital, level_1_score, ...) or a TPN registry"
+        )
+    return kind
+
+
+def parse_file(path: Path, kind: str, settings: Settings, today: dt.date) -> ParsedFile:
+    parser: Callable[..., ParsedFile] = {
+        "rssb_weekly": parse_rssb_weekly,
+        "accreditation": parse_accreditation,
+        "registry": parse_registry,
+    }[kind]
+    return parser(
+        path,
+        seeds_dir=settings.seeds_dir,
+        expectations_dir=settings.expectations_dir,
+        today=today,
+    )
+
+
+@dataclass
+class _Item:
+    path: Path
+    sha256: str
+    kind: str
+    parsed: ParsedFile | None = None
+    status: str = "pending"
+    reason: str | None = None
+
+    def order(self) -> tuple[int, str, str]:
+        period = self.parsed.period_key if self.parsed else ""
+        return (_KIND_ORDER.get(self.kind, 9), period, self.path.name)
+
+
+def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> list[str]:
+    report_date = dt.date.fromisoformat(parsed.period_key)
+    fy_start = dt.date(report_date.year if report_date.month >= 7 else report_date.year - 1, 7, 1)
+    previous, before = previous_week_members(con, report_date, fy_start)
+    if previous is None:
+        return []
+    now = parsed.tables["rssb_weekly"].set_index("district_id")["members_paid"]
+    warnings = []
+    for district_id, members_before in before.set_index("district_id")["members_paid"].items():
+        if district_id in now.index and int(now[district_id]) < int(members_before):
+            warnings.append(
+                f"members_paid for {district_id} fell from {int(members_before):,} on "
+                f"{previous} to {int(now[district_id]):,}: accepted as an RSSB correction"
+            )
+    return warnings
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    today: dt.date | None = None,
+    on_progress: Callable[[IngestOutcome], None] | None = None,
+) -> list[IngestOutcome]:
+    today = today or dt.date.today()
+    received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    items = [Path(p) for p in expand(paths)]
+    outcomes: list[IngestOutcome] = []
+
+    with open_warehouse(settings.warehouse_path) as con:
+        ensure_landing_schema(con)
+        pending: list[_Item] = []
+        seen: set[str] = set()
+        for path in items:
+            sha = sha256_of(path)
+            name = safe_display_name(path)
+            if sha in seen or ledger_status(con, sha) in _FINAL_STATUSES:
+                outcome = IngestOutcome(
+                    name, sha, "unknown", "duplicate", reason="same content already received"
+                )
+                outcomes.append(outcome)
+                if on_progress:
+                    on_progress(outcome)
+                continue
+            seen.add(sha)
+            item = _Item(path=path, sha256=sha, kind="unknown")
+            try:
+                item.kind = detect_kind(path)
+                item.parsed = parse_file(path, item.kind, settings, today)
+            except FileRejectedError as error:
+                item.status, item.reason = "quarantined", "; ".join(error.reasons)
+            except ValidationCrashError as error:
+                item.status, item.reason = "crashed", str(error)
+            except Exception as error:  # a parser bug must not look like bad data
+                item.status = "crashed"
+                item.reason = f"ingestion crashed ({type(error).__name__}: {error})"
+            pending.append(item)
+
+        for item in sorted(pending, key=_Item.order):
+            stored = store_copy(item.path, settings.landing_store, item.sha256)
+            name = safe_display_name(item.path)
+            if item.parsed is None:
+                entry = LedgerEntry(
+                    item.sha256,
+                    name,
+                    item.kind,
+                    item.status,
+                    item.reason,
+                    None,
+                    None,
+                    None,
+                    None,
+                    str(stored),
+                )
+                record_refusal(con, entry, received_at)
+                outcome = IngestOutcome(name, item.sha256, item.kind, item.status, item.reason)
+            else:
+                parsed = item.parsed
+                warnings = list(parsed.warnings)
+                if parsed.kind == "rssb_weekly":
+                    warnings.extend(_week_on_week_warnings(con, parsed))
+                entry = LedgerEntry(
+                    item.sha256,
+                    name,
+                    parsed.kind,
+                    "loaded",
+                    None,
+                    "; ".join(warnings) or None,
+                    parsed.row_count,
+                    parsed.period_key,
+                    None,
+                    str(stored),
+                )
+                superseded = load_parsed(con, entry, parsed, received_at)
+                outcome = IngestOutcome(
+                    name,
+                    item.sha256,
+                    parsed.kind,
+                    "loaded",
+                    None,
+                    tuple(warnings),
+                    parsed.row_count,
+                    parsed.period_key,
+                    superseded,
+                )
+            outcomes.append(outcome)
+            if on_progress:
+                on_progress(outcome)
+    return outcomes

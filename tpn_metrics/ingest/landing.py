@@ -1,0 +1,204 @@
+"""The landing zone: keep every received file by content hash, record it, load it atomically.
+
+A file is loaded in one DuckDB transaction together with its ledger row, so a crash leaves
+either the whole file or nothing. A newer, different file for the same week, survey year or
+registry supersedes the earlier one: its rows stay, flagged ``is_superseded``, and both ledger
+rows point at each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from tpn_metrics.ingest.parsed import ParsedFile
+from tpn_metrics.warehouse import LANDING_TABLES
+
+REGISTRY_FILES = ("institutions", "priorities", "strengths", "pairs", "events")
+
+
+def sha256_of(path: Path) -> str:
+    """The content hash of a file, or of a registry folder (its CSVs by name and content)."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for name in REGISTRY_FILES:
+            member = path / f"{name}.csv"
+            if member.exists():
+                digest.update(f"{name}:{sha256_of(member)}\n".encode())
+        return digest.hexdigest()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def safe_display_name(path: Path) -> str:
+    """The name to record: never a path, whatever the sender put in it."""
+    name = path.name.replace("\\", "/").split("/")[-1]
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in name).strip(" .")
+    return cleaned[:200] or "unnamed"
+
+
+def store_copy(path: Path, store: Path, sha256: str) -> Path:
+    """Copy the file, unchanged, to ``store/<sha[:2]>/<sha><suffix>``; read-only once there."""
+    suffix = (
+        ""
+        if path.is_dir()
+        else "".join(ch for ch in path.suffix.lower() if ch.isalnum() or ch == ".")[:8]
+    )
+    target = store / sha256[:2] / f"{sha256}{suffix}"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    if path.is_dir():
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir()
+        for name in REGISTRY_FILES:
+            member = path / f"{name}.csv"
+            if member.exists():
+                shutil.copyfile(member, partial / member.name)
+    else:
+        shutil.copyfile(path, partial)
+    partial.rename(target)  # atomic: the store never holds half a file under its final name
+    for item in [target, *target.rglob("*")] if target.is_dir() else [target]:
+        mode = item.stat().st_mode
+        item.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return target
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    file_sha256: str
+    file_name: str
+    kind: str
+    status: str
+    reason: str | None
+    warnings: str | None
+    row_count: int | None
+    period_key: str | None
+    superseded_by: str | None
+    stored_path: str
+
+
+def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+    row = con.execute(
+        "select status from landing.file_ledger where file_sha256 = ?", [sha256]
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _insert_ledger(
+    con: duckdb.DuckDBPyConnection, entry: LedgerEntry, received_at: dt.datetime
+) -> None:
+    con.execute("delete from landing.file_ledger where file_sha256 = ?", [entry.file_sha256])
+    con.execute(
+        """
+        insert into landing.file_ledger (
+            file_sha256, file_name, kind, received_at, status, reason, warnings,
+            row_count, period_key, superseded_by, stored_path
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            entry.file_sha256,
+            entry.file_name,
+            entry.kind,
+            received_at,
+            entry.status,
+            entry.reason,
+            entry.warnings,
+            entry.row_count,
+            entry.period_key,
+            entry.superseded_by,
+            entry.stored_path,
+        ],
+    )
+
+
+def record_refusal(
+    con: duckdb.DuckDBPyConnection, entry: LedgerEntry, received_at: dt.datetime
+) -> None:
+    """A quarantined or crashed file: a ledger row, and nothing else changes."""
+    _insert_ledger(con, entry, received_at)
+
+
+def load_parsed(
+    con: duckdb.DuckDBPyConnection,
+    entry: LedgerEntry,
+    parsed: ParsedFile,
+    received_at: dt.datetime,
+) -> str | None:
+    """Load one file's rows and ledger row in one transaction; return the sha it superseded."""
+    con.execute("begin transaction")
+    try:
+        previous = con.execute(
+            """
+            select file_sha256 from landing.file_ledger
+            where kind = ? and period_key = ? and status = 'loaded'
+            """,
+            [parsed.kind, parsed.period_key],
+        ).fetchall()
+        superseded = [str(row[0]) for row in previous]
+        for old in superseded:
+            for table in LANDING_TABLES:
+                con.execute(
+                    f"update landing.{table} set is_superseded = true where file_sha256 = ?",
+                    [old],
+                )
+            con.execute(
+                """
+                update landing.file_ledger set status = 'superseded', superseded_by = ?
+                where file_sha256 = ?
+                """,
+                [entry.file_sha256, old],
+            )
+        for table, frame in parsed.tables.items():
+            if frame.empty:
+                continue
+            rows = frame.assign(
+                file_sha256=entry.file_sha256, loaded_at=received_at, is_superseded=False
+            )
+            columns = ", ".join(rows.columns)
+            con.register("incoming_rows", rows)
+            con.execute(
+                f"insert into landing.{table} ({columns}) select {columns} from incoming_rows"
+            )
+            con.unregister("incoming_rows")
+        _insert_ledger(con, entry, received_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return superseded[0] if superseded else None
+
+
+def previous_week_members(
+    con: duckdb.DuckDBPyConnection, report_date: dt.date, fiscal_year_start: dt.date
+) -> tuple[dt.date | None, pd.DataFrame]:
+    """The latest current report before this date in the same fiscal year, per district."""
+    row = con.execute(
+        """
+        select max(report_date) from landing.rssb_weekly
+        where not is_superseded and report_date < ? and report_date >= ?
+        """,
+        [report_date, fiscal_year_start],
+    ).fetchone()
+    previous = row[0] if row else None
+    if previous is None:
+        return None, pd.DataFrame(columns=["district_id", "members_paid"])
+    frame = con.execute(
+        """
+        select district_id, members_paid from landing.rssb_weekly
+        where not is_superseded and report_date = ?
+        """,
+        [previous],
+    ).df()
+    return previous, frame

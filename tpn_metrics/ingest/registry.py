@@ -1,0 +1,208 @@
+"""The TPN registry kept by the programme team (shared/contracts.md §3).
+
+It arrives as a folder of CSVs (institutions.csv, priorities.csv, ...) or one XLSX with one
+sheet per table. A registry is always whole: a new one replaces the previous one entirely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from tpn_metrics.ingest.errors import FileRejectedError
+from tpn_metrics.ingest.headers import REGISTRY_SHEETS, Layout
+from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
+from tpn_metrics.ingest.readers import (
+    RawTable,
+    check_size,
+    read_table,
+    read_xlsx_sheets,
+    table_from_rows,
+)
+from tpn_metrics.ingest.validation import validate_frame
+from tpn_metrics.ingest.values import CellError, is_blank, parse_bool, parse_count, parse_date
+from tpn_metrics.names import UnknownNameError, fold
+from tpn_metrics.reference import district_resolver, hospital_resolver
+
+EVENT_KINDS = {"launch_workshop", "coaching_visit", "exchange_visit", "learning_event"}
+OPTIONAL_SHEETS = {"strengths", "events"}
+
+
+def _required(layout: Layout) -> dict[str, str]:
+    return {c.name: layout.describe(c.name) for c in layout.columns if c.required}
+
+
+def read_registry_tables(path: Path) -> dict[str, RawTable]:
+    tables: dict[str, RawTable] = {}
+    if path.is_dir():
+        for name, layout in REGISTRY_SHEETS.items():
+            candidate = path / f"{name}.csv"
+            if candidate.exists():
+                tables[name] = read_table(
+                    candidate, canonical=layout.canonical, required=set(_required(layout))
+                )
+    else:
+        check_size(path)
+        sheets = {
+            fold(k).replace(" ", "_"): v for k, v in read_xlsx_sheets(path.read_bytes()).items()
+        }
+        for name, layout in REGISTRY_SHEETS.items():
+            if name in sheets:
+                tables[name] = table_from_rows(
+                    sheets[name],
+                    source_format="xlsx",
+                    canonical=layout.canonical,
+                    required=set(_required(layout)),
+                    sheet=name,
+                )
+    missing = [n for n in REGISTRY_SHEETS if n not in tables and n not in OPTIONAL_SHEETS]
+    if missing:
+        raise FileRejectedError(
+            f"the registry lacks {', '.join(missing)} (expected {', '.join(REGISTRY_SHEETS)} "
+            "as CSV files in one folder or sheets of one XLSX)"
+        )
+    for name, table in tables.items():
+        try:
+            require_columns(table.columns, _required(REGISTRY_SHEETS[name]))
+        except FileRejectedError as error:
+            raise FileRejectedError([f"{name}: {r}" for r in error.reasons]) from error
+    return tables
+
+
+def _optional_date(text: str, where: str, problems: list[str]) -> dt.date | None:
+    if is_blank(text):
+        return None
+    try:
+        return parse_date(text)
+    except CellError as error:
+        problems.append(f"{where}: {error}")
+        return None
+
+
+def parse_registry(
+    path: Path, *, seeds_dir: Path, expectations_dir: Path, today: dt.date
+) -> ParsedFile:
+    tables = read_registry_tables(path)
+    districts = district_resolver(seeds_dir)
+    hospitals = hospital_resolver(seeds_dir)
+    problems: list[str] = []
+
+    institutions = []
+    for line, r in tables["institutions"].records():
+        where = f"institutions line {line}"
+        kind = r.get("kind", "").strip().lower()
+        row: dict[str, object] = {
+            "line": line,
+            "institution_id": r["institution_id"],
+            "institution_name": r["name"],
+            "institution_kind": kind,
+            "hospital_id": None,
+            "hospital_category": (r.get("hospital_category") or "").strip().lower() or None,
+        }
+        try:
+            row["district_id"] = districts.resolve(r["district"])
+        except UnknownNameError as error:
+            problems.append(f"{where}: {error}")
+        if kind == "hospital":
+            try:
+                row["hospital_id"] = hospitals.resolve(r["name"])
+            except UnknownNameError as error:
+                problems.append(f"{where}: {error}")
+        try:
+            row["is_tpn_member"] = parse_bool(r["is_tpn_member"])
+        except CellError as error:
+            problems.append(f"{where}, is_tpn_member: {error}")
+        row["joined_on"] = _optional_date(r.get("joined_on", ""), where, problems)
+        institutions.append(row)
+    known = {str(r["institution_id"]) for r in institutions}
+
+    def check_known(value: str, where: str) -> None:
+        if value not in known:
+            problems.append(f"{where}: institution '{value}' is not in institutions")
+
+    priorities = []
+    for line, r in tables["priorities"].records():
+        where = f"priorities line {line}"
+        check_known(r["institution_id"], where)
+        try:
+            rank = parse_count(r["rank"])
+        except CellError as error:
+            problems.append(f"{where}, rank: {error}")
+            rank = 0
+        priorities.append(
+            {
+                "line": line,
+                "institution_id": r["institution_id"],
+                "topic": r["topic"].strip().lower(),
+                "priority_rank": rank,
+                "chosen_on": _optional_date(r.get("chosen_on", ""), where, problems),
+            }
+        )
+    strengths = []
+    if "strengths" in tables:
+        for line, r in tables["strengths"].records():
+            check_known(r["institution_id"], f"strengths line {line}")
+            strengths.append(
+                {"institution_id": r["institution_id"], "topic": r["topic"].strip().lower()}
+            )
+    pairs = []
+    for line, r in tables["pairs"].records():
+        where = f"pairs line {line}"
+        check_known(r["rising_id"], where)
+        check_known(r["shining_id"], where)
+        if r["rising_id"] == r["shining_id"]:
+            problems.append(f"{where}: '{r['rising_id']}' is paired with itself")
+        pairs.append(
+            {
+                "line": line,
+                "rising_institution_id": r["rising_id"],
+                "shining_institution_id": r["shining_id"],
+                "topic": r["topic"].strip().lower(),
+                "started_on": _optional_date(r.get("started_on", ""), where, problems),
+                "ended_on": _optional_date(r.get("ended_on", ""), where, problems),
+            }
+        )
+    events = []
+    if "events" in tables:
+        for number, (line, r) in enumerate(tables["events"].records(), start=1):
+            where = f"events line {line}"
+            kind = r["kind"].strip().lower()
+            if kind not in EVENT_KINDS:
+                problems.append(
+                    f"{where}: kind '{r['kind']}' is not one of {', '.join(sorted(EVENT_KINDS))}"
+                )
+            ids = [i.strip() for i in r["institution_ids"].split(";") if i.strip()]
+            for institution_id in ids:
+                check_known(institution_id, where)
+            event_date = _optional_date(r["event_date"], where, problems)
+            if event_date is None:
+                problems.append(f"{where}: event_date is empty")
+            events.append(
+                {
+                    "event_number": number,
+                    "event_date": event_date,
+                    "event_kind": kind,
+                    "topic": (r.get("topic") or "").strip().lower() or None,
+                    "institution_ids": ";".join(ids),
+                }
+            )
+    reject_if_any(problems)
+
+    frames = {
+        "tpn_institutions": pd.DataFrame(institutions),
+        "tpn_priorities": pd.DataFrame(priorities),
+        "tpn_pairs": pd.DataFrame(pairs),
+    }
+    for table, frame in frames.items():
+        if frame.empty:
+            continue
+        reject_if_any(validate_frame(table, frame, expectations_dir=expectations_dir, today=today))
+    landing = {name: frame.drop(columns=["line"]) for name, frame in frames.items()}
+    landing["tpn_strengths"] = pd.DataFrame(strengths, columns=["institution_id", "topic"])
+    landing["tpn_events"] = pd.DataFrame(
+        events,
+        columns=["event_number", "event_date", "event_kind", "topic", "institution_ids"],
+    )
+    return ParsedFile(kind="registry", period_key="registry", tables=landing)

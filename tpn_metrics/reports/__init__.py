@@ -1,0 +1,1 @@
+"""Reports sent to district teams: rendering of the weekly CBHI progress email."""

@@ -1,0 +1,141 @@
+"""Small weekly-coverage chart embedded in the district email.
+
+Rendered with the object-oriented Matplotlib API on an Agg canvas so that no
+pyplot figure registry (global state) is touched and nothing needs a display.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import threading
+from collections.abc import Sequence
+from datetime import date
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, PercentFormatter
+
+WIDTH_PX = 600
+HEIGHT_PX = 300
+_DPI = 100
+_FISCAL_YEAR_START_MONTH = 7  # Rwanda's fiscal year runs 1 July - 30 June.
+_WEEKS_IN_YEAR = 52.2
+# About what fits on one title line at 10 pt across 600 px; Kinyarwanda and French
+# titles, or a long district name, would otherwise run off the image.
+_TITLE_WRAP_CHARS = 72
+
+_THIS_FY_COLOUR = "#1b6ca8"
+_LAST_FY_COLOUR = "#8c8c8c"
+_REFERENCE_COLOUR = "#c8c8c8"
+
+# Matplotlib is not thread-safe (shared font cache, text layout). Prefect's
+# default task runner uses threads, so 30 districts may render concurrently.
+_RENDER_LOCK = threading.Lock()
+
+
+def fiscal_year_start(day: date) -> date:
+    """1 July that opens the fiscal year containing ``day``."""
+    year = day.year if day.month >= _FISCAL_YEAR_START_MONTH else day.year - 1
+    return date(year, _FISCAL_YEAR_START_MONTH, 1)
+
+
+def week_of_fiscal_year(day: date) -> float:
+    """Weeks elapsed since 1 July of ``day``'s fiscal year (0.0 on 1 July).
+
+    Fractional on purpose: Fridays fall on different weekdays-after-1-July each
+    year, and rounding would shift last year's line by up to half a week.
+    """
+    return (day - fiscal_year_start(day)).days / 7
+
+
+def _xy(points: Sequence[tuple[date, float]]) -> tuple[list[float], list[float]]:
+    ordered = sorted(points)
+    return [week_of_fiscal_year(d) for d, _ in ordered], [v for _, v in ordered]
+
+
+def coverage_chart_png(
+    this_fy: Sequence[tuple[date, float]],
+    last_fy: Sequence[tuple[date, float]],
+    *,
+    title: str,
+    this_fy_label: str = "This fiscal year",
+    last_fy_label: str = "Last fiscal year",
+    x_label: str = "Week of the fiscal year (weeks since 1 July)",
+    y_label: str = "Coverage (%)",
+    reference_label: str = "100% of target",
+) -> bytes:
+    """PNG (600 x 300 px) of weekly coverage: this fiscal year solid, last one dashed.
+
+    ``this_fy`` and ``last_fy`` are ``(Friday, coverage %)`` pairs in any order;
+    either may be empty. Equal input gives byte-identical output, so a retried
+    email carries exactly the same image.
+    """
+    x_this, y_this = _xy(this_fy)
+    x_last, y_last = _xy(last_fy)
+
+    with _RENDER_LOCK:
+        fig = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+
+        # Plot order sets the legend order (this year first); zorder keeps this
+        # year's line drawn on top where the two years overlap.
+        if x_this:
+            ax.plot(
+                x_this,
+                y_this,
+                color=_THIS_FY_COLOUR,
+                linewidth=2.0,
+                linestyle="-",
+                marker="o",
+                markersize=2.5,
+                label=this_fy_label,
+                zorder=3,
+            )
+        if x_last:
+            ax.plot(
+                x_last,
+                y_last,
+                color=_LAST_FY_COLOUR,
+                linewidth=1.5,
+                linestyle="--",
+                label=last_fy_label,
+                zorder=2,
+            )
+        ax.axhline(
+            100,
+            color=_REFERENCE_COLOUR,
+            linewidth=1.0,
+            linestyle="-",
+            label=reference_label,
+            zorder=1,
+        )
+
+        # Coverage above 100% is real (RSSB's target lags population growth), so
+        # the axis grows with the data instead of clipping at 100.
+        top = max([105.0, *(v + 5.0 for v in (*y_this, *y_last))])
+        ax.set_ylim(0, top)
+        ax.set_xlim(0, _WEEKS_IN_YEAR)
+        ax.xaxis.set_major_locator(FixedLocator([0, 13, 26, 39, 52]))
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+
+        # District names come from data; parse_math=False keeps a "$" in one from
+        # being read as TeX.
+        ax.set_title(
+            textwrap.fill(title, _TITLE_WRAP_CHARS), fontsize=10, loc="left", parse_math=False
+        )
+        ax.set_xlabel(x_label, fontsize=8, parse_math=False)
+        ax.set_ylabel(y_label, fontsize=8, parse_math=False)
+        ax.legend(fontsize=7, loc="lower right", frameon=False)
+
+        buffer = io.BytesIO()
+        # Without a Software entry the PNG holds no version string, so upgrading
+        # Matplotlib alone does not change the bytes of an otherwise equal chart.
+        fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()

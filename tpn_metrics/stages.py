@@ -1,0 +1,160 @@
+"""The pipeline's stages as plain functions: what the flows wire together, and what the CLI
+and tests call directly. None of them knows about Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tpn_metrics.dbt_runner import build as dbt_build
+from tpn_metrics.evaluation.runner import evaluate, standard_datasets, write_tables
+from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
+from tpn_metrics.population.projection import project
+from tpn_metrics.reports.district_weeks import latest_report_date
+from tpn_metrics.reports.evaluation_report import render_html, render_markdown
+from tpn_metrics.reports.outbox import DeliveryReport, SmtpSettings, deliver_week
+from tpn_metrics.reports.recipients import load_recipients
+from tpn_metrics.settings import Settings
+from tpn_metrics.warehouse import open_warehouse, table_exists
+
+MART_TABLES = (
+    "marts.dim_district",
+    "marts.dim_hospital",
+    "marts.dim_institution",
+    "marts.fct_cbhi_weekly",
+    "marts.fct_cbhi_fiscal_year",
+    "marts.fct_cbhi_coverage_corrected",
+    "marts.fct_accreditation",
+    "marts.fct_tpn_priorities",
+    "marts.fct_tpn_focus",
+    "marts.fct_twinning_pairs",
+)
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    outcomes: tuple[IngestOutcome, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(o.status for o in self.outcomes))
+
+    @property
+    def refused(self) -> tuple[IngestOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status in ("quarantined", "crashed"))
+
+
+def run_ingest(
+    settings: Settings, paths: list[Path], today: dt.date | None = None
+) -> IngestSummary:
+    return IngestSummary(tuple(ingest_paths(paths, settings, today=today)))
+
+
+def run_dbt_build(settings: Settings) -> None:
+    """Seed, build and test every model; raises DbtBuildError (naming nodes) on failure."""
+    dbt_build(settings)
+
+
+@dataclass(frozen=True)
+class CorrectionCheck:
+    rows_checked: int
+    mismatches: tuple[str, ...]
+    stale_districts: tuple[str, ...]
+    over_100_districts: tuple[str, ...]
+
+
+def check_corrections(settings: Settings) -> CorrectionCheck:
+    """Recompute every projection of the corrections mart in Python; they must agree to the
+    person. Two independent implementations catch a drifted formula before anyone reads it.
+    """
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        rows = con.execute(
+            """
+            select corrected.district_id, corrected.report_date,
+                corrected.projected_population_geometric,
+                corrected.projected_population_linear,
+                districts.population_2012, districts.population_2022,
+                corrected.is_target_stale, corrected.is_reported_over_100
+            from marts.fct_cbhi_coverage_corrected as corrected
+            inner join marts.dim_district as districts using (district_id)
+            """
+        ).fetchall()
+    mismatches = []
+    stale, over = set(), set()
+    for district, day, geometric, linear, p2012, p2022, is_stale, is_over in rows:
+        for method, value in (("geometric", geometric), ("linear", linear)):
+            expected = project(int(p2012), int(p2022), day, method)
+            if int(value) != expected:
+                mismatches.append(f"{district} {day} {method}: mart {value}, Python {expected}")
+        if is_stale:
+            stale.add(district)
+        if is_over:
+            over.add(district)
+    return CorrectionCheck(
+        len(rows), tuple(mismatches[:20]), tuple(sorted(stale)), tuple(sorted(over))
+    )
+
+
+@dataclass(frozen=True)
+class EvaluationOutputs:
+    table_rows: dict[str, int]
+    html_path: Path
+    markdown: str
+
+
+def run_evaluation(settings: Settings, *, n_resamples: int = 10_000) -> EvaluationOutputs:
+    with open_warehouse(settings.warehouse_path) as con:
+        run = evaluate(standard_datasets(con), n_resamples=n_resamples)
+        counts = write_tables(con, run)
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    html_path = settings.reports_dir / "evaluation.html"
+    html_path.write_text(render_html(run), encoding="utf-8")
+    markdown = render_markdown(run)
+    (settings.reports_dir / "evaluation.md").write_text(markdown, encoding="utf-8")
+    return EvaluationOutputs(counts, html_path, markdown)
+
+
+def smtp_from_environment() -> SmtpSettings | None:
+    """SMTP settings from TPN_SMTP_* variables; None means the dry-run outbox."""
+    host = os.environ.get("TPN_SMTP_HOST")
+    if not host:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=int(os.environ.get("TPN_SMTP_PORT", "587")),
+        username=os.environ.get("TPN_SMTP_USERNAME") or None,
+        password=os.environ.get("TPN_SMTP_PASSWORD") or None,
+        security=os.environ.get("TPN_SMTP_SECURITY", "starttls"),
+    )
+
+
+def run_emails(
+    settings: Settings, *, smtp: SmtpSettings | None = None, report_date: dt.date | None = None
+) -> DeliveryReport:
+    recipients = load_recipients(
+        Path(os.environ.get("TPN_RECIPIENTS", str(settings.recipients_file)))
+    )
+    with open_warehouse(settings.warehouse_path) as con:
+        week = report_date or latest_report_date(con)
+        return deliver_week(
+            con,
+            report_date=week,
+            recipients=recipients,
+            outbox_dir=settings.outbox_dir,
+            smtp=smtp,
+        )
+
+
+def table_counts(settings: Settings, tables: tuple[str, ...] = MART_TABLES) -> dict[str, int]:
+    counts = {}
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        for name in tables:
+            schema, table = name.split(".")
+            if table_exists(con, schema, table):
+                row = con.execute(f"select count(*) from {name}").fetchone()
+                counts[name] = int(row[0]) if row else 0
+    return counts

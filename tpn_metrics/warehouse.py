@@ -1,0 +1,188 @@
+"""The DuckDB warehouse file: connections and the landing schema that ingestion owns.
+
+dbt owns every schema but ``landing`` and ``ops``; Python writes only there (and the
+``evaluation`` tables), so a dbt run can always be repeated from the landing tables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+LANDING_DDL = """
+create schema if not exists landing;
+create schema if not exists ops;
+
+create table if not exists landing.file_ledger (
+    file_sha256 varchar primary key,
+    file_name varchar not null,
+    kind varchar not null,
+    received_at timestamp not null,
+    status varchar not null,
+    reason varchar,
+    warnings varchar,
+    row_count integer,
+    period_key varchar,
+    superseded_by varchar,
+    stored_path varchar not null
+);
+
+create table if not exists landing.rssb_weekly (
+    file_sha256 varchar not null,
+    report_date date not null,
+    district_id varchar not null,
+    district_name_received varchar not null,
+    target_population bigint not null,
+    members_paid bigint not null,
+    households_paid bigint,
+    amount_collected_rwf bigint,
+    coverage_rate_pct double,
+    loaded_at timestamp not null,
+    is_superseded boolean not null,
+    primary key (file_sha256, district_id)
+);
+
+create table if not exists landing.accreditation_results (
+    file_sha256 varchar not null,
+    survey_year integer not null,
+    hospital_id varchar not null,
+    hospital_name_received varchar not null,
+    district_id varchar not null,
+    hospital_category varchar,
+    level_1_score_pct double not null,
+    level_2_score_pct double not null,
+    level_3_score_pct double,
+    score_scale varchar not null,
+    loaded_at timestamp not null,
+    is_superseded boolean not null,
+    primary key (file_sha256, hospital_id)
+);
+
+create table if not exists landing.tpn_institutions (
+    file_sha256 varchar not null,
+    institution_id varchar not null,
+    institution_name varchar not null,
+    institution_kind varchar not null,
+    district_id varchar not null,
+    hospital_id varchar,
+    hospital_category varchar,
+    is_tpn_member boolean not null,
+    joined_on date,
+    loaded_at timestamp not null,
+    is_superseded boolean not null,
+    primary key (file_sha256, institution_id)
+);
+
+create table if not exists landing.tpn_priorities (
+    file_sha256 varchar not null,
+    institution_id varchar not null,
+    topic varchar not null,
+    priority_rank integer not null,
+    chosen_on date,
+    loaded_at timestamp not null,
+    is_superseded boolean not null
+);
+
+create table if not exists landing.tpn_strengths (
+    file_sha256 varchar not null,
+    institution_id varchar not null,
+    topic varchar not null,
+    loaded_at timestamp not null,
+    is_superseded boolean not null
+);
+
+create table if not exists landing.tpn_pairs (
+    file_sha256 varchar not null,
+    rising_institution_id varchar not null,
+    shining_institution_id varchar not null,
+    topic varchar not null,
+    started_on date,
+    ended_on date,
+    loaded_at timestamp not null,
+    is_superseded boolean not null
+);
+
+create table if not exists landing.tpn_events (
+    file_sha256 varchar not null,
+    event_number integer not null,
+    event_date date not null,
+    event_kind varchar not null,
+    topic varchar,
+    institution_ids varchar not null,
+    loaded_at timestamp not null,
+    is_superseded boolean not null
+);
+
+"""
+
+LANDING_TABLES = (
+    "rssb_weekly",
+    "accreditation_results",
+    "tpn_institutions",
+    "tpn_priorities",
+    "tpn_strengths",
+    "tpn_pairs",
+    "tpn_events",
+)
+
+
+class WarehouseBusyError(RuntimeError):
+    """The warehouse file is held by another process (an analyst's session, another run)."""
+
+
+def _is_lock_error(error: duckdb.Error) -> bool:
+    text = str(error).lower()
+    return "lock" in text or "conflicting" in text
+
+
+def connect(
+    path: Path, *, read_only: bool = False, wait_seconds: float = 60.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting while another process holds its write lock.
+
+    DuckDB allows one writing process per file; an analyst with the file open must not make a
+    scheduled run fail at once, nor must the run break their session.
+    """
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.25
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as error:
+            if not _is_lock_error(error) or time.monotonic() >= deadline:
+                if _is_lock_error(error):
+                    raise WarehouseBusyError(
+                        f"the warehouse {path} is locked by another process "
+                        f"(waited {wait_seconds:.0f} s): close other sessions on it "
+                        "(analysts can open a read-only copy) and run again"
+                    ) from error
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@contextmanager
+def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_landing_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LANDING_DDL)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
