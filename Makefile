@@ -25,9 +25,11 @@ venv: $(VENV)/.installed-runtime
 venv-dev: $(VENV)/.installed-dev
 
 demo: venv
+	mkdir -p $(PREFECT_HOME)
 	$(BIN)/tpn demo
 
 test: venv-dev
+	mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -10,7 +10,12 @@ from tpn_metrics.settings import Settings
 
 
 @flow(name="tpn-demo")
-def tpn_demo(home: str | None = None, seed: int = 2024) -> dict[str, object]:
+def tpn_demo(
+    home: str | None = None, seed: int = 2024, n_resamples: int = 10_000
+) -> dict[str, object]:
+    """Parameters: home, the TPN_HOME to fill; seed, of the sample data; n_resamples, of the
+    permutation test and bootstrap.
+    """
     home = home or str(Settings().home)
     sample_dir = generate_sample_files(home, seed)
-    return weekly_cbhi(drop_folder=sample_dir, home=home)
+    return weekly_cbhi(drop_folder=sample_dir, home=home, n_resamples=n_resamples)

@@ -43,8 +43,11 @@ def ingest_files(home: str, paths: list[str], today: dt.date | None = None) -> s
 
 @task(name="dbt-build")
 def build_warehouse(home: str) -> None:
-    stages.run_dbt_build(_settings(home))
-    get_run_logger().info("dbt build passed: marts rebuilt and tested")
+    outcome = stages.run_dbt_build(_settings(home))
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.status_counts.items()))
+    get_run_logger().info(
+        "dbt build passed in %.0f s (%s); full log in var/dbt_logs", outcome.elapsed_seconds, counts
+    )
 
 
 @task(name="check-population-corrections")

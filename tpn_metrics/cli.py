@@ -26,7 +26,8 @@ app = typer.Typer(
 )
 emails_app = typer.Typer(help="Weekly district progress emails.", no_args_is_help=True)
 app.add_typer(emails_app, name="emails")
-console = Console()
+# Wide enough for paths in the summary even when output is piped (rich assumes 80 then).
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def _environment(settings: Settings) -> None:

@@ -102,6 +102,12 @@ def dbt_arguments(args: Sequence[str], settings: Settings) -> list[str]:
         str(settings.dbt_target_dir),
         "--log-path",
         str(dbt_log_dir(settings)),
+        # The file keeps every node's line; the console (and so the flow's log) only what
+        # needs a person: a Friday build is ~200 nodes.
+        "--log-level",
+        os.environ.get("TPN_DBT_LOG_LEVEL", "warn"),
+        "--log-level-file",
+        "info",
     ]
 
 

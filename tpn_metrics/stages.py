@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.dbt_runner import build as dbt_build
 from tpn_metrics.evaluation.runner import evaluate, standard_datasets, write_tables
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
@@ -54,9 +55,9 @@ def run_ingest(
     return IngestSummary(tuple(ingest_paths(paths, settings, today=today)))
 
 
-def run_dbt_build(settings: Settings) -> None:
+def run_dbt_build(settings: Settings) -> DbtRunOutcome:
     """Seed, build and test every model; raises DbtBuildError (naming nodes) on failure."""
-    dbt_build(settings)
+    return dbt_build(settings)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ def test_arguments_point_dbt_at_the_project_and_the_home(tmp_path: Path) -> None
         "--profiles-dir": str(settings.dbt_project_dir),
         "--target-path": str(tmp_path / "var" / "dbt_target"),
         "--log-path": str(tmp_path / "var" / "dbt_logs"),
+        "--log-level": "warn",
+        "--log-level-file": "info",
     }
 
 
