@@ -77,6 +77,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or drop folders")],
 ) -> None:
     """Ingest files: keep each by hash, validate, load or quarantine (exit 3 if any refused)."""
+    from tpn_metrics.ingest.intake import data_docs_index
     from tpn_metrics.stages import run_ingest
 
     settings = Settings()
@@ -87,6 +88,9 @@ def ingest(
     summary = run_ingest(settings, paths)
     console.print(_outcome_table(list(summary.outcomes)))
     console.print(f"ledger: {settings.warehouse_path} (tpn ledger / tpn quarantine)")
+    docs = data_docs_index(settings)
+    if docs.exists():
+        console.print(f"GX Data Docs: {docs.as_uri()}")
     if summary.refused:
         raise typer.Exit(EXIT_QUARANTINED)
 

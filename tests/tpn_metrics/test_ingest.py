@@ -341,16 +341,46 @@ def test_a_validation_crash_is_not_reported_as_bad_data(
 ):
     from tpn_metrics.ingest import validation
 
-    def broken_context(_: Path) -> object:
+    def broken_context(*_: Path) -> object:
         raise RuntimeError("GX store unreadable")
 
     monkeypatch.setattr(validation, "_context", broken_context)
     before = fingerprint(loaded.warehouse_path)
     (outcome,) = ingest(loaded, fixtures / "ingest/good/rssb_2023-04-07_missing_districts.csv")
     assert outcome.status == "crashed"
-    assert "could not run" in (outcome.reason or "")
+    assert "could not run (RuntimeError: GX store unreadable)" in (outcome.reason or "")
     assert fingerprint(loaded.warehouse_path) == before
     # A crashed file is retried on the next run (the crash was not the data's fault).
     monkeypatch.undo()
     (retry,) = ingest(loaded, fixtures / "ingest/good/rssb_2023-04-07_missing_districts.csv")
     assert retry.status == "loaded"
+
+
+def _tree_digest(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_validation_writes_nothing_into_the_committed_gx_context(
+    settings: Settings, fixtures: Path
+):
+    before = _tree_digest(settings.expectations_dir)
+    ingest(settings, fixtures / "ingest/good/rssb_2023-03-24_canonical.csv")
+    ingest(settings, fixtures / "ingest/bad/rssb_duplicate_district.csv")
+    assert _tree_digest(settings.expectations_dir) == before
+
+
+def test_data_docs_are_built_per_home_and_show_the_failure(tmp_path: Path, fixtures: Path):
+    from tpn_metrics.ingest.intake import data_docs_index
+
+    first = Settings(home=tmp_path / "first")
+    second = Settings(home=tmp_path / "second")
+    ingest(first, fixtures / "ingest/bad/rssb_duplicate_district.csv")
+    ingest(second, fixtures / "ingest/good/accreditation_2023_percent.csv")
+    assert data_docs_index(first).exists()
+    assert data_docs_index(second).exists()
+    first_results = list((first.home / "var/gx/validations").rglob("*.json"))
+    second_results = list((second.home / "var/gx/validations").rglob("*.json"))
+    assert any("rssb_weekly" in str(p) for p in first_results)
+    assert not any("rssb_weekly" in str(p) for p in second_results)
+    pages = " ".join(p.read_text() for p in (first.home / "var/gx/docs").rglob("*.html"))
+    assert "rssb_weekly__suite" in pages

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +9,7 @@ import pandas as pd
 from tpn_metrics.ingest.headers import ACCREDITATION
 from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
 from tpn_metrics.ingest.readers import read_table
-from tpn_metrics.ingest.validation import validate_frame
+from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
 from tpn_metrics.names import UnknownNameError
 from tpn_metrics.reference import district_resolver, hospital_resolver, load_hospitals
@@ -38,9 +37,7 @@ def decide_scale(values: list[float]) -> str:
     return "fraction" if fraction_like else "percent"
 
 
-def parse_accreditation(
-    path: Path, *, seeds_dir: Path, expectations_dir: Path, today: dt.date
-) -> ParsedFile:
+def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     table = read_table(path, canonical=ACCREDITATION.canonical, required=set(_required()))
     require_columns(table.columns, _required())
     hospitals = hospital_resolver(seeds_dir)
@@ -101,11 +98,7 @@ def parse_accreditation(
     for score in SCORES:
         frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
     frame["survey_year"] = frame["survey_year"].astype("Int64")
-    reject_if_any(
-        validate_frame(
-            "accreditation_results", frame, expectations_dir=expectations_dir, today=today
-        )
-    )
+    reject_if_any(validate("accreditation_results", frame))
     landing = frame[
         [
             "survey_year",

@@ -31,6 +31,7 @@ from tpn_metrics.ingest.parsed import ParsedFile
 from tpn_metrics.ingest.readers import check_size, decode_text, read_xlsx_sheets
 from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
+from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
@@ -111,18 +112,21 @@ def detect_kind(path: Path) -> str:
     return kind
 
 
-def parse_file(path: Path, kind: str, settings: Settings, today: dt.date) -> ParsedFile:
+def parse_file(path: Path, kind: str, settings: Settings, validate: FrameValidator) -> ParsedFile:
     parser: Callable[..., ParsedFile] = {
         "rssb_weekly": parse_rssb_weekly,
         "accreditation": parse_accreditation,
         "registry": parse_registry,
     }[kind]
-    return parser(
-        path,
-        seeds_dir=settings.seeds_dir,
-        expectations_dir=settings.expectations_dir,
-        today=today,
-    )
+    return parser(path, seeds_dir=settings.seeds_dir, validate=validate)
+
+
+def gx_dir(settings: Settings) -> Path:
+    return settings.home / "var" / "gx"
+
+
+def data_docs_index(settings: Settings) -> Path:
+    return gx_dir(settings) / "docs" / "index.html"
 
 
 @dataclass
@@ -171,6 +175,7 @@ def ingest_paths(
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
         pending: list[_Item] = []
+        validators: list[FrameValidator] = []
         seen: set[str] = set()
         for path in items:
             sha = sha256_of(path)
@@ -187,7 +192,11 @@ def ingest_paths(
             item = _Item(path=path, sha256=sha, kind="unknown")
             try:
                 item.kind = detect_kind(path)
-                item.parsed = parse_file(path, item.kind, settings, today)
+                validator = FrameValidator(
+                    settings.expectations_dir, gx_dir(settings), today, run_name=name
+                )
+                validators.append(validator)
+                item.parsed = parse_file(path, item.kind, settings, validator)
             except FileRejectedError as error:
                 item.status, item.reason = "quarantined", "; ".join(error.reasons)
             except ValidationCrashError as error:
@@ -247,4 +256,6 @@ def ingest_paths(
             outcomes.append(outcome)
             if on_progress:
                 on_progress(outcome)
+    if validators:
+        validators[0].build_data_docs({v.run_name for v in validators})
     return outcomes

@@ -21,7 +21,7 @@ from tpn_metrics.ingest.readers import (
     read_xlsx_sheets,
     table_from_rows,
 )
-from tpn_metrics.ingest.validation import validate_frame
+from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_bool, parse_count, parse_date
 from tpn_metrics.names import UnknownNameError, fold
 from tpn_metrics.reference import district_resolver, hospital_resolver
@@ -81,9 +81,7 @@ def _optional_date(text: str, where: str, problems: list[str]) -> dt.date | None
         return None
 
 
-def parse_registry(
-    path: Path, *, seeds_dir: Path, expectations_dir: Path, today: dt.date
-) -> ParsedFile:
+def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     tables = read_registry_tables(path)
     districts = district_resolver(seeds_dir)
     hospitals = hospital_resolver(seeds_dir)
@@ -198,7 +196,7 @@ def parse_registry(
     for table, frame in frames.items():
         if frame.empty:
             continue
-        reject_if_any(validate_frame(table, frame, expectations_dir=expectations_dir, today=today))
+        reject_if_any(validate(table, frame))
     landing = {name: frame.drop(columns=["line"]) for name, frame in frames.items()}
     landing["tpn_strengths"] = pd.DataFrame(strengths, columns=["institution_id", "topic"])
     landing["tpn_events"] = pd.DataFrame(

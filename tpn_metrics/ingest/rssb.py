@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +9,7 @@ import pandas as pd
 from tpn_metrics.ingest.headers import RSSB_WEEKLY
 from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
 from tpn_metrics.ingest.readers import RawTable, read_table
-from tpn_metrics.ingest.validation import validate_frame
+from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import (
     CellError,
     is_blank,
@@ -89,9 +88,7 @@ def _coverage_scale(frame: pd.DataFrame) -> pd.Series:
     return given
 
 
-def parse_rssb_weekly(
-    path: Path, *, seeds_dir: Path, expectations_dir: Path, today: dt.date
-) -> ParsedFile:
+def parse_rssb_weekly(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     table = read_table(path, canonical=RSSB_WEEKLY.canonical, required=set(_required()))
     require_columns(table.columns, _required())
     resolver = district_resolver(seeds_dir)
@@ -104,9 +101,7 @@ def parse_rssb_weekly(
         frame[column] = frame[column].astype("Int64")
     frame["report_date"] = pd.to_datetime(frame["report_date"])
     frame["members_paid_limit"] = frame["target_population"] * MEMBERS_LIMIT_FACTOR
-    reject_if_any(
-        validate_frame("rssb_weekly", frame, expectations_dir=expectations_dir, today=today)
-    )
+    reject_if_any(validate("rssb_weekly", frame))
     frame["coverage_rate_pct"] = _coverage_scale(frame)
 
     problems = []

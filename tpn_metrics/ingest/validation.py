@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,14 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 @cache
-def _context(expectations_dir: Path) -> Any:
+def _context(expectations_dir: Path, results_dir: Path, docs_dir: Path) -> Any:
     import great_expectations as gx  # takes seconds to import; only validation needs it
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # great_expectations.yml reads these: run-time outputs live under TPN_HOME, not in the
+    # committed context folder.
+    os.environ["TPN_GX_RESULTS_DIR"] = str(results_dir)
+    os.environ["TPN_GX_DOCS_DIR"] = str(docs_dir)
     return gx.get_context(mode="file", context_root_dir=str(expectations_dir))
 
 
@@ -74,52 +79,76 @@ def explain(result: Any, frame: pd.DataFrame) -> list[str]:
     return [_format(template, {"observed_value": observed})]
 
 
-def validate_frame(
-    table: str,
-    frame: pd.DataFrame,
-    *,
-    expectations_dir: Path,
-    today: dt.date,
-) -> list[str]:
-    """Failure reasons (empty when the frame passes). Raises ValidationCrashError on a crash."""
-    try:
-        context = _context(expectations_dir)
-        suite = context.suites.get(f"{table}__suite")
-        batch_definition = (
-            context.data_sources.get("tpn_frames")
-            .get_asset(table)
-            .get_batch_definition("whole_file")
-        )
-        parameters = {"today": pd.Timestamp(today), "current_year": today.year}
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        # A cheap pass first: most files pass, and only failures need the offending rows.
-        outcome = batch.validate(
-            suite,
-            result_format={"result_format": "BOOLEAN_ONLY"},
-            expectation_parameters=parameters,
-        )
-        if not outcome.success:
-            outcome = batch.validate(
-                suite,
-                result_format={"result_format": "COMPLETE"},
-                expectation_parameters=parameters,
+@dataclass(frozen=True)
+class FrameValidator:
+    """Validates frames of one received file against the committed suites.
+
+    Each validation is stored under ``gx_dir`` (named after the file) so the run's Data Docs
+    can show it; ``build_data_docs`` renders them.
+    """
+
+    expectations_dir: Path
+    gx_dir: Path
+    today: dt.date
+    run_name: str = "tpn-ingest"
+
+    def context(self) -> Any:
+        return _context(self.expectations_dir, self.gx_dir / "validations", self.gx_dir / "docs")
+
+    def __call__(self, table: str, frame: pd.DataFrame) -> list[str]:
+        """Failure reasons (empty when the frame passes). Raises ValidationCrashError."""
+        try:
+            from great_expectations.core.run_identifier import RunIdentifier
+
+            definition = self.context().validation_definitions.get(f"{table}__validation")
+            outcome = definition.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters={
+                    "today": pd.Timestamp(self.today),
+                    "current_year": self.today.year,
+                },
+                result_format="COMPLETE",
+                run_id=RunIdentifier(run_name=f"{self.run_name} · {table}"),
             )
-    except Exception as error:
-        raise ValidationCrashError(
-            f"the {table} suite could not run ({type(error).__name__}: {error})"
-        ) from error
-    reasons: list[str] = []
-    crashes: list[str] = []
-    for result in outcome.results:
-        info = result.exception_info or {}
-        if info.get("raised_exception"):
-            crashes.append(
-                f"{result.expectation_config.type}: {info.get('exception_message', 'error')}"
+        except Exception as error:
+            raise ValidationCrashError(
+                f"the {table} suite could not run ({type(error).__name__}: {error})"
+            ) from error
+        reasons: list[str] = []
+        crashes: list[str] = []
+        for result in outcome.results:
+            info = result.exception_info or {}
+            if info.get("raised_exception"):
+                crashes.append(
+                    f"{result.expectation_config.type}: {info.get('exception_message', 'error')}"
+                )
+            elif not result.success:
+                reasons.extend(explain(result, frame))
+        if crashes:
+            raise ValidationCrashError(
+                f"validation of {table} crashed (not a data problem): " + "; ".join(crashes)
             )
-        elif not result.success:
-            reasons.extend(explain(result, frame))
-    if crashes:
-        raise ValidationCrashError(
-            f"validation of {table} crashed (not a data problem): " + "; ".join(crashes)
-        )
-    return reasons
+        return reasons
+
+    def build_data_docs(self, run_names: set[str] | None = None) -> Path | None:
+        """Render GX Data Docs for this run's validations (all when run_names is None).
+
+        Limiting the pages to the run keeps the cost of a Friday run flat as results pile up.
+        """
+        try:
+            context = self.context()
+            identifiers = None
+            if run_names is not None:
+                identifiers = [
+                    key
+                    for key in context.validation_results_store.list_keys()
+                    if key.run_id.run_name.split(" · ")[0] in run_names
+                ]
+                if not identifiers:
+                    return None
+            context.build_data_docs(resource_identifiers=identifiers)
+        except Exception:  # Data Docs are a convenience: never fail an ingest run over them
+            logging.getLogger(__name__).warning("GX Data Docs could not be built", exc_info=True)
+            return None
+        index = self.gx_dir / "docs" / "index.html"
+        return index if index.exists() else None
