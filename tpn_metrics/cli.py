@@ -162,12 +162,47 @@ def build() -> None:
 
 @app.command()
 def evaluate(
+    topic: Annotated[
+        str | None, typer.Option(help="accreditation or cbhi_enrollment (default: both)")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Baseline: a survey year (accreditation) or a date (CBHI)"),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Endline: a survey year (accreditation) or a date (CBHI)"),
+    ] = None,
     resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
 ) -> None:
-    """Refresh the evaluation tables and write the report."""
+    """Refresh the evaluation tables and write the report (defaults: the paper's periods)."""
+    from tpn_metrics.evaluation.runner import TOPICS_WITH_METRICS
     from tpn_metrics.stages import run_evaluation
 
-    outputs = run_evaluation(Settings(), n_resamples=resamples)
+    if (start or end) and topic is None:
+        console.print("[red]--from/--to need --topic (years for accreditation, dates for CBHI)")
+        raise typer.Exit(2)
+    if topic is not None and topic not in TOPICS_WITH_METRICS:
+        console.print(
+            f"[red]no metric in the warehouse for topic '{topic}': "
+            f"use one of {', '.join(TOPICS_WITH_METRICS)}"
+        )
+        raise typer.Exit(2)
+    periods: dict[str, object] = {}
+    try:
+        if topic == "accreditation" and (start or end):
+            periods["accreditation_years"] = (int(start or 2021), int(end or 2023))
+        if topic == "cbhi_enrollment" and (start or end):
+            periods["cbhi_dates"] = (
+                dt.date.fromisoformat(start or "2021-03-23"),
+                dt.date.fromisoformat(end or "2023-03-23"),
+            )
+    except ValueError as error:
+        console.print(f"[red]bad --from/--to: {error}")
+        raise typer.Exit(2) from error
+    if topic is not None:
+        periods["topics"] = (topic,)
+    outputs = run_evaluation(Settings(), n_resamples=resamples, **periods)
     for name, rows in outputs.table_rows.items():
         console.print(f"{name}: {rows} rows")
     console.print(f"report: {outputs.html_path}")

@@ -9,14 +9,17 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.dbt_runner import build as dbt_build
+from tpn_metrics.evaluation.datasets import coverage_trajectories
 from tpn_metrics.evaluation.runner import evaluate, standard_datasets, write_tables
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
 from tpn_metrics.population.projection import project
+from tpn_metrics.population.report import corrections_html, corrections_markdown, latest_corrections
 from tpn_metrics.reports.district_weeks import latest_report_date
-from tpn_metrics.reports.evaluation_report import render_html, render_markdown
+from tpn_metrics.reports.evaluation_report import ReportSection, render_html, render_markdown
 from tpn_metrics.reports.outbox import DeliveryReport, SmtpSettings, deliver_week
 from tpn_metrics.reports.recipients import load_recipients
 from tpn_metrics.settings import Settings
@@ -107,14 +110,22 @@ class EvaluationOutputs:
     markdown: str
 
 
-def run_evaluation(settings: Settings, *, n_resamples: int = 10_000) -> EvaluationOutputs:
+def run_evaluation(
+    settings: Settings, *, n_resamples: int = 10_000, **periods: Any
+) -> EvaluationOutputs:
+    """Refresh the eval_* tables and the report. ``periods`` may override
+    ``accreditation_years`` (a pair of survey years) and ``cbhi_dates`` (a pair of dates).
+    """
     with open_warehouse(settings.warehouse_path) as con:
-        run = evaluate(standard_datasets(con), n_resamples=n_resamples)
+        run = evaluate(standard_datasets(con, **periods), n_resamples=n_resamples)
         counts = write_tables(con, run)
+        corrections = latest_corrections(con)
+        trajectories = coverage_trajectories(con)
+    sections = [ReportSection(corrections_markdown(corrections), corrections_html(corrections))]
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.reports_dir / "evaluation.html"
-    html_path.write_text(render_html(run), encoding="utf-8")
-    markdown = render_markdown(run)
+    html_path.write_text(render_html(run, sections, trajectories), encoding="utf-8")
+    markdown = render_markdown(run, sections)
     (settings.reports_dir / "evaluation.md").write_text(markdown, encoding="utf-8")
     return EvaluationOutputs(counts, html_path, markdown)
 

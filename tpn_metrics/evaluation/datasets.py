@@ -24,6 +24,8 @@ class Dataset:
     baseline_label: str
     endline_label: str
     frame: pd.DataFrame
+    # unit_id, period (0/1), is_focus, value: for difference-in-differences, when available
+    panel: pd.DataFrame | None = None
 
 
 def accreditation_dataset(
@@ -144,7 +146,61 @@ def cbhi_dataset(
         baseline_label=f"{baseline_date} (nearest to {baseline})",
         endline_label=f"{endline_date} (nearest to {endline})",
         frame=frame,
+        panel=weekly_panel(con, column, baseline_date, endline_date),
     )
+
+
+PANEL_WEEKS = 13
+
+
+def weekly_panel(
+    con: duckdb.DuckDBPyConnection,
+    column: str,
+    baseline_date: dt.date | None,
+    endline_date: dt.date | None,
+    weeks: int = PANEL_WEEKS,
+) -> pd.DataFrame | None:
+    """Mean weekly coverage per district over the `weeks` Friday reports ending at each date.
+
+    Averaging a quarter of weekly reports, rather than reading one Friday, keeps one late or
+    corrected report from deciding a district's change; the 2×2 difference-in-differences then
+    compares focus and comparison districts on those quarter means.
+    """
+    if baseline_date is None or endline_date is None:
+        return None
+    panel = con.execute(
+        f"""
+        with weekly as (
+            select district_id, report_date, {column} as value
+            from marts.fct_cbhi_coverage_corrected
+        ),
+        windows as (
+            select 0 as period, ?::date as end_date
+            union all
+            select 1, ?::date
+        ),
+        focus as (
+            select entity_id as district_id, bool_or(is_focus) as is_focus
+            from marts.fct_tpn_focus
+            where entity_kind = 'district' and topic = 'cbhi_enrollment'
+            group by entity_id
+        )
+        select
+            weekly.district_id as unit_id,
+            windows.period,
+            coalesce(focus.is_focus, false) as is_focus,
+            avg(weekly.value) as value
+        from weekly
+        inner join windows
+            on weekly.report_date <= windows.end_date
+            and weekly.report_date > windows.end_date - interval ({weeks} * 7) day
+        left join focus on weekly.district_id = focus.district_id
+        group by all
+        order by unit_id, period
+        """,
+        [baseline_date, endline_date],
+    ).df()
+    return panel if not panel.empty else None
 
 
 def uninsured_decline(frame: pd.DataFrame) -> pd.DataFrame:
@@ -156,3 +212,30 @@ def uninsured_decline(frame: pd.DataFrame) -> pd.DataFrame:
     u0 = (100 - frame["baseline"]).where(frame["baseline"] < 100)
     u1 = (100 - frame["endline"]).clip(lower=0)
     return frame.assign(baseline=0.0, endline=(u0 - u1) / u0 * 100)
+
+
+def coverage_trajectories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Mean weekly coverage (reported and corrected) of CBHI-focus districts vs the others."""
+    return con.execute(
+        """
+        with focus as (
+            select entity_id as district_id, bool_or(is_focus) as is_focus
+            from marts.fct_tpn_focus
+            where entity_kind = 'district' and topic = 'cbhi_enrollment'
+            group by entity_id
+        ),
+        weekly as (
+            select
+                corrected.report_date,
+                corrected.fiscal_year,
+                coalesce(focus.is_focus, false) as is_focus,
+                avg(corrected.coverage_reported_pct) as reported,
+                avg(corrected.coverage_corrected_pct) as corrected
+            from marts.fct_cbhi_coverage_corrected as corrected
+            left join focus on corrected.district_id = focus.district_id
+            group by all
+        )
+        unpivot weekly on reported, corrected into name measure value coverage_pct
+        order by report_date, is_focus, measure
+        """
+    ).df()

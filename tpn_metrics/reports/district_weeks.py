@@ -9,6 +9,7 @@ twin's headline figure, which the programme shares on purpose).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import pandas as pd
@@ -207,3 +208,27 @@ def week_source_files(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> d
         [report_date],
     ).fetchall()
     return {str(d): str(s) for d, s in rows}
+
+
+# The figures a district's own email is built from, as RSSB reported them. A re-issued week
+# whose file differs but whose figures for a district do not sends that district nothing.
+FINGERPRINT_COLUMNS = ("target_population", "members_paid", "households_paid")
+
+
+def week_figures(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> dict[str, str]:
+    """district → SHA-256 of its own reported figures for the week (``FINGERPRINT_COLUMNS``).
+
+    Only the district's own figures count: a correction elsewhere that merely moves its rank,
+    the national coverage or its twin's headline does not make its email a correction.
+    """
+    columns = ", ".join(FINGERPRINT_COLUMNS)
+    rows = con.execute(
+        f"select district_id, {columns} from marts.fct_cbhi_weekly where report_date = ?",
+        [report_date],
+    ).fetchall()
+    return {
+        str(row[0]): hashlib.sha256(
+            "\x1f".join("" if v is None else str(v) for v in row[1:]).encode()
+        ).hexdigest()
+        for row in rows
+    }

@@ -11,11 +11,22 @@ import html
 import io
 import math
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from tpn_metrics.evaluation.runner import EvaluationRun
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section another part of the pipeline contributes (corrections, twinning)."""
+
+    markdown: str
+    html: str
+
 
 ASSUMPTIONS = {
     "z_difference": "The paper's test: large-sample normal approximation of the difference in "
@@ -31,6 +42,9 @@ ASSUMPTIONS = {
     "assumes the sample represents its group.",
     "ancova": "Endline regressed on baseline and group: removes the part of the gain explained "
     "by a low start (regression to the mean); assumes a common linear slope.",
+    "did_weekly_panel": "Difference-in-differences on 13-week mean coverage before and after; "
+    "assumes both groups would have moved in parallel without the programme; standard error "
+    "clustered by district.",
 }
 _PLOT_LOCK = threading.Lock()
 
@@ -81,6 +95,72 @@ def slope_plot_png(institutions: pd.DataFrame, title: str, unit: str) -> bytes:
     return buffer.getvalue()
 
 
+def changes_plot_png(institutions: pd.DataFrame, title: str) -> bytes:
+    """Each institution's change as a dot, by group, over a box of the middle half."""
+    with _PLOT_LOCK:
+        figure = Figure(figsize=(6.4, 2.6), dpi=100)
+        ax = figure.subplots()
+        groups = ((True, "Focus", "#c0392b"), (False, "Comparison", "#2c7fb8"))
+        data = []
+        for position, (is_focus, _label, colour) in enumerate(groups):
+            changes = institutions.loc[institutions["is_focus"] == is_focus, "change"].dropna()
+            data.append(changes.to_numpy())
+            jitter = [((i * 7919) % 100 / 100 - 0.5) * 0.3 for i in range(len(changes))]
+            ax.scatter(changes, [position + j for j in jitter], color=colour, alpha=0.6, s=18)
+        ax.boxplot(data, positions=[0, 1], orientation="horizontal", widths=0.5, showfliers=False)
+        ax.axvline(0, color="#555555", lw=1)
+        ax.set_yticks(
+            [0, 1],
+            [f"{label} (n = {len(d)})" for (_, label, _), d in zip(groups, data, strict=True)],
+        )
+        ax.set_xlabel("change (percentage points)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:
+    """Mean weekly CBHI coverage of focus vs other districts, reported and corrected."""
+    with _PLOT_LOCK:
+        figure = Figure(figsize=(7.5, 3.2), dpi=100)
+        ax = figure.subplots()
+        labelled: set[tuple[bool, str]] = set()
+        # One line per fiscal year: coverage is cumulative within a year and restarts in July.
+        for (is_focus, measure, _fy), group in trajectories.groupby(
+            ["is_focus", "measure", "fiscal_year"]
+        ):
+            key = (bool(is_focus), str(measure))
+            ax.plot(
+                pd.to_datetime(group["report_date"]),
+                group["coverage_pct"],
+                "-" if measure == "reported" else ":",
+                color="#c0392b" if is_focus else "#2c7fb8",
+                label=None
+                if key in labelled
+                else f"{'focus' if is_focus else 'other'} districts, {measure}",
+                lw=1.6,
+            )
+            labelled.add(key)
+        ax.set_ylabel("mean coverage (%)")
+        ax.set_title(
+            "CBHI coverage by week, districts focused on enrolment vs the others", fontsize=10
+        )
+        ax.legend(fontsize=8, ncol=2)
+        ax.grid(alpha=0.3)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _img(png: bytes, alt: str) -> str:
+    encoded = base64.b64encode(png).decode()
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{encoded}'>"
+
+
 def _group_table_md(groups: pd.DataFrame) -> list[str]:
     lines = [
         "| group | n | excluded | baseline mean | endline mean | mean change (pp) "
@@ -115,7 +195,7 @@ def _test_table_md(tests: pd.DataFrame) -> list[str]:
     return lines
 
 
-def render_markdown(run: EvaluationRun) -> str:
+def render_markdown(run: EvaluationRun, sections: Sequence[ReportSection] = ()) -> str:
     lines = [
         "# TPN evaluation",
         "",
@@ -140,6 +220,8 @@ def render_markdown(run: EvaluationRun) -> str:
         ]
         for warning in comparison.warnings:
             lines.append(f"\n> ⚠ {warning}")
+    for section in sections:
+        lines += ["", section.markdown]
     lines += ["", "## Methods and their assumptions", ""]
     lines += [f"- **{name}**: {text}" for name, text in ASSUMPTIONS.items()]
     return "\n".join(lines) + "\n"
@@ -155,7 +237,11 @@ def _markdown_table_to_html(lines: list[str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def render_html(run: EvaluationRun) -> str:
+def render_html(
+    run: EvaluationRun,
+    sections: Sequence[ReportSection] = (),
+    trajectories: pd.DataFrame | None = None,
+) -> str:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>TPN evaluation</title><style>",
@@ -186,12 +272,21 @@ def render_html(run: EvaluationRun) -> str:
         ]
         parts += [f"<p class='warn'>⚠ {html.escape(w)}</p>" for w in comparison.warnings]
         if comparison_id != "cbhi_uninsured_decline":
-            png = slope_plot_png(institutions, title, dataset.unit)
-            encoded = base64.b64encode(png).decode()
             parts.append(
-                f"<img alt='before/after by institution, {html.escape(title)}' "
-                f"src='data:image/png;base64,{encoded}'>"
+                _img(
+                    slope_plot_png(institutions, title, dataset.unit),
+                    f"before/after by institution, {title}",
+                )
             )
+        parts.append(
+            _img(
+                changes_plot_png(institutions, f"Distribution of changes, {title}"),
+                f"distribution of changes, {title}",
+            )
+        )
+        if comparison_id == "cbhi_coverage_reported" and trajectories is not None:
+            parts.append(_img(trajectories_plot_png(trajectories), "coverage trajectories"))
+    parts += [section.html for section in sections]
     parts.append("<h2>Methods and their assumptions</h2><ul>")
     parts += [
         f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>"

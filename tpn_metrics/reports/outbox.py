@@ -1,47 +1,113 @@
-"""Exactly-once delivery of the weekly district emails.
+"""Delivery of the weekly district emails, once per district and week, with corrections.
 
-``ops.email_outbox`` holds one row per (district, report week, revision, channel). A row is
-written *before* delivery as 'pending' and marked 'delivered' after, so a re-run, a retry after
-a crash, or the same file loaded twice finds the week already done; an SMTP outage leaves rows
-'pending' for the next run. When RSSB supersedes a week that was already delivered, the new
-figures go out as a new revision, marked as a correction.
+``ops.email_deliveries`` holds one row per (district, report week, revision, channel). Every
+email a run means to deliver is written first as 'pending'; each is marked 'delivered' as soon
+as the SMTP server has accepted it (or its .eml file is written, in a dry run). So a re-run, a
+retry after a crash or the same file loaded twice finds the week done, and an SMTP outage
+leaves rows 'pending' that the next run delivers, under the same revision and Message-ID.
+
+When RSSB supersedes a week that was already delivered, only the districts whose own figures
+changed (members paid, households paid, RSSB target) get a new revision, marked as a
+correction; a re-issued file with the same figures sends nothing. See ``docs/emails.md`` for
+the guarantee and its limits (SMTP itself is at-least-once).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
+import logging
+import os
 import smtplib
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formatdate
 from pathlib import Path
+from types import TracebackType
 
 import duckdb
 
-from tpn_metrics.reports.district_weeks import district_weeks, week_source_files
+from tpn_metrics.reports.district_weeks import district_weeks, week_figures, week_source_files
 from tpn_metrics.reports.email_content import DistrictWeek, render_district_email
 from tpn_metrics.reports.recipients import Recipients
 
+log = logging.getLogger(__name__)
+
 CHANNEL_OUTBOX = "outbox"
 CHANNEL_SMTP = "smtp"
+SECURITY_MODES = ("starttls", "ssl", "none")
+STATUS_PENDING = "pending"
+STATUS_DELIVERED = "delivered"
+STATUS_CANCELLED = "cancelled"  # a pending correction made moot by a later file
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """Where and how to send. ``password`` never appears in ``repr`` (nor in any log line)."""
+
     host: str
     port: int = 587
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     security: str = "starttls"  # starttls | ssl | none
     timeout: float = 30.0
+    ca_file: str | None = None  # extra CA bundle, e.g. a relay with a private CA
+
+    def __post_init__(self) -> None:
+        if self.security not in SECURITY_MODES:
+            raise ValueError(
+                f"SMTP security must be one of {', '.join(SECURITY_MODES)}, not {self.security!r}"
+            )
+        if self.username and self.security == "none" and not _is_loopback(self.host):
+            raise ValueError(
+                f"refusing to send an SMTP password unencrypted to {self.host}: "
+                "use security 'starttls' or 'ssl'"
+            )
 
     def __repr__(self) -> str:  # never let a password reach a log line
-        return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r})"
+        user = "" if self.username is None else f", username={self.username!r}"
+        return (
+            f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}{user})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
+        """Settings from ``TPN_SMTP_*`` variables; None (dry run) when TPN_SMTP_HOST is unset.
+
+        TPN_SMTP_HOST, TPN_SMTP_PORT (587), TPN_SMTP_SECURITY (starttls | ssl | none),
+        TPN_SMTP_USERNAME, TPN_SMTP_PASSWORD, TPN_SMTP_TIMEOUT (30 s), TPN_SMTP_CA_FILE.
+        """
+        env = os.environ if environ is None else environ
+        host = env.get("TPN_SMTP_HOST")
+        if not host:
+            return None
+        security = env.get("TPN_SMTP_SECURITY", "starttls").strip().lower()
+        default_port = "465" if security == "ssl" else "587"
+        return cls(
+            host=host,
+            port=int(env.get("TPN_SMTP_PORT") or default_port),
+            username=env.get("TPN_SMTP_USERNAME") or None,
+            password=env.get("TPN_SMTP_PASSWORD") or None,
+            security=security,
+            timeout=float(env.get("TPN_SMTP_TIMEOUT") or 30.0),
+            ca_file=env.get("TPN_SMTP_CA_FILE") or None,
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -50,13 +116,19 @@ class DeliveryReport:
     planned: int
     delivered: int
     already_done: int
-    pending: int
-    corrections: int
+    pending: int  # rows of this channel still pending after the run (any week)
+    corrections: int  # corrections among the planned emails
     errors: tuple[str, ...]
     paths: tuple[Path, ...]
+    channel: str = CHANNEL_OUTBOX
+
+
+# ---------------------------------------------------------------------------
+# The ledger
 
 
 def ensure_outbox(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists ops")
     con.execute(
         """
         create table if not exists ops.email_deliveries (
@@ -79,118 +151,192 @@ def ensure_outbox(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    # Added after the first release: rows written before it have no fingerprint, and are
+    # compared by source file instead.
+    con.execute("alter table ops.email_deliveries add column if not exists figures_sha256 varchar")
 
 
-def _latest(
-    con: duckdb.DuckDBPyConnection, district_id: str, report_date: dt.date, channel: str
-) -> tuple[int, str, str] | None:
-    row = con.execute(
+@dataclass(frozen=True)
+class _LedgerRow:
+    revision: int
+    source_file_sha256: str
+    figures_sha256: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class PlannedEmail:
+    week: DistrictWeek  # is_correction set for revisions above 1
+    revision: int
+    source_file_sha256: str
+    figures_sha256: str
+
+
+def _ledger_rows(
+    con: duckdb.DuckDBPyConnection, report_date: dt.date, channel: str
+) -> dict[str, list[_LedgerRow]]:
+    rows = con.execute(
         """
-        select revision, source_file_sha256, status from ops.email_deliveries
-        where district_id = ? and report_date = ? and channel = ?
-        order by revision desc limit 1
+        select district_id, revision, source_file_sha256, figures_sha256, status
+        from ops.email_deliveries
+        where report_date = ? and channel = ?
+        order by district_id, revision
         """,
-        [district_id, report_date, channel],
-    ).fetchone()
-    return None if row is None else (int(row[0]), str(row[1]), str(row[2]))
+        [report_date, channel],
+    ).fetchall()
+    by_district: dict[str, list[_LedgerRow]] = {}
+    for district_id, revision, source, figures, status in rows:
+        by_district.setdefault(str(district_id), []).append(
+            _LedgerRow(int(revision), str(source), figures, str(status))
+        )
+    return by_district
 
 
-def _message(week: DistrictWeek, recipients: Recipients, revision: int) -> EmailMessage:
-    target = recipients.for_district(week.district_id)
-    if target is None:
-        raise LookupError(f"no recipients configured for district '{week.district_id}'")
-    message = render_district_email(
-        week, recipients=list(target.addresses), sender=recipients.sender, language=target.language
-    )
-    if revision > 2:
-        # A second correction of the same week needs its own id or servers drop it as a repeat.
-        old = message["Message-ID"]
-        del message["Message-ID"]
-        message["Message-ID"] = old.replace("@", f".r{revision}@", 1)
-    return message
+def _same_figures(row: _LedgerRow, figures: str, source: str) -> bool:
+    if row.figures_sha256 is None:  # a row from before fingerprints: compare the file
+        return row.source_file_sha256 == source
+    return row.figures_sha256 == figures
 
 
 def plan_week(
-    con: duckdb.DuckDBPyConnection, report_date: dt.date, channel: str, recipients: Recipients
-) -> tuple[list[tuple[DistrictWeek, int]], int]:
-    """Which (district, revision) still need delivering; and how many are already done."""
+    con: duckdb.DuckDBPyConnection, report_date: dt.date, channel: str
+) -> tuple[list[PlannedEmail], int, list[tuple[str, int]]]:
+    """What a run must deliver for a week: (emails to send, districts already done, pending
+    corrections to cancel because the figures went back to what was delivered).
+    """
+    ensure_outbox(con)
     sources = week_source_files(con, report_date)
-    plans: list[tuple[DistrictWeek, int]] = []
+    figures = week_figures(con, report_date)
+    ledger = _ledger_rows(con, report_date, channel)
+    plans: list[PlannedEmail] = []
+    cancel: list[tuple[str, int]] = []
     done = 0
     for week in district_weeks(con, report_date):
-        latest = _latest(con, week.district_id, report_date, channel)
-        source = sources[week.district_id]
-        if latest is None:
-            plans.append((week, 1))
-        elif latest[2] == "pending":
-            plans.append((week, latest[0]))
-        elif latest[1] != source:
-            plans.append((week, latest[0] + 1))
-        else:
+        district = week.district_id
+        source, fingerprint = sources[district], figures[district]
+        rows = ledger.get(district, [])
+        delivered = [r for r in rows if r.status == STATUS_DELIVERED]
+        pending = [r for r in rows if r.status == STATUS_PENDING]
+        if not delivered:
+            revision = pending[-1].revision if pending else 1
+        elif _same_figures(delivered[-1], fingerprint, source):
             done += 1
-    return plans, done
+            cancel.extend((district, r.revision) for r in pending)
+            continue
+        else:
+            revision = pending[-1].revision if pending else delivered[-1].revision + 1
+        email_week = dataclasses.replace(week, is_correction=revision > 1)
+        plans.append(PlannedEmail(email_week, revision, source, fingerprint))
+    return plans, done, cancel
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _record_pending(
-    con: duckdb.DuckDBPyConnection,
-    week: DistrictWeek,
-    revision: int,
-    channel: str,
-    source: str,
-    message: EmailMessage,
+    con: duckdb.DuckDBPyConnection, plan: PlannedEmail, channel: str, message: EmailMessage
 ) -> None:
+    """Insert the row as pending, or refresh a pending row with the figures it now carries."""
+    week = plan.week
+    values = [
+        plan.source_file_sha256,
+        plan.figures_sha256,
+        str(message["Message-ID"]),
+        ", ".join(message.get_all("To", [])),
+        str(message["Subject"]),
+    ]
+    key = [week.district_id, week.report_date, plan.revision, channel]
     con.execute(
         """
         insert into ops.email_deliveries
-            (district_id, report_date, revision, channel, source_file_sha256, message_id,
-             recipients, subject, is_correction, status, created_at, attempts)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)
-        on conflict do nothing
+            (district_id, report_date, revision, channel, source_file_sha256, figures_sha256,
+             message_id, recipients, subject, is_correction, status, created_at, attempts)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)
+        on conflict do update set
+            source_file_sha256 = excluded.source_file_sha256,
+            figures_sha256 = excluded.figures_sha256,
+            message_id = excluded.message_id,
+            recipients = excluded.recipients,
+            subject = excluded.subject
         """,
-        [
-            week.district_id,
-            week.report_date,
-            revision,
-            channel,
-            source,
-            message["Message-ID"],
-            ", ".join(message.get_all("To", [])),
-            str(message["Subject"]),
-            revision > 1,
-            dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        ],
+        [*key, *values, plan.revision > 1, _now()],
     )
 
 
 def _mark(
     con: duckdb.DuckDBPyConnection,
-    week: DistrictWeek,
-    revision: int,
+    plan: PlannedEmail,
     channel: str,
     *,
     status: str,
+    attempted: bool = True,
     path: Path | None = None,
     error: str | None = None,
 ) -> None:
+    now = _now()
     con.execute(
         """
         update ops.email_deliveries
-        set status = ?, eml_path = coalesce(?, eml_path), attempts = attempts + 1,
+        set status = ?, eml_path = coalesce(?, eml_path), attempts = attempts + ?,
             last_error = ?, delivered_at = case when ? = 'delivered' then ? else delivered_at end
         where district_id = ? and report_date = ? and revision = ? and channel = ?
+            and status = 'pending'
         """,
         [
             status,
             None if path is None else str(path),
+            1 if attempted else 0,
             error,
             status,
-            dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            week.district_id,
-            week.report_date,
-            revision,
+            now,
+            plan.week.district_id,
+            plan.week.report_date,
+            plan.revision,
             channel,
         ],
     )
+
+
+def _cancel(
+    con: duckdb.DuckDBPyConnection,
+    report_date: dt.date,
+    channel: str,
+    cancel: list[tuple[str, int]],
+) -> None:
+    for district_id, revision in cancel:
+        con.execute(
+            """
+            update ops.email_deliveries
+            set status = 'cancelled',
+                last_error = 'figures back to those already delivered: correction not needed'
+            where district_id = ? and report_date = ? and revision = ? and channel = ?
+                and status = 'pending'
+            """,
+            [district_id, report_date, revision, channel],
+        )
+
+
+# ---------------------------------------------------------------------------
+# Messages and transports
+
+
+def build_message(plan: PlannedEmail, recipients: Recipients) -> EmailMessage:
+    target = recipients.for_district(plan.week.district_id)
+    if target is None:
+        raise LookupError(f"no recipients configured for district '{plan.week.district_id}'")
+    message = render_district_email(
+        plan.week,
+        recipients=list(target.addresses),
+        sender=recipients.sender,
+        language=target.language,
+    )
+    if plan.revision > 2:
+        # A second correction of the same week needs its own id or servers drop it as a repeat.
+        old = str(message["Message-ID"])
+        del message["Message-ID"]
+        message["Message-ID"] = old.replace("@", f".r{plan.revision}@", 1)
+    return message
 
 
 def write_eml(message: EmailMessage, outbox_dir: Path, week: DistrictWeek, revision: int) -> Path:
@@ -204,22 +350,86 @@ def write_eml(message: EmailMessage, outbox_dir: Path, week: DistrictWeek, revis
     return path
 
 
-def smtp_send(settings: SmtpSettings, message: EmailMessage) -> None:
-    if "Date" not in message:
-        message["Date"] = formatdate(localtime=False)
-    context = ssl.create_default_context()
+def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=settings.ca_file)
+
+
+def smtp_connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """An open, secured and (if configured) authenticated SMTP session."""
     if settings.security == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=context
+            settings.host, settings.port, timeout=settings.timeout, context=_tls_context(settings)
         )
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    with client:
+    try:
         if settings.security == "starttls":
-            client.starttls(context=context)
+            client.starttls(context=_tls_context(settings))
         if settings.username:
             client.login(settings.username, settings.password or "")
-        client.send_message(message)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+class SmtpSession:
+    """One SMTP connection reused for a run's messages, re-opened after a failed message."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        if self._client is None:
+            self._client = smtp_connect(self.settings)
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+
+    def send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        """Send one message; returns the recipients the server refused (others got it)."""
+        self.open()
+        assert self._client is not None
+        if "Date" not in message:
+            message["Date"] = formatdate(localtime=False)
+        try:
+            return self._client.send_message(message)
+        except BaseException:
+            # Whatever state the server is in now, the next message starts afresh.
+            self.close()
+            raise
+
+
+def smtp_send(settings: SmtpSettings, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    """Send a single message over its own connection."""
+    with SmtpSession(settings) as session:
+        return session.send(message)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+# ---------------------------------------------------------------------------
+# A week's run
 
 
 def deliver_week(
@@ -229,59 +439,132 @@ def deliver_week(
     recipients: Recipients,
     outbox_dir: Path,
     smtp: SmtpSettings | None = None,
-    send: Callable[[SmtpSettings, EmailMessage], None] = smtp_send,
 ) -> DeliveryReport:
-    """Deliver every district email of a week not delivered yet (to .eml files or SMTP)."""
+    """Deliver every district email of a week not delivered yet (to .eml files or SMTP).
+
+    Failures never raise: a message the server refused, or could not be offered because the
+    server was unreachable, stays 'pending' for the next run and is listed in ``errors``.
+    """
     ensure_outbox(con)
-    if report_date is None:
-        return DeliveryReport(None, 0, 0, 0, 0, 0, (), ())
     channel = CHANNEL_OUTBOX if smtp is None else CHANNEL_SMTP
-    sources = week_source_files(con, report_date)
-    plans, done = plan_week(con, report_date, channel, recipients)
-    delivered, errors, paths = 0, [], []
-    corrections = 0
-    for planned, revision in plans:
-        week = planned
-        if revision > 1:
-            week = dataclasses.replace(planned, is_correction=True)
-            corrections += 1
-        message = _message(week, recipients, revision)
-        _record_pending(con, week, revision, channel, sources[week.district_id], message)
-        if smtp is None:
-            path = write_eml(message, outbox_dir, week, revision)
-            paths.append(path)
-            _mark(con, week, revision, channel, status="delivered", path=path)
-            delivered += 1
-            continue
+    if report_date is None:
+        return DeliveryReport(None, 0, 0, 0, 0, 0, (), (), channel)
+    plans, done, cancel = plan_week(con, report_date, channel)
+    errors: list[str] = []
+    if not plans and not done:
+        errors.append(f"no CBHI figures in the marts for the week ending {report_date}")
+    _cancel(con, report_date, channel, cancel)
+
+    ready: list[tuple[PlannedEmail, EmailMessage]] = []
+    for plan in plans:
         try:
-            send(smtp, message)
-        except (OSError, smtplib.SMTPException) as error:
-            _mark(
-                con,
-                week,
-                revision,
-                channel,
-                status="pending",
-                error=f"{type(error).__name__}: {error}",
-            )
-            errors.append(f"{week.district_id}: {type(error).__name__}: {error}")
+            message = build_message(plan, recipients)
+        except LookupError as error:
+            errors.append(f"{plan.week.district_id}: {error}")
+            log.error("email for %s not sent: %s", plan.week.district_id, error)
             continue
-        _mark(con, week, revision, channel, status="delivered")
-        delivered += 1
-    pending = con.execute(
+        _record_pending(con, plan, channel, message)
+        ready.append((plan, message))
+    log.info(
+        "emails for %s: %d to deliver (%d corrections), %d already delivered, via %s",
+        report_date,
+        len(ready),
+        sum(p.revision > 1 for p, _ in ready),
+        done,
+        "dry-run outbox" if smtp is None else repr(smtp),
+    )
+
+    if smtp is None:
+        delivered, paths = _write_all(con, ready, outbox_dir)
+    else:
+        delivered, paths = _send_all(con, ready, smtp, errors), []
+
+    row = con.execute(
         "select count(*) from ops.email_deliveries where status = 'pending' and channel = ?",
         [channel],
     ).fetchone()
-    return DeliveryReport(
+    report = DeliveryReport(
         report_date=report_date,
         planned=len(plans),
         delivered=delivered,
         already_done=done,
-        pending=int(pending[0]) if pending else 0,
-        corrections=corrections,
+        pending=int(row[0]) if row else 0,
+        corrections=sum(p.revision > 1 for p in plans),
         errors=tuple(errors),
         paths=tuple(paths),
+        channel=channel,
     )
+    log.info(
+        "emails for %s: %d delivered, %d already delivered, %d pending, %d errors",
+        report_date,
+        report.delivered,
+        report.already_done,
+        report.pending,
+        len(report.errors),
+    )
+    return report
+
+
+def _write_all(
+    con: duckdb.DuckDBPyConnection,
+    ready: list[tuple[PlannedEmail, EmailMessage]],
+    outbox_dir: Path,
+) -> tuple[int, list[Path]]:
+    paths = []
+    for plan, message in ready:
+        path = write_eml(message, outbox_dir, plan.week, plan.revision)
+        _mark(con, plan, CHANNEL_OUTBOX, status=STATUS_DELIVERED, path=path)
+        paths.append(path)
+    return len(paths), paths
+
+
+def _send_all(
+    con: duckdb.DuckDBPyConnection,
+    ready: list[tuple[PlannedEmail, EmailMessage]],
+    smtp: SmtpSettings,
+    errors: list[str],
+) -> int:
+    delivered = 0
+    with SmtpSession(smtp) as session:
+        for index, (plan, message) in enumerate(ready):
+            district = plan.week.district_id
+            try:
+                session.open()
+            except (OSError, smtplib.SMTPException) as error:
+                # The server cannot be reached or refuses us: offering the other messages
+                # would fail the same way (and could take a timeout each).
+                reason = f"SMTP server unavailable: {_describe(error)}"
+                errors.append(f"{reason}; {len(ready) - index} emails left pending")
+                log.warning("%s; %d emails left pending", reason, len(ready) - index)
+                for left, _ in ready[index:]:
+                    attempted = left is plan
+                    _mark(
+                        con,
+                        left,
+                        CHANNEL_SMTP,
+                        status=STATUS_PENDING,
+                        attempted=attempted,
+                        error=reason,
+                    )
+                break
+            try:
+                refused = session.send(message)
+            except (OSError, smtplib.SMTPException) as error:
+                _mark(con, plan, CHANNEL_SMTP, status=STATUS_PENDING, error=_describe(error))
+                errors.append(f"{district}: {_describe(error)}")
+                log.warning("email for %s left pending: %s", district, _describe(error))
+                continue
+            note = None
+            if refused:
+                note = "refused recipients: " + ", ".join(
+                    f"{address} ({code} {reply.decode(errors='replace')})"
+                    for address, (code, reply) in sorted(refused.items())
+                )
+                errors.append(f"{district}: {note}")
+                log.warning("email for %s delivered, but %s", district, note)
+            _mark(con, plan, CHANNEL_SMTP, status=STATUS_DELIVERED, error=note)
+            delivered += 1
+    return delivered
 
 
 def read_eml(path: Path) -> EmailMessage:

@@ -1,13 +1,23 @@
-"""Who gets each district's email (committed config: tpn_metrics/reports/recipients.yaml)."""
+"""Who gets each district's email (committed config: tpn_metrics/reports/recipients.yaml).
+
+A deployment points ``TPN_RECIPIENTS`` at its own copy. The file is checked whole when it is
+loaded, so a typo fails before the first email of a run rather than halfway through it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 
 import yaml
 
 from tpn_metrics.reports.email_labels import labels_for
+
+# Deliberately loose (the SMTP server has the last word): one @, no spaces, a dotted domain.
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,17 @@ class Recipients:
     def for_district(self, district_id: str) -> RecipientList | None:
         return self.districts.get(district_id)
 
+    def missing(self, district_ids: Iterable[str]) -> list[str]:
+        """The districts, among ``district_ids``, that have no recipients configured."""
+        return sorted(set(district_ids) - set(self.districts))
+
+
+def _check_address(path: Path, where: str, address: str) -> str:
+    _, bare = parseaddr(address)
+    if not _ADDRESS.match(bare):
+        raise ValueError(f"{path}: {where}: {address!r} is not an email address")
+    return address
+
 
 def load_recipients(path: Path) -> Recipients:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -33,12 +54,17 @@ def load_recipients(path: Path) -> Recipients:
     for district_id, entry in (raw.get("districts") or {}).items():
         language = entry.get("language", default_language)
         labels_for(language)  # an unsupported language fails here, at load, not mid-send
-        addresses = tuple(str(a) for a in entry.get("to") or ())
+        addresses = tuple(
+            _check_address(path, f"district '{district_id}'", str(a)) for a in entry.get("to") or ()
+        )
         if not addresses:
             raise ValueError(f"{path}: district '{district_id}' has no addresses under 'to'")
         districts[str(district_id)] = RecipientList(addresses, language)
+    sender = str(raw.get("sender", "TPN data team <tpn-data@example.org>"))
     return Recipients(
-        sender=str(raw.get("sender", "TPN data team <tpn-data@example.org>")),
-        data_team=tuple(raw.get("data_team") or ()),
+        sender=_check_address(path, "sender", sender),
+        data_team=tuple(
+            _check_address(path, "data_team", str(a)) for a in raw.get("data_team") or ()
+        ),
         districts=districts,
     )

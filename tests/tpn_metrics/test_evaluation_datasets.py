@@ -1,0 +1,125 @@
+"""The frames the comparisons read, built from a tiny hand-made marts schema (no dbt)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tpn_metrics.evaluation.datasets import (
+    accreditation_dataset,
+    cbhi_dataset,
+    nearest_report_date,
+    uninsured_decline,
+    weekly_panel,
+)
+from tpn_metrics.evaluation.runner import evaluate, standard_datasets
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(
+        """
+        create schema marts;
+        create table marts.dim_hospital as select * from (values
+            ('h1', 'district'), ('h2', 'district'), ('h3', 'provincial'), ('h4', 'referral'),
+            ('h5', 'district')
+        ) t(hospital_id, hospital_category);
+        create table marts.fct_accreditation as select * from (values
+            ('h1', 2021, 50.0), ('h1', 2023, 60.0),
+            ('h2', 2021, 70.0), ('h2', 2023, 70.0),
+            ('h3', 2021, 65.0),
+            ('h4', 2021, 90.0), ('h4', 2023, 95.0)
+        ) t(hospital_id, survey_year, level_2_score_pct);
+        alter table marts.fct_accreditation add column level_1_score_pct double;
+        alter table marts.fct_accreditation add column level_3_score_pct double;
+        create table marts.fct_tpn_focus as select * from (values
+            ('hospital', 'h1', 'accreditation', true),
+            ('hospital', 'h2', 'accreditation', false),
+            ('hospital', 'h3', 'accreditation', true),
+            ('district', 'd1', 'cbhi_enrollment', true),
+            ('district', 'd2', 'cbhi_enrollment', false)
+        ) t(entity_kind, entity_id, topic, is_focus);
+        create table marts.dim_district as select * from (values ('d1'), ('d2')) t(district_id);
+        """
+    )
+    fridays = pd.date_range("2021-01-01", "2023-06-30", freq="W-FRI")
+    rows = []
+    for i, day in enumerate(fridays):
+        rows.append(("d1", day.date(), 50.0 + i * 0.1, 55.0 + i * 0.1))
+        rows.append(("d2", day.date(), 70.0 + i * 0.05, 65.0 + i * 0.05))
+    frame = pd.DataFrame(
+        rows,
+        columns=["district_id", "report_date", "coverage_reported_pct", "coverage_corrected_pct"],
+    )
+    con.register("weekly_rows", frame)
+    con.execute("create table marts.fct_cbhi_coverage_corrected as select * from weekly_rows")
+    con.execute("create table marts.fct_cbhi_weekly as select * from weekly_rows")
+    return con
+
+
+def test_accreditation_frame_counts_missing_endline_and_keeps_categories(con):
+    data = accreditation_dataset(con)
+    frame = data.frame.set_index("institution_id")
+    # h4 is a referral hospital: outside the default comparison; h5 was never surveyed.
+    assert list(frame.index) == ["h1", "h2", "h3"]
+    assert frame.loc["h1", "is_focus"] and not frame.loc["h2", "is_focus"]
+    assert math.isnan(frame.loc["h3", "endline"])  # kept, to be counted as missing
+    assert (data.baseline_label, data.endline_label) == ("2021", "2023")
+
+
+def test_nearest_friday_report(con):
+    # 2021-03-23 is a Tuesday: Friday 2021-03-26 is 3 days away, 2021-03-19 is 4.
+    assert nearest_report_date(con, dt.date(2021, 3, 23)) == dt.date(2021, 3, 26)
+    # Wednesday 2021-03-31 is 5 days after the 26th and 2 before 2 April.
+    assert nearest_report_date(con, dt.date(2021, 3, 31)) == dt.date(2021, 4, 2)
+    # Monday 2021-03-29 is 3 days after the 26th and 4 before 2 April.
+    assert nearest_report_date(con, dt.date(2021, 3, 29)) == dt.date(2021, 3, 26)
+
+
+def test_cbhi_frame_reads_the_nearest_reports(con):
+    data = cbhi_dataset(con)
+    frame = data.frame.set_index("institution_id")
+    fridays = list(pd.date_range("2021-01-01", "2023-06-30", freq="W-FRI").date)
+    i0, i1 = fridays.index(dt.date(2021, 3, 26)), fridays.index(dt.date(2023, 3, 24))
+    assert frame.loc["d1", "baseline"] == pytest.approx(50.0 + i0 * 0.1)
+    assert frame.loc["d1", "endline"] == pytest.approx(50.0 + i1 * 0.1)
+    assert frame.loc["d1", "is_focus"] and not frame.loc["d2", "is_focus"]
+
+
+def test_weekly_panel_averages_13_reports_ending_at_each_date(con):
+    panel = weekly_panel(con, "coverage_reported_pct", dt.date(2021, 3, 26), dt.date(2023, 3, 24))
+    fridays = list(pd.date_range("2021-01-01", "2023-06-30", freq="W-FRI").date)
+    i0 = fridays.index(dt.date(2021, 3, 26))
+    # d1 rises 0.1 a week: the mean of 13 weeks ending at i0 is the value 6 weeks earlier.
+    expected = 50.0 + (i0 - 6) * 0.1
+    got = panel.set_index(["unit_id", "period"]).loc[("d1", 0), "value"]
+    assert got == pytest.approx(expected)
+
+
+def test_uninsured_decline_by_hand():
+    frame = pd.DataFrame(
+        {
+            "institution_id": ["a", "b", "c"],
+            "is_focus": [True, False, True],
+            "baseline": [80.0, 60.0, 104.0],
+            "endline": [90.0, 70.0, 110.0],
+        }
+    )
+    result = uninsured_decline(frame).set_index("institution_id")["endline"]
+    # a: uninsured 20 → 10, halved: 50 %. b: 40 → 30: 25 %. c: over 100 % at baseline: NaN.
+    assert result["a"] == pytest.approx(50.0)
+    assert result["b"] == pytest.approx(25.0)
+    assert math.isnan(result["c"])
+
+
+def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
+    run = evaluate(standard_datasets(con), n_resamples=200)
+    assert "did_weekly_panel" in set(run.tests["method"])
+    assert any("below 5" in w or "not meaningful" in w for w in run.warnings["warning"])
+    with pytest.raises(ValueError, match="no metric in the warehouse for topic stock_outs"):
+        standard_datasets(con, topics=("stock_outs",))
