@@ -208,6 +208,55 @@ def evaluate(
     console.print(f"report: {outputs.html_path}")
 
 
+@app.command()
+def population(
+    day: Annotated[str, typer.Option("--date", help="Projection date, e.g. 2024-08-15")],
+    method: Annotated[str, typer.Option(help="geometric, linear or exponential")] = "geometric",
+    control_total: Annotated[
+        int | None, typer.Option(help="Scale districts to sum to this national total")
+    ] = None,
+    share: Annotated[
+        float, typer.Option(help="Share covered by other schemes (RAMA, MMI, private)")
+    ] = 0.10,
+) -> None:
+    """District populations projected from the 2012 and 2022 censuses, and CBHI targets."""
+    from tpn_metrics.population.projection import cbhi_target, project_districts
+    from tpn_metrics.reference import load_districts
+
+    districts = load_districts(Settings().seeds_dir)
+    try:
+        when = dt.date.fromisoformat(day)
+        projected = project_districts(
+            {d.district_id: (d.population_2012, d.population_2022) for d in districts},
+            when,
+            method,
+            control_total,
+        )
+    except ValueError as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(2) from error
+    table = Table(title=f"Projected population on {when} ({method})")
+    for column in ("district", "2012 census", "2022 census", "projected", "CBHI target"):
+        table.add_column(column, justify="left" if column == "district" else "right")
+    for d in districts:
+        table.add_row(
+            d.district_name,
+            f"{d.population_2012:,}",
+            f"{d.population_2022:,}",
+            f"{projected[d.district_id]:,}",
+            f"{cbhi_target(projected[d.district_id], share):,}",
+        )
+    table.add_row(
+        "Rwanda",
+        f"{sum(d.population_2012 for d in districts):,}",
+        f"{sum(d.population_2022 for d in districts):,}",
+        f"{sum(projected.values()):,}",
+        "",
+        style="bold",
+    )
+    console.print(table)
+
+
 @emails_app.command("send")
 def emails_send(
     dry_run: Annotated[bool, typer.Option(help="Write .eml files to the outbox instead")] = False,

@@ -95,3 +95,21 @@ def test_cbhi_target_and_coverage():
     with pytest.raises(ValueError, match="unknown projection method"):
         project(P2012, P2022, day=dt.date(2020, 1, 1), method="logistic")
     assert math.isclose(coverage_pct(1, 3), 100 / 3)
+
+
+def test_district_projections_honour_a_national_control_total():
+    from tpn_metrics.population.projection import project_districts
+
+    districts = {
+        d.district_id: (d.population_2012, d.population_2022)
+        for d in load_districts(Settings().seeds_dir)
+    }
+    day = dt.date(2024, 8, 15)
+    free = project_districts(districts, day)
+    scaled = project_districts(districts, day, control_total=14_000_000)
+    assert sum(scaled.values()) == 14_000_000
+    factor = 14_000_000 / sum(free.values())
+    for district, value in free.items():
+        assert abs(scaled[district] - value * factor) < 1
+    # Without a control total the 2022 census comes back exactly.
+    assert project_districts(districts, CENSUS_2022) == {k: v[1] for k, v in districts.items()}

@@ -97,3 +97,21 @@ def coverage_pct(members_paid: int, target: int) -> float:
     if target <= 0:
         raise ValueError("target must be positive")
     return members_paid / target * 100
+
+
+def project_districts(
+    populations: Mapping[str, tuple[int, int]],
+    day: dt.date,
+    method: str = DEFAULT_METHOD,
+    control_total: int | None = None,
+) -> dict[str, int]:
+    """Every district's projection for a date; optionally scaled to a national control total
+    (e.g. NISR's published national projection), so the districts add up to it exactly.
+    """
+    projections = {
+        district: project(p2012, p2022, day, method)
+        for district, (p2012, p2022) in populations.items()
+    }
+    if control_total is None:
+        return projections
+    return scale_to_control_total(projections, control_total)
