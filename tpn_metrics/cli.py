@@ -95,6 +95,34 @@ def ingest(
         raise typer.Exit(EXIT_QUARANTINED)
 
 
+@app.command("ingest-payments")
+def ingest_payments_command(
+    path: Annotated[Path, typer.Argument(help="A payments extract (CSV)")],
+) -> None:
+    """Load a household payments extract, pseudonymised on arrival (TPN_PSEUDONYM_SALT)."""
+    from tpn_metrics.ingest.errors import FileRejectedError
+    from tpn_metrics.ingest.payments import ingest_payments
+
+    if not path.is_file():
+        console.print(f"[red]no such file: {path}")
+        raise typer.Exit(2)
+    try:
+        outcome = ingest_payments(path, Settings())
+    except RuntimeError as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(2) from error
+    except FileRejectedError as error:
+        console.print(f"[red]refused: {error}")
+        raise typer.Exit(EXIT_QUARANTINED) from error
+    if outcome.status == "quarantined":
+        console.print(f"[red]quarantined {outcome.file_name}: {outcome.reason}")
+        raise typer.Exit(EXIT_QUARANTINED)
+    console.print(
+        f"{outcome.status} {outcome.file_name}: {outcome.rows:,} payments "
+        f"({outcome.already_received:,} already received), {outcome.period_key or ''}"
+    )
+
+
 def _ledger_rows(where: str) -> list[tuple]:  # type: ignore[type-arg]
     from tpn_metrics.warehouse import open_warehouse, table_exists
 

@@ -62,6 +62,20 @@ create table if not exists landing.accreditation_results (
     primary key (file_sha256, hospital_id)
 );
 
+create table if not exists landing.cbhi_payments (
+    file_sha256 varchar not null,
+    payment_id varchar not null,
+    household_key varchar not null,
+    district_id varchar not null,
+    sector varchar,
+    channel varchar not null,
+    members integer not null,
+    amount_rwf bigint not null,
+    paid_at timestamp not null,
+    loaded_at timestamp not null,
+    is_superseded boolean not null
+);
+
 create table if not exists landing.tpn_institutions (
     file_sha256 varchar not null,
     institution_id varchar not null,
@@ -153,7 +167,10 @@ def connect(
     delay = 0.25
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            # No progress bars: this runs inside flows and tests, not at an analyst's prompt.
+            con.execute("set enable_progress_bar = false")
+            return con
         except duckdb.Error as error:
             if not _is_lock_error(error) or time.monotonic() >= deadline:
                 if _is_lock_error(error):
