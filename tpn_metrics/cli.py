@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tpn_metrics.settings import Settings
+from tpn_metrics.twinning.cli import app as twinning_app
 
 EXIT_QUARANTINED = 3
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 emails_app = typer.Typer(help="Weekly district progress emails.", no_args_is_help=True)
 app.add_typer(emails_app, name="emails")
+app.add_typer(twinning_app, name="twinning")
 # Wide enough for paths in the summary even when output is piped (rich assumes 80 then).
 console = Console(width=None if sys.stdout.isatty() else 140)
 

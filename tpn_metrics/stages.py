@@ -23,6 +23,8 @@ from tpn_metrics.reports.evaluation_report import ReportSection, render_html, re
 from tpn_metrics.reports.outbox import DeliveryReport, SmtpSettings, deliver_week
 from tpn_metrics.reports.recipients import load_recipients
 from tpn_metrics.settings import Settings
+from tpn_metrics.twinning import report_section as twinning_section
+from tpn_metrics.twinning import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
 
 MART_TABLES = (
@@ -121,7 +123,12 @@ def run_evaluation(
         counts = write_tables(con, run)
         corrections = latest_corrections(con)
         trajectories = coverage_trajectories(con)
-    sections = [ReportSection(corrections_markdown(corrections), corrections_html(corrections))]
+        twinning = run_twinning(con, reports_dir=settings.reports_dir)
+        counts.update(twinning.table_rows)
+    sections = [
+        ReportSection(corrections_markdown(corrections), corrections_html(corrections)),
+        twinning_section(twinning),
+    ]
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.reports_dir / "evaluation.html"
     html_path.write_text(render_html(run, sections, trajectories), encoding="utf-8")
