@@ -303,8 +303,8 @@ def emails_send(
         Settings(), smtp=smtp, report_date=dt.date.fromisoformat(week) if week else None
     )
     console.print(
-        f"week {report.report_date}: {report.delivered} delivered, {report.already_done} "
-        f"already delivered, {report.pending} pending"
+        f"week {report.report_date}: {report.delivered} delivered ({report.corrections} "
+        f"corrections), {report.already_done} already delivered, {report.pending} pending"
     )
     for error in report.errors:
         console.print(f"[red]{error}")

@@ -139,16 +139,7 @@ def run_evaluation(
 
 def smtp_from_environment() -> SmtpSettings | None:
     """SMTP settings from TPN_SMTP_* variables; None means the dry-run outbox."""
-    host = os.environ.get("TPN_SMTP_HOST")
-    if not host:
-        return None
-    return SmtpSettings(
-        host=host,
-        port=int(os.environ.get("TPN_SMTP_PORT", "587")),
-        username=os.environ.get("TPN_SMTP_USERNAME") or None,
-        password=os.environ.get("TPN_SMTP_PASSWORD") or None,
-        security=os.environ.get("TPN_SMTP_SECURITY", "starttls"),
-    )
+    return SmtpSettings.from_environment()
 
 
 def run_emails(

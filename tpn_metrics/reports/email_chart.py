@@ -11,6 +11,7 @@ import textwrap
 import threading
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -69,8 +70,32 @@ def coverage_chart_png(
 
     ``this_fy`` and ``last_fy`` are ``(Friday, coverage %)`` pairs in any order;
     either may be empty. Equal input gives byte-identical output, so a retried
-    email carries exactly the same image.
+    email carries exactly the same image. It is also memoised (a chart takes about
+    a quarter of a second), so a retried delivery or a preview after a send reuses it.
     """
+    return _coverage_chart_png(
+        tuple(sorted(this_fy)),
+        tuple(sorted(last_fy)),
+        title,
+        this_fy_label,
+        last_fy_label,
+        x_label,
+        y_label,
+        reference_label,
+    )
+
+
+@lru_cache(maxsize=64)
+def _coverage_chart_png(
+    this_fy: tuple[tuple[date, float], ...],
+    last_fy: tuple[tuple[date, float], ...],
+    title: str,
+    this_fy_label: str,
+    last_fy_label: str,
+    x_label: str,
+    y_label: str,
+    reference_label: str,
+) -> bytes:
     x_this, y_this = _xy(this_fy)
     x_last, y_last = _xy(last_fy)
 

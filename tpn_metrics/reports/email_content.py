@@ -308,6 +308,11 @@ def _subject(week: DistrictWeek, labels: dict[str, str]) -> str:
     return labels["correction_prefix"] + subject if week.is_correction else subject
 
 
+def email_subject(week: DistrictWeek, language: str = DEFAULT_LANGUAGE) -> str:
+    """The subject line of ``week``'s email, without rendering the email."""
+    return _subject(week, labels_for(language))
+
+
 def _fiscal_year_labels(week: DistrictWeek, labels: dict[str, str]) -> tuple[str, str]:
     return week.fiscal_year, _previous_fiscal_year(week.fiscal_year) or labels["chart_last_fy"]
 

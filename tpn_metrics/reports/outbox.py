@@ -33,7 +33,12 @@ from types import TracebackType
 import duckdb
 
 from tpn_metrics.reports.district_weeks import district_weeks, week_figures, week_source_files
-from tpn_metrics.reports.email_content import DistrictWeek, render_district_email
+from tpn_metrics.reports.email_content import (
+    DistrictWeek,
+    email_subject,
+    message_id_for,
+    render_district_email,
+)
 from tpn_metrics.reports.recipients import Recipients
 
 log = logging.getLogger(__name__)
@@ -217,14 +222,15 @@ def plan_week(
         rows = ledger.get(district, [])
         delivered = [r for r in rows if r.status == STATUS_DELIVERED]
         pending = [r for r in rows if r.status == STATUS_PENDING]
-        if not delivered:
-            revision = pending[-1].revision if pending else 1
-        elif _same_figures(delivered[-1], fingerprint, source):
+        if delivered and _same_figures(delivered[-1], fingerprint, source):
             done += 1
             cancel.extend((district, r.revision) for r in pending)
             continue
-        else:
-            revision = pending[-1].revision if pending else delivered[-1].revision + 1
+        # A pending email is retried under its revision (and Message-ID), with today's
+        # figures; otherwise the next revision after any on record, cancelled ones included.
+        revision = (
+            pending[-1].revision if pending else 1 + max((r.revision for r in rows), default=0)
+        )
         email_week = dataclasses.replace(week, is_correction=revision > 1)
         plans.append(PlannedEmail(email_week, revision, source, fingerprint))
     return plans, done, cancel
@@ -234,19 +240,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _record_pending(
-    con: duckdb.DuckDBPyConnection, plan: PlannedEmail, channel: str, message: EmailMessage
-) -> None:
+def _record_pending(con: duckdb.DuckDBPyConnection, email: Outgoing, channel: str) -> None:
     """Insert the row as pending, or refresh a pending row with the figures it now carries."""
+    plan = email.plan
     week = plan.week
-    values = [
-        plan.source_file_sha256,
-        plan.figures_sha256,
-        str(message["Message-ID"]),
-        ", ".join(message.get_all("To", [])),
-        str(message["Subject"]),
-    ]
-    key = [week.district_id, week.report_date, plan.revision, channel]
     con.execute(
         """
         insert into ops.email_deliveries
@@ -260,7 +257,19 @@ def _record_pending(
             recipients = excluded.recipients,
             subject = excluded.subject
         """,
-        [*key, *values, plan.revision > 1, _now()],
+        [
+            week.district_id,
+            week.report_date,
+            plan.revision,
+            channel,
+            plan.source_file_sha256,
+            plan.figures_sha256,
+            email.message_id,
+            ", ".join(email.to),
+            email.subject,
+            plan.revision > 1,
+            _now(),
+        ],
     )
 
 
@@ -321,21 +330,49 @@ def _cancel(
 # Messages and transports
 
 
-def build_message(plan: PlannedEmail, recipients: Recipients) -> EmailMessage:
+@dataclass(frozen=True)
+class Outgoing:
+    """A planned email with its addressing resolved; the body is rendered only when sent."""
+
+    plan: PlannedEmail
+    to: tuple[str, ...]
+    sender: str
+    language: str
+    message_id: str
+    subject: str
+
+    @property
+    def district_id(self) -> str:
+        return self.plan.week.district_id
+
+
+def address(plan: PlannedEmail, recipients: Recipients) -> Outgoing:
     target = recipients.for_district(plan.week.district_id)
     if target is None:
         raise LookupError(f"no recipients configured for district '{plan.week.district_id}'")
-    message = render_district_email(
-        plan.week,
-        recipients=list(target.addresses),
-        sender=recipients.sender,
-        language=target.language,
+    message_id = message_id_for(
+        plan.week.district_id, plan.week.report_date, is_correction=plan.revision > 1
     )
     if plan.revision > 2:
         # A second correction of the same week needs its own id or servers drop it as a repeat.
-        old = str(message["Message-ID"])
+        message_id = message_id.replace("@", f".r{plan.revision}@", 1)
+    return Outgoing(
+        plan=plan,
+        to=target.addresses,
+        sender=recipients.sender,
+        language=target.language,
+        message_id=message_id,
+        subject=email_subject(plan.week, target.language),
+    )
+
+
+def build_message(email: Outgoing) -> EmailMessage:
+    message = render_district_email(
+        email.plan.week, recipients=list(email.to), sender=email.sender, language=email.language
+    )
+    if message["Message-ID"] != email.message_id:
         del message["Message-ID"]
-        message["Message-ID"] = old.replace("@", f".r{plan.revision}@", 1)
+        message["Message-ID"] = email.message_id
     return message
 
 
@@ -351,7 +388,11 @@ def write_eml(message: EmailMessage, outbox_dir: Path, week: DistrictWeek, revis
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=settings.ca_file)
+    """Verifying context: the system CAs, plus ``ca_file`` if set (not instead of them)."""
+    context = ssl.create_default_context()
+    if settings.ca_file:
+        context.load_verify_locations(cafile=settings.ca_file)
+    return context
 
 
 def smtp_connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -443,7 +484,8 @@ def deliver_week(
     """Deliver every district email of a week not delivered yet (to .eml files or SMTP).
 
     Failures never raise: a message the server refused, or could not be offered because the
-    server was unreachable, stays 'pending' for the next run and is listed in ``errors``.
+    server was unreachable, or that failed to render, stays 'pending' for the next run and is
+    listed in ``errors``.
     """
     ensure_outbox(con)
     channel = CHANNEL_OUTBOX if smtp is None else CHANNEL_SMTP
@@ -455,29 +497,31 @@ def deliver_week(
         errors.append(f"no CBHI figures in the marts for the week ending {report_date}")
     _cancel(con, report_date, channel, cancel)
 
-    ready: list[tuple[PlannedEmail, EmailMessage]] = []
+    # Every email of the run is on record as pending before the first one leaves.
+    outgoing: list[Outgoing] = []
     for plan in plans:
         try:
-            message = build_message(plan, recipients)
+            email = address(plan, recipients)
         except LookupError as error:
             errors.append(f"{plan.week.district_id}: {error}")
             log.error("email for %s not sent: %s", plan.week.district_id, error)
             continue
-        _record_pending(con, plan, channel, message)
-        ready.append((plan, message))
+        _record_pending(con, email, channel)
+        outgoing.append(email)
     log.info(
         "emails for %s: %d to deliver (%d corrections), %d already delivered, via %s",
         report_date,
-        len(ready),
-        sum(p.revision > 1 for p, _ in ready),
+        len(outgoing),
+        sum(e.plan.revision > 1 for e in outgoing),
         done,
         "dry-run outbox" if smtp is None else repr(smtp),
     )
 
+    paths: list[Path] = []
     if smtp is None:
-        delivered, paths = _write_all(con, ready, outbox_dir)
+        delivered = _write_all(con, outgoing, outbox_dir, paths, errors)
     else:
-        delivered, paths = _send_all(con, ready, smtp, errors), []
+        delivered = _send_all(con, outgoing, smtp, errors)
 
     row = con.execute(
         "select count(*) from ops.email_deliveries where status = 'pending' and channel = ?",
@@ -505,64 +549,85 @@ def deliver_week(
     return report
 
 
+def _render(
+    con: duckdb.DuckDBPyConnection, email: Outgoing, channel: str, errors: list[str]
+) -> EmailMessage | None:
+    """The email's message, or None (left pending, error noted) if rendering failed."""
+    try:
+        return build_message(email)
+    except Exception as error:  # one district's odd data must not hold back the others
+        reason = f"rendering failed: {_describe(error)}"
+        _mark(con, email.plan, channel, status=STATUS_PENDING, error=reason)
+        errors.append(f"{email.district_id}: {reason}")
+        log.exception("email for %s left pending: rendering failed", email.district_id)
+        return None
+
+
 def _write_all(
     con: duckdb.DuckDBPyConnection,
-    ready: list[tuple[PlannedEmail, EmailMessage]],
+    outgoing: list[Outgoing],
     outbox_dir: Path,
-) -> tuple[int, list[Path]]:
-    paths = []
-    for plan, message in ready:
-        path = write_eml(message, outbox_dir, plan.week, plan.revision)
-        _mark(con, plan, CHANNEL_OUTBOX, status=STATUS_DELIVERED, path=path)
+    paths: list[Path],
+    errors: list[str],
+) -> int:
+    for email in outgoing:
+        message = _render(con, email, CHANNEL_OUTBOX, errors)
+        if message is None:
+            continue
+        path = write_eml(message, outbox_dir, email.plan.week, email.plan.revision)
+        _mark(con, email.plan, CHANNEL_OUTBOX, status=STATUS_DELIVERED, path=path)
         paths.append(path)
-    return len(paths), paths
+    return len(paths)
 
 
 def _send_all(
     con: duckdb.DuckDBPyConnection,
-    ready: list[tuple[PlannedEmail, EmailMessage]],
+    outgoing: list[Outgoing],
     smtp: SmtpSettings,
     errors: list[str],
 ) -> int:
     delivered = 0
     with SmtpSession(smtp) as session:
-        for index, (plan, message) in enumerate(ready):
-            district = plan.week.district_id
+        for index, email in enumerate(outgoing):
+            district = email.district_id
             try:
                 session.open()
             except (OSError, smtplib.SMTPException) as error:
                 # The server cannot be reached or refuses us: offering the other messages
                 # would fail the same way (and could take a timeout each).
                 reason = f"SMTP server unavailable: {_describe(error)}"
-                errors.append(f"{reason}; {len(ready) - index} emails left pending")
-                log.warning("%s; %d emails left pending", reason, len(ready) - index)
-                for left, _ in ready[index:]:
-                    attempted = left is plan
+                left = outgoing[index:]
+                errors.append(f"{reason}; {len(left)} emails left pending")
+                log.warning("%s; %d emails left pending", reason, len(left))
+                for other in left:
                     _mark(
                         con,
-                        left,
+                        other.plan,
                         CHANNEL_SMTP,
                         status=STATUS_PENDING,
-                        attempted=attempted,
+                        attempted=other is email,
                         error=reason,
                     )
                 break
+            message = _render(con, email, CHANNEL_SMTP, errors)
+            if message is None:
+                continue
             try:
                 refused = session.send(message)
             except (OSError, smtplib.SMTPException) as error:
-                _mark(con, plan, CHANNEL_SMTP, status=STATUS_PENDING, error=_describe(error))
+                _mark(con, email.plan, CHANNEL_SMTP, status=STATUS_PENDING, error=_describe(error))
                 errors.append(f"{district}: {_describe(error)}")
                 log.warning("email for %s left pending: %s", district, _describe(error))
                 continue
             note = None
             if refused:
                 note = "refused recipients: " + ", ".join(
-                    f"{address} ({code} {reply.decode(errors='replace')})"
-                    for address, (code, reply) in sorted(refused.items())
+                    f"{addr} ({code} {reply.decode(errors='replace')})"
+                    for addr, (code, reply) in sorted(refused.items())
                 )
                 errors.append(f"{district}: {note}")
                 log.warning("email for %s delivered, but %s", district, note)
-            _mark(con, plan, CHANNEL_SMTP, status=STATUS_DELIVERED, error=note)
+            _mark(con, email.plan, CHANNEL_SMTP, status=STATUS_DELIVERED, error=note)
             delivered += 1
     return delivered
 
