@@ -6,7 +6,7 @@ export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint venv venv-dev clean
+.PHONY: demo test reliability bench-friday bench-history bench-payments lint venv venv-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,21 @@ test: venv-dev
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The reliability suite also runs inside `make test`; this runs it alone, with its summary.
+reliability: venv-dev
+	mkdir -p $(PREFECT_HOME)
+	$(BIN)/python -m pytest tests/reliability
+
+# Benchmarks print figures (bench/README.md); they are not part of the tests.
+bench-friday: venv
+	$(BIN)/python bench/friday.py
+
+bench-history: venv-dev
+	$(BIN)/python bench/history.py
+
+bench-payments: venv
+	$(BIN)/python bench/payments.py
 
 lint: venv-dev
 	$(BIN)/ruff check .

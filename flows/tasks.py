@@ -13,6 +13,8 @@ from prefect import get_run_logger, task
 from prefect.tasks import exponential_backoff
 
 from tpn_metrics import stages
+from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
+from tpn_metrics.publish import PublishReport, is_connection_error, sql_publish
 from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.settings import Settings
 
@@ -91,9 +93,132 @@ def deliver_emails(home: str, use_smtp: bool = False) -> DeliveryReport:
         report.already_done,
         report.pending,
     )
+    if use_smtp and report.pending:
+        # Prefect retries this task; the ledger makes a retry send only what is still pending.
+        raise RuntimeError(
+            f"{report.pending} emails still pending: " + "; ".join(report.errors[:3])
+        )
     return report
 
 
 @task(name="count-tables")
 def count_tables(home: str) -> dict[str, int]:
     return stages.table_counts(_settings(home))
+
+
+# --- Added for the annual, backfill and publish flows (issue #11) ---------------------------
+
+
+class RefusedFilesError(RuntimeError):
+    """Some files were quarantined or crashed; everything else was loaded and built."""
+
+
+def raise_if_refused(summary: stages.IngestSummary) -> None:
+    """End a run as Failed (after its work and summary are done) when files were refused, so
+    the failure notice names them: nobody reads a green run's artifact for bad news.
+    """
+    if summary.refused:
+        lines = [f"{o.status} {o.file_name}: {o.reason}" for o in summary.refused]
+        raise RefusedFilesError(
+            f"{len(lines)} file(s) refused, everything else loaded (see `tpn quarantine`):\n"
+            + "\n".join(lines)
+        )
+
+
+class _IngestProgress:
+    """on_progress callback of ingest_paths: a log line every ``every`` files and a Prefect
+    progress artifact. Reporting must never break the ingestion it reports on.
+    """
+
+    def __init__(self, total: int, every: int, key: str) -> None:
+        self.total, self.every, self.done = max(total, 1), max(every, 1), 0
+        self.logger = get_run_logger()
+        self.statuses: dict[str, int] = {}
+        self.artifact_id = None
+        try:
+            from prefect.artifacts import create_progress_artifact
+
+            self.artifact_id = create_progress_artifact(
+                progress=0.0, key=key, description=f"Files ingested, of {total}"
+            )
+        except Exception as error:  # the API may be unreachable; the ingest must go on
+            self.logger.warning("no progress artifact (%s)", error)
+
+    def __call__(self, outcome: IngestOutcome) -> None:
+        self.done += 1
+        status = outcome.status
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if self.done % self.every and self.done != self.total:
+            return
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+        self.logger.info("ingest: %d/%d files (%s)", self.done, self.total, counts)
+        if self.artifact_id is not None:
+            try:
+                from prefect.artifacts import update_progress_artifact
+
+                update_progress_artifact(self.artifact_id, 100.0 * self.done / self.total)
+            except Exception as error:
+                self.logger.warning("progress artifact not updated (%s)", error)
+
+
+@task(name="ingest-batch", retries=2, retry_delay_seconds=[5, 30])
+def ingest_batch(
+    home: str,
+    paths: list[str],
+    today: dt.date | None = None,
+    progress_every: int = 10,
+    progress_key: str = "tpn-backfill-progress",
+) -> stages.IngestSummary:
+    """Ingest many files in ONE call: ingest_paths loads them in ledger order (registry,
+    accreditation by year, RSSB by report date), so week-on-week checks compare the right
+    weeks whatever order the files were received in. Safe to retry: loaded files come back
+    as duplicates.
+    """
+    settings = _settings(home)
+    logger = get_run_logger()
+    total = len(expand(Path(p) for p in paths))
+    logger.info("ingest: %d files or registry folders under %s", total, ", ".join(paths))
+    progress = _IngestProgress(total, progress_every, progress_key)
+    summary = stages.IngestSummary(
+        tuple(ingest_paths([Path(p) for p in paths], settings, today=today, on_progress=progress))
+    )
+    logger.info("ingested: %s", summary.counts)
+    for outcome in summary.refused:
+        logger.warning("%s %s: %s", outcome.status, outcome.file_name, outcome.reason)
+    return summary
+
+
+def _retry_on_connection_error(task: object, task_run: object, state: object) -> bool:
+    """retry_condition_fn: retry a publish after a lost or refused connection, nothing else."""
+    error = getattr(state, "data", None)
+    if not isinstance(error, BaseException):
+        try:
+            error = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
+        except Exception:
+            return False
+    return isinstance(error, BaseException) and is_connection_error(error)
+
+
+@task(
+    name="publish-tables",
+    retries=3,
+    retry_delay_seconds=[30, 120, 600],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_retry_on_connection_error,
+)
+def publish_tables(home: str, url: str) -> PublishReport:
+    """Copy marts/evaluation/twinning to the database at ``url`` in one transaction."""
+    logger = get_run_logger()
+    logger.info("publishing to %s", sql_publish.safe_url(url))
+    report = sql_publish.publish(url, _settings(home))
+    logger.info(
+        "published %d tables, %d rows, to %s in %.1f s (%s)",
+        len(report.tables),
+        report.total_rows,
+        report.target,
+        report.elapsed_seconds,
+        report.method,
+    )
+    for name in report.dropped:
+        logger.warning("dropped %s from the target: it is no longer in the warehouse", name)
+    return report

@@ -9,6 +9,7 @@ import datetime as dt
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from flows.failure_notice import notify_failure
 from flows.run_summary import run_summary_markdown
 from flows.tasks import (
     build_warehouse,
@@ -21,7 +22,7 @@ from flows.tasks import (
 from tpn_metrics.settings import Settings
 
 
-@flow(name="weekly-cbhi")
+@flow(name="weekly-cbhi", on_failure=[notify_failure], on_crashed=[notify_failure])
 def weekly_cbhi(
     drop_folder: str,
     home: str | None = None,

@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -373,6 +373,170 @@ def _print_demo_summary(settings: Settings, result: dict, elapsed: float) -> Non
     stale = ", ".join(result["corrections"].stale_districts) or "none"
     summary.add_row("stale RSSB targets", stale, "marts.fct_cbhi_coverage_corrected")
     console.print(summary)
+
+
+# ---- operations: tpn status, tpn run weekly|accreditation, tpn backfill, tpn publish
+run_app = typer.Typer(help="Run a pipeline flow now, through Prefect.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+
+
+def _folder_or_exit(given: Path | None, variable: str, what: str) -> Path:
+    folder = given or (Path(os.environ[variable]) if os.environ.get(variable) else None)
+    if folder is None:
+        console.print(f"[red]no {what}: pass --drop-folder or set {variable}")
+        raise typer.Exit(2)
+    if not folder.exists():
+        console.print(f"[red]no such file or folder: {folder}")
+        raise typer.Exit(2)
+    return folder
+
+
+def _finish(state: Any, settings: Settings) -> dict:  # type: ignore[type-arg]
+    """Exit 1 if the flow failed (3 if it failed only because files were refused)."""
+    if not state.is_failed() and not state.is_crashed():
+        return state.result()  # type: ignore[no-any-return]
+    from flows.tasks import RefusedFilesError
+
+    error = state.result(raise_on_failure=False)
+    console.print(f"[red]{state.message}")
+    console.print(f"failure notice: emailed to the data team, or in {settings.outbox_dir}/failures")
+    raise typer.Exit(EXIT_QUARANTINED if isinstance(error, RefusedFilesError) else 1)
+
+
+def _print_run(title: str, result: dict, started: dt.datetime) -> None:  # type: ignore[type-arg]
+    elapsed = (dt.datetime.now() - started).total_seconds()
+    table = Table(title=f"{title} finished in {elapsed:.0f} s")
+    table.add_column("what")
+    table.add_column("result", justify="right")
+    for status_name, count in sorted(result["ingest"].counts.items()):
+        table.add_row(f"files {status_name}", f"{count:,}")
+    for name, rows in result["tables"].items():
+        table.add_row(name, f"{rows:,} rows")
+    table.add_row("evaluation report", str(result["evaluation"].html_path))
+    console.print(table)
+
+
+@app.command()
+def status(
+    strict: Annotated[
+        bool, typer.Option(help="Exit 1 when anything needs attention (for monitoring)")
+    ] = False,
+) -> None:
+    """Last load per source, freshness, pending emails, files in quarantine."""
+    from tpn_metrics.ops_status import collect_status, render_status
+
+    current = collect_status(Settings())
+    console.print(render_status(current))
+    if strict and not current.healthy:
+        raise typer.Exit(1)
+
+
+@run_app.command("weekly")
+def run_weekly(
+    drop_folder: Annotated[
+        Path | None, typer.Option(help="Folder or file of RSSB updates [default: TPN_DROP_FOLDER]")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Run as on this date, YYYY-MM-DD (default: today)")
+    ] = None,
+    smtp: Annotated[
+        bool, typer.Option(help="Send through TPN_SMTP_* instead of writing .eml files")
+    ] = False,
+    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+) -> None:
+    """The Friday run now: ingest, validate, dbt build, corrections, evaluation, emails."""
+    settings = Settings()
+    folder = _folder_or_exit(drop_folder, "TPN_DROP_FOLDER", "RSSB drop folder")
+    today = dt.date.fromisoformat(date) if date else None
+    _environment(settings)
+    from flows.weekly_cbhi import weekly_cbhi
+
+    started = dt.datetime.now()
+    state = weekly_cbhi(
+        drop_folder=str(folder),
+        home=str(settings.home),
+        use_smtp=smtp,
+        today=today,
+        n_resamples=resamples,
+        return_state=True,
+    )
+    result = _finish(state, settings)
+    _print_demo_summary(settings, result, (dt.datetime.now() - started).total_seconds())
+
+
+@run_app.command("accreditation")
+def run_accreditation(
+    drop_folder: Annotated[
+        Path | None,
+        typer.Option(help="Folder or file of MOH results [default: TPN_MOH_DROP_FOLDER]"),
+    ] = None,
+    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+) -> None:
+    """The yearly accreditation run now: ingest, validate, dbt build, evaluation (no emails)."""
+    settings = Settings()
+    folder = _folder_or_exit(drop_folder, "TPN_MOH_DROP_FOLDER", "MOH drop folder")
+    _environment(settings)
+    from flows.annual_accreditation import annual_accreditation
+
+    started = dt.datetime.now()
+    state = annual_accreditation(
+        drop_folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
+    )
+    _print_run("Accreditation run", _finish(state, settings), started)
+
+
+@app.command()
+def backfill(
+    folder: Annotated[Path, typer.Argument(help="Folder of historical files (any mix)")],
+    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+) -> None:
+    """Load a folder of history in ONE batch, build and evaluate once; sends no emails."""
+    settings = Settings()
+    if not folder.is_dir():
+        console.print(f"[red]no such folder: {folder}")
+        raise typer.Exit(2)
+    _environment(settings)
+    from flows.backfill import backfill as backfill_flow
+
+    started = dt.datetime.now()
+    state = backfill_flow(
+        folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
+    )
+    _print_run("Backfill", _finish(state, settings), started)
+
+
+@app.command()
+def publish(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Target database, a SQLAlchemy URL such as postgresql://user@host/db "
+            "(password in ~/.pgpass or PGPASSWORD rather than here)",
+            envvar="TPN_PUBLISH_URL",
+            show_envvar=True,
+        ),
+    ] = None,
+) -> None:
+    """Copy marts and evaluation tables to PostgreSQL in one transaction, with a catalog."""
+    from tpn_metrics.publish import publish as publish_tables
+    from tpn_metrics.publish import safe_url
+
+    if not url:
+        console.print("[red]nowhere to publish: pass --url or set TPN_PUBLISH_URL")
+        raise typer.Exit(2)
+    try:
+        report = publish_tables(url, Settings())
+    except Exception as error:  # one transaction: whatever failed, the target is unchanged
+        console.print(f"[red]publish to {safe_url(url)} failed, target unchanged: {error}")
+        raise typer.Exit(1) from error
+    table = Table(title=f"Published to {report.target} in {report.elapsed_seconds:.1f} s")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in report.tables.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    for name in report.dropped:
+        console.print(f"dropped {name}: no longer in the warehouse")
 
 
 def main() -> None:

@@ -1,0 +1,57 @@
+"""Once a year, after the MOH survey season: ingest the new accreditation results → validate
+→ dbt build → evaluation refresh. No emails: district emails are about weekly CBHI figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.failure_notice import notify_failure
+from flows.run_summary import run_summary_markdown
+from flows.tasks import (
+    build_warehouse,
+    count_tables,
+    ingest_files,
+    raise_if_refused,
+    refresh_evaluation,
+)
+from tpn_metrics.settings import Settings
+
+
+@flow(name="annual-accreditation", on_failure=[notify_failure], on_crashed=[notify_failure])
+def annual_accreditation(
+    drop_folder: str, home: str | None = None, n_resamples: int = 10_000
+) -> dict[str, object]:
+    """Load the MOH accreditation file(s) in a drop folder (or one file) and refresh the
+    accreditation marts and the evaluation.
+
+    Parameters: drop_folder, where MOH files arrive (a folder or a file); home, the TPN_HOME
+    of the warehouse; n_resamples, of the permutation test and bootstrap.
+
+    The marts are rebuilt even when nothing new arrived, so a run after a failed one (file
+    loaded, build failed) still brings them up to date. Refused files end the run as Failed,
+    after the build and the summary, so the failure notice names them.
+    """
+    home = home or str(Settings().home)
+    if not Path(drop_folder).exists():
+        raise FileNotFoundError(f"the MOH drop folder {drop_folder} does not exist")
+    ingest = ingest_files(home, [drop_folder])
+    if not any(o.kind == "accreditation" and o.status == "loaded" for o in ingest.outcomes):
+        get_run_logger().warning(
+            "no new accreditation results in %s: rebuilding on what is loaded", drop_folder
+        )
+    build_warehouse(home)
+    evaluation = refresh_evaluation(home, n_resamples=n_resamples)
+    tables = count_tables(home)
+    create_markdown_artifact(
+        key="tpn-annual-accreditation",
+        markdown=run_summary_markdown(
+            "TPN annual accreditation run", ingest, tables, None, evaluation, None
+        ),
+        description="Files, tables and evaluation of this accreditation run",
+    )
+    raise_if_refused(ingest)
+    return {"ingest": ingest, "tables": tables, "evaluation": evaluation}
