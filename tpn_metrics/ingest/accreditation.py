@@ -99,6 +99,8 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
         frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
     frame["survey_year"] = frame["survey_year"].astype("Int64")
     reject_if_any(validate("accreditation_results", frame))
+    if cut_short := table.cut_short_warning():
+        warnings.append(cut_short)
     landing = frame[
         [
             "survey_year",

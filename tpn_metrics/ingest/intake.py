@@ -8,6 +8,7 @@ right weeks.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from tpn_metrics.ingest.accreditation import parse_accreditation
 from tpn_metrics.ingest.errors import FileRejectedError, ValidationCrashError
 from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
 from tpn_metrics.ingest.landing import (
+    REGISTRY_FILES,
     LedgerEntry,
     ledger_status,
     load_parsed,
@@ -28,7 +30,12 @@ from tpn_metrics.ingest.landing import (
     store_copy,
 )
 from tpn_metrics.ingest.parsed import ParsedFile
-from tpn_metrics.ingest.readers import check_size, decode_text, read_xlsx_sheets
+from tpn_metrics.ingest.readers import (
+    MAX_FILE_BYTES,
+    check_size,
+    decode_text,
+    read_xlsx_sheets,
+)
 from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
 from tpn_metrics.ingest.validation import FrameValidator
@@ -38,6 +45,10 @@ from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 KINDS = ("rssb_weekly", "accreditation", "registry")
 _FINAL_STATUSES = {"loaded", "superseded", "quarantined"}
 _KIND_ORDER = {"registry": 0, "accreditation": 1, "rssb_weekly": 2}
+# An oversized file is refused unread: it is identified by its size and these many bytes from
+# each end, not hashed whole, and no copy of it is kept.
+_SAMPLE_BYTES = 1 << 20
+NOT_KEPT = "not kept: over the size limit"
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,15 @@ class IngestOutcome:
     superseded: str | None = None
 
 
+def looks_like_registry(names: Iterable[str]) -> bool:
+    """Two or more registry tables (CSV files of a folder, sheets of a workbook) make a registry.
+
+    One missing table must not turn a registry into separate files "not recognised": the
+    registry parser then names what is missing.
+    """
+    return len({header_key(n) for n in names} & set(REGISTRY_FILES)) >= 2
+
+
 def expand(paths: Iterable[Path]) -> list[Path]:
     """Files and registry folders below the given paths, in a stable order.
 
@@ -62,7 +82,7 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            if (path / "institutions.csv").exists():
+            if looks_like_registry(p.stem for p in path.glob("*.csv")):
                 found.append(path)
                 continue
             children = sorted(
@@ -83,26 +103,52 @@ def _header_score(rows: list[list[str]], layout_keys: set[str]) -> int:
     return best
 
 
+_LAYOUTS = (RSSB_WEEKLY, ACCREDITATION)
+
+
+def _oversized(path: Path) -> bool:
+    members = [path / f"{name}.csv" for name in REGISTRY_FILES] if path.is_dir() else [path]
+    return any(m.is_file() and m.stat().st_size > MAX_FILE_BYTES for m in members)
+
+
+def _sampled_sha256(path: Path) -> str:
+    """Identify an oversized file (or registry folder) without reading all of it."""
+    digest = hashlib.sha256(b"tpn-oversized\n")
+    members = [path / f"{name}.csv" for name in REGISTRY_FILES] if path.is_dir() else [path]
+    for member in members:
+        if not member.is_file():
+            continue
+        size = member.stat().st_size
+        digest.update(f"{member.name if path.is_dir() else ''}:{size}\n".encode())
+        with member.open("rb") as handle:
+            digest.update(handle.read(_SAMPLE_BYTES))
+            handle.seek(max(size - _SAMPLE_BYTES, 0))
+            digest.update(handle.read(_SAMPLE_BYTES))
+    return digest.hexdigest()
+
+
 def detect_kind(path: Path) -> str:
     """Which contract a file follows, from its content (a file name can say anything)."""
     if path.is_dir():
         return "registry"
     check_size(path)
     data = path.read_bytes()
+    tabbed: list[list[str]] = []
     if data[:4] == b"PK\x03\x04":
         sheets = read_xlsx_sheets(data)
-        names = {header_key(n) for n in sheets}
-        if {"institutions", "priorities"} <= names:
+        if looks_like_registry(sheets):
             return "registry"
         rows = next(iter(sheets.values()), [])
     else:
-        text = decode_text(data)
-        rows = [line.replace(";", ",").split(",") for line in text.splitlines()[:15]]
-    scores = {
-        "rssb_weekly": _header_score(rows, set(RSSB_WEEKLY.lookup())),
-        "accreditation": _header_score(rows, set(ACCREDITATION.lookup())),
-    }
+        lines = decode_text(data).splitlines()[:15]
+        rows = [line.replace(";", ",").split(",") for line in lines]
+        tabbed = [line.split("\t") for line in lines]
+    scores = {layout.kind: _header_score(rows, set(layout.lookup())) for layout in _LAYOUTS}
     kind, score = max(scores.items(), key=lambda item: item[1])
+    if score < 3 and any(_header_score(tabbed, set(lay.lookup())) >= 3 for lay in _LAYOUTS):
+        raise FileRejectedError(
+            "the file is separated by tabs; save it as CSV with ',' or ';' between values"
+        )
     if score < 3:
         raise FileRejectedError(
             "not a recognised input: expected an RSSB weekly update (report_date, district, "
@@ -137,6 +183,7 @@ class _Item:
     parsed: ParsedFile | None = None
     status: str = "pending"
     reason: str | None = None
+    keep_copy: bool = True
 
     def order(self) -> tuple[int, str, str]:
         period = self.parsed.period_key if self.parsed else ""
@@ -178,7 +225,8 @@ def ingest_paths(
         validators: list[FrameValidator] = []
         seen: set[str] = set()
         for path in items:
-            sha = sha256_of(path)
+            oversized = _oversized(path)  # refused below, unread: never hashed whole nor kept
+            sha = _sampled_sha256(path) if oversized else sha256_of(path)
             name = safe_display_name(path)
             if sha in seen or ledger_status(con, sha) in _FINAL_STATUSES:
                 outcome = IngestOutcome(
@@ -189,7 +237,7 @@ def ingest_paths(
                     on_progress(outcome)
                 continue
             seen.add(sha)
-            item = _Item(path=path, sha256=sha, kind="unknown")
+            item = _Item(path=path, sha256=sha, kind="unknown", keep_copy=not oversized)
             try:
                 item.kind = detect_kind(path)
                 validator = FrameValidator(
@@ -207,7 +255,11 @@ def ingest_paths(
             pending.append(item)
 
         for item in sorted(pending, key=_Item.order):
-            stored = store_copy(item.path, settings.landing_store, item.sha256)
+            stored = (
+                str(store_copy(item.path, settings.landing_store, item.sha256))
+                if item.keep_copy
+                else NOT_KEPT
+            )
             name = safe_display_name(item.path)
             if item.parsed is None:
                 entry = LedgerEntry(
@@ -220,7 +272,7 @@ def ingest_paths(
                     None,
                     None,
                     None,
-                    str(stored),
+                    stored,
                 )
                 record_refusal(con, entry, received_at)
                 outcome = IngestOutcome(name, item.sha256, item.kind, item.status, item.reason)
@@ -239,7 +291,7 @@ def ingest_paths(
                     parsed.row_count,
                     parsed.period_key,
                     None,
-                    str(stored),
+                    stored,
                 )
                 superseded = load_parsed(con, entry, parsed, received_at)
                 outcome = IngestOutcome(

@@ -7,8 +7,10 @@ binary junk, text that is not UTF-8, formula cells. It finds the header row belo
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ class RawTable:
     rows: tuple[tuple[str, ...], ...]
     first_data_line: int
     sheet: str | None = None
+    unterminated: bool = False  # a CSV whose last line has no line break: maybe cut short
 
     def records(self) -> list[tuple[int, dict[str, str]]]:
         """(line number as a person sees it in the file, {canonical column: text})."""
@@ -48,6 +51,16 @@ class RawTable:
             }
             out.append((self.first_data_line + offset, record))
         return out
+
+    def cut_short_warning(self) -> str | None:
+        """A file without a final line break may have been cut inside its last row."""
+        records = self.records() if self.unterminated else []
+        if not records:
+            return None
+        return (
+            f"the file does not end with a line break: if it was cut short, its last row "
+            f"(line {records[-1][0]}) may be incomplete"
+        )
 
 
 def is_formula(cell: str) -> bool:
@@ -146,10 +159,36 @@ def _read_xlsx_sheets(data: bytes) -> dict[str, tuple[tuple[str, ...], ...]]:
     return sheets
 
 
+_UTF16_32_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+# NUL, escape and the other C0 controls except tab, LF and CR: never in a real export, and
+# they would reach the warehouse, logs and terminals inside names.
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def decode_text(data: bytes) -> str:
+    for bom, encoding in _UTF16_32_BOMS:
+        if data.startswith(bom):
+            raise FileRejectedError(
+                f"the file is {encoding} text (Excel's 'Unicode text'), not UTF-8: "
+                "save it as 'CSV UTF-8' and send it again"
+            )
     if b"\x00" in data[:4096]:
         raise FileRejectedError(
             "the file is binary, not text (it has NUL bytes): it is not a CSV despite its name"
+        )
+    control = _CONTROL_BYTES.search(data)
+    if control:
+        line = data[: control.start()].count(b"\n") + 1
+        raise FileRejectedError(
+            f"the file holds a control character (byte 0x{control.group()[0]:02x} on line "
+            f"{line}): it is damaged or not plain text; export it again"
         )
     try:
         return data.decode("utf-8-sig")
@@ -201,6 +240,34 @@ def duplicate_columns(names: tuple[str | None, ...]) -> list[str]:
     return dupes
 
 
+def check_row_widths(header: list[str], data_rows: list[list[str]], *, first_line: int) -> None:
+    """Refuse a CSV whose rows do not line up with its header.
+
+    A row with fewer values than the header's named columns is what a file cut short (or a
+    lost separator) looks like; a row with values beyond the header is what a merged line or
+    an unquoted ',' inside a number (``1,204,311``) looks like. Either would otherwise load
+    values under the wrong columns. Blank lines and empty trailing cells are fine.
+    """
+    named = max((i + 1 for i, cell in enumerate(header) if cell.strip()), default=0)
+    width = max(len(header), named)
+    for offset, row in enumerate(data_rows):
+        if not any(cell.strip() for cell in row):
+            continue
+        line = first_line + offset
+        if len(row) < named:
+            raise FileRejectedError(
+                f"line {line} has {len(row)} values but the header has {named} columns: "
+                "is the file cut short, or a separator missing?"
+            )
+        if any(cell.strip() for cell in row[width:]):
+            used = max(i + 1 for i, cell in enumerate(row) if cell.strip())
+            raise FileRejectedError(
+                f"line {line} has {used} values but the header has {width} columns: "
+                "is a line break missing, or a value holding an unquoted separator "
+                "(write 1204311, not 1,204,311)?"
+            )
+
+
 def table_from_rows(
     rows: list[list[str]],
     *,
@@ -216,6 +283,8 @@ def table_from_rows(
             f"column '{dupes[0]}' appears twice in the header (directly or through an alias)"
         )
     data_rows = rows[header_index + 1 :]
+    if source_format.startswith("csv"):
+        check_row_widths(rows[header_index], data_rows, first_line=header_index + 2)
     for offset, row in enumerate(data_rows):
         for col, cell in enumerate(row):
             if is_formula(cell):
@@ -266,4 +335,5 @@ def read_table(
             best, best_score = table, score
     if best is None:
         raise failures[0]
-    return best
+    unterminated = not text.rstrip(" \t").endswith(("\n", "\r"))
+    return dataclasses.replace(best, unterminated=unterminated)

@@ -7,6 +7,8 @@ sheet per table. A registry is always whole: a new one replaces the previous one
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -34,15 +36,25 @@ def _required(layout: Layout) -> dict[str, str]:
     return {c.name: layout.describe(c.name) for c in layout.columns if c.required}
 
 
+@contextmanager
+def _naming(part: str) -> Iterator[None]:
+    """Say which file (or sheet) of the registry a refusal is about."""
+    try:
+        yield
+    except FileRejectedError as error:
+        raise FileRejectedError([f"{part}: {reason}" for reason in error.reasons]) from error
+
+
 def read_registry_tables(path: Path) -> dict[str, RawTable]:
     tables: dict[str, RawTable] = {}
     if path.is_dir():
         for name, layout in REGISTRY_SHEETS.items():
             candidate = path / f"{name}.csv"
             if candidate.exists():
-                tables[name] = read_table(
-                    candidate, canonical=layout.canonical, required=set(_required(layout))
-                )
+                with _naming(f"{name}.csv"):
+                    tables[name] = read_table(
+                        candidate, canonical=layout.canonical, required=set(_required(layout))
+                    )
     else:
         check_size(path)
         sheets = {
@@ -50,13 +62,14 @@ def read_registry_tables(path: Path) -> dict[str, RawTable]:
         }
         for name, layout in REGISTRY_SHEETS.items():
             if name in sheets:
-                tables[name] = table_from_rows(
-                    sheets[name],
-                    source_format="xlsx",
-                    canonical=layout.canonical,
-                    required=set(_required(layout)),
-                    sheet=name,
-                )
+                with _naming(f"sheet {name}"):
+                    tables[name] = table_from_rows(
+                        sheets[name],
+                        source_format="xlsx",
+                        canonical=layout.canonical,
+                        required=set(_required(layout)),
+                        sheet=name,
+                    )
     missing = [n for n in REGISTRY_SHEETS if n not in tables and n not in OPTIONAL_SHEETS]
     if missing:
         raise FileRejectedError(

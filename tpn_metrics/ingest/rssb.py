@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,9 @@ NATIONAL_TOTAL_KEYS = {normalise_name(n) for n in ("Total", "Rwanda", "National"
 MEMBERS_LIMIT_FACTOR = 1.5
 # RSSB rounds its coverage to one decimal; beyond this the rate and the counts disagree.
 COVERAGE_TOLERANCE_PP = 0.6
+# A report dated before this is a typo in the year (0023 for 2023), not history: RSSB's weekly
+# CBHI updates start long after. Mirrors the accreditation suite's "survey_year before 2000".
+EARLIEST_REPORT_DATE = dt.date(2000, 1, 1)
 _COUNTS = ("target_population", "members_paid", "households_paid", "amount_collected_rwf")
 
 
@@ -79,12 +83,21 @@ def _rows(
 
 
 def _coverage_scale(frame: pd.DataFrame) -> pd.Series:
-    """RSSB's own coverage column in percent, whether it was sent as 85.2 or 0.852."""
+    """RSSB's own coverage column in percent, whether it was sent as 85.2 or 0.852.
+
+    Read as fractions when every value is at most 1.5 and, times 100, they fit the counts
+    better than as they are: early in a fiscal year every district can be under 1.5 %, and
+    ``1.5`` then means 1.5 %, not 150 %.
+    """
     given = frame["coverage_rate_pct"].astype("Float64")
     computed = frame["members_paid"] / frame["target_population"] * 100
     present = given.dropna()
-    if len(present) and (present <= 1.5).all() and (computed[present.index] > 1.5).any():
-        return given * 100
+    if len(present) and (present <= 1.5).all():
+        expected = computed[present.index]
+        as_percent = (present - expected).abs().max()
+        as_fraction = (present * 100 - expected).abs().max()
+        if as_fraction < as_percent:
+            return given * 100
     return given
 
 
@@ -105,6 +118,12 @@ def parse_rssb_weekly(path: Path, *, seeds_dir: Path, validate: FrameValidator) 
     frame["coverage_rate_pct"] = _coverage_scale(frame)
 
     problems = []
+    earliest = frame["report_date"].min().date()
+    if earliest < EARLIEST_REPORT_DATE:
+        problems.append(
+            f"report_date {earliest.isoformat()} is before {EARLIEST_REPORT_DATE.year}; "
+            "check the year"
+        )
     computed = frame["members_paid"] / frame["target_population"] * 100
     gap = (frame["coverage_rate_pct"] - computed).abs()
     for index in frame.index[gap.fillna(0) > COVERAGE_TOLERANCE_PP]:
@@ -128,7 +147,7 @@ def parse_rssb_weekly(path: Path, *, seeds_dir: Path, validate: FrameValidator) 
     reject_if_any(problems)
 
     report_date = frame["report_date"].iloc[0].date()
-    warnings = []
+    warnings = [w for w in [table.cut_short_warning()] if w]
     all_districts = load_districts(seeds_dir)
     missing = sorted(
         d.district_name for d in all_districts if d.district_id not in set(frame["district_id"])

@@ -1,0 +1,65 @@
+"""What the reliability run tried and what came of it, printed at the end of the run.
+
+Tests record here; ``conftest.pytest_terminal_summary`` prints the figures. Emails are 0/0
+until part 2 (fault injection into dbt, publish and email) adds them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class _Outcome(Protocol):
+    status: str
+
+
+@dataclass
+class Tally:
+    files: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, status)
+    faults_injected: int = 0
+    recovered: int = 0
+    emails_sent: int = 0
+    emails_expected: int = 0
+
+    def files_seen(self, source: str, outcomes: Iterable[_Outcome]) -> None:
+        for outcome in outcomes:
+            self.files[(source, outcome.status)] += 1
+
+    def fault(self, *, recovered: bool) -> None:
+        self.faults_injected += 1
+        self.recovered += int(recovered)
+
+    def count(self, status: str | None = None, source: str | None = None) -> int:
+        return sum(
+            n
+            for (src, st), n in self.files.items()
+            if (status is None or st == status) and (source is None or src == source)
+        )
+
+    def empty(self) -> bool:
+        return not self.files and not self.faults_injected
+
+    def lines(self) -> list[str]:
+        sources = sorted({src for src, _ in self.files})
+        statuses = ("loaded", "quarantined", "duplicate", "crashed")
+        lines = [
+            f"files tried: {self.count()}  (quarantined {self.count('quarantined')}, "
+            f"accepted {self.count('loaded')}, duplicate {self.count('duplicate')}, "
+            f"crashed {self.count('crashed')})"
+        ]
+        for source in sources:
+            parts = ", ".join(
+                f"{status} {self.count(status, source)}"
+                for status in statuses
+                if self.count(status, source)
+            )
+            lines.append(f"  {source}: {self.count(source=source)} ({parts})")
+        lines.append(f"faults injected: {self.faults_injected}, recovered: {self.recovered}")
+        lines.append(f"emails sent/expected: {self.emails_sent}/{self.emails_expected}")
+        return lines
+
+
+TALLY = Tally()
