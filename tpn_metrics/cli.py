@@ -177,17 +177,41 @@ def quarantine() -> None:
 
 
 @app.command()
-def build() -> None:
-    """Run dbt build (seeds, models, tests) on the warehouse."""
+def build(
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild the incremental marts from scratch.")
+    ] = False,
+) -> None:
+    """Run dbt build (seeds, models, tests) on a copy of the warehouse; swap it in if all pass."""
     from tpn_metrics.dbt_runner import DbtBuildError
     from tpn_metrics.stages import run_dbt_build
+    from tpn_metrics.warehouse import WarehouseBusyError
+    from tpn_metrics.warehouse_build import PublishError, publish_paths
 
+    settings = Settings()
     try:
-        run_dbt_build(Settings())
-    except DbtBuildError as error:
+        outcome = run_dbt_build(settings, full_refresh=full_refresh)
+    except (DbtBuildError, PublishError, WarehouseBusyError) as error:
         console.print(f"[red]{error}")
         raise typer.Exit(1) from error
-    console.print("dbt build passed")
+    refreshed = " (full refresh)" if "--full-refresh" in outcome.command else ""
+    console.print(f"dbt build passed{refreshed}")
+    console.print(f"analysts' read-only snapshot: {publish_paths(settings).snapshot}")
+
+
+@app.command()
+def docs() -> None:
+    """Generate the dbt docs (one self-contained HTML page) and print its path."""
+    from tpn_metrics.dbt_runner import DbtBuildError
+    from tpn_metrics.warehouse import WarehouseBusyError
+    from tpn_metrics.warehouse_build import PublishError, generate_docs
+
+    try:
+        index = generate_docs(Settings())
+    except (DbtBuildError, PublishError, WarehouseBusyError) as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(1) from error
+    console.print(str(index))
 
 
 @app.command()

@@ -90,7 +90,9 @@ def dbt_log_dir(settings: Settings) -> Path:
     return settings.home / "var" / "dbt_logs"
 
 
-def dbt_arguments(args: Sequence[str], settings: Settings) -> list[str]:
+def dbt_arguments(
+    args: Sequence[str], settings: Settings, *, target_dir: Path | None = None
+) -> list[str]:
     """The full argument list: the command and its options, then our project and paths."""
     return [
         *args,
@@ -99,7 +101,7 @@ def dbt_arguments(args: Sequence[str], settings: Settings) -> list[str]:
         "--profiles-dir",
         str(settings.dbt_project_dir),
         "--target-path",
-        str(settings.dbt_target_dir),
+        str(target_dir or settings.dbt_target_dir),
         "--log-path",
         str(dbt_log_dir(settings)),
         # The file keeps every node's line; the console (and so the flow's log) only what
@@ -112,9 +114,9 @@ def dbt_arguments(args: Sequence[str], settings: Settings) -> list[str]:
 
 
 @contextmanager
-def _dbt_environment(settings: Settings) -> Iterator[None]:
+def _dbt_environment(settings: Settings, warehouse_path: Path | None = None) -> Iterator[None]:
     overrides = {
-        "TPN_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "TPN_WAREHOUSE_PATH": str(warehouse_path or settings.warehouse_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     with _ENVIRONMENT_LOCK:
@@ -208,17 +210,27 @@ def _release_warehouse() -> None:
         DuckDBConnectionManager.close_all_connections()
 
 
-def run_dbt(args: Sequence[str], settings: Settings) -> DbtRunOutcome:
+def run_dbt(
+    args: Sequence[str],
+    settings: Settings,
+    *,
+    warehouse_path: Path | None = None,
+    target_dir: Path | None = None,
+) -> DbtRunOutcome:
     """Run one dbt command (e.g. ``["build", "--select", "marts"]``) in-process.
 
-    Never raises for a dbt failure: inspect ``outcome.success`` (``build`` raises).
+    ``warehouse_path`` points dbt at another DuckDB file than ``settings.warehouse_path``
+    (the copy that :mod:`tpn_metrics.warehouse_build` builds); ``target_dir`` sends its
+    artefacts elsewhere than ``settings.dbt_target_dir``. Never raises for a dbt failure:
+    inspect ``outcome.success`` (``build`` raises).
     """
+    target = target_dir or settings.dbt_target_dir
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
-    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with _dbt_environment(settings):
+    with _dbt_environment(settings, warehouse_path):
         try:
-            runner_result = dbtRunner().invoke(dbt_arguments(args, settings))
+            runner_result = dbtRunner().invoke(dbt_arguments(args, settings, target_dir=target))
         finally:
             _release_warehouse()
     return summarise_result(
@@ -230,20 +242,44 @@ def run_dbt(args: Sequence[str], settings: Settings) -> DbtRunOutcome:
     )
 
 
-def build(settings: Settings, select: str | Sequence[str] | None = None) -> DbtRunOutcome:
-    """``dbt build`` (seeds, models, snapshots, data and unit tests, in DAG order).
-
-    Makes sure the landing schema exists first (dbt's sources read it; an empty warehouse
-    builds empty marts). Raises :class:`DbtBuildError`, naming the failed nodes, when any node
-    errors or fails: a failing contract or test stops the run before metrics or emails.
+def build_arguments(
+    select: str | Sequence[str] | None = None,
+    *,
+    full_refresh: bool = False,
+    indirect_selection: str | None = None,
+) -> list[str]:
+    """``dbt build`` with a selection (str or list of str), ``--full-refresh`` and
+    ``--indirect-selection`` (e.g. ``buildable``: only the tests whose every parent is built).
     """
-    with open_warehouse(settings.warehouse_path) as con:
-        ensure_landing_schema(con)
     args = ["build"]
     if select is not None:
         selectors = [select] if isinstance(select, str) else list(select)
         args += ["--select", *selectors]
-    outcome = run_dbt(args, settings)
+    if indirect_selection is not None:
+        args += ["--indirect-selection", indirect_selection]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+def build(
+    settings: Settings,
+    select: str | Sequence[str] | None = None,
+    *,
+    full_refresh: bool = False,
+) -> DbtRunOutcome:
+    """``dbt build`` (seeds, models, snapshots, data and unit tests, in DAG order), in place.
+
+    Makes sure the landing schema exists first (dbt's sources read it; an empty warehouse
+    builds empty marts). Raises :class:`DbtBuildError`, naming the failed nodes, when any node
+    errors or fails: a failing contract or test stops the run before metrics or emails.
+    ``full_refresh`` rebuilds the incremental marts from scratch. This builds the warehouse
+    file in place, so a failed build leaves it half built: the pipeline publishes through
+    :func:`tpn_metrics.warehouse_build.build_atomically` instead.
+    """
+    with open_warehouse(settings.warehouse_path) as con:
+        ensure_landing_schema(con)
+    outcome = run_dbt(build_arguments(select, full_refresh=full_refresh), settings)
     if not outcome.success:
         raise DbtBuildError(outcome)
     return outcome

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from tpn_metrics.dbt_runner import DbtRunOutcome
-from tpn_metrics.dbt_runner import build as dbt_build
 from tpn_metrics.evaluation.datasets import coverage_trajectories
 from tpn_metrics.evaluation.runner import evaluate, standard_datasets, write_tables
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
@@ -26,6 +25,7 @@ from tpn_metrics.settings import Settings
 from tpn_metrics.twinning import report_section as twinning_section
 from tpn_metrics.twinning import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
+from tpn_metrics.warehouse_build import build_atomically as dbt_build
 
 MART_TABLES = (
     "marts.dim_district",
@@ -60,9 +60,12 @@ def run_ingest(
     return IngestSummary(tuple(ingest_paths(paths, settings, today=today)))
 
 
-def run_dbt_build(settings: Settings) -> DbtRunOutcome:
-    """Seed, build and test every model; raises DbtBuildError (naming nodes) on failure."""
-    return dbt_build(settings)
+def run_dbt_build(settings: Settings, *, full_refresh: bool = False) -> DbtRunOutcome:
+    """Seed, build and test every model on a copy of the warehouse, swapped in only when
+    everything passed (docs/warehouse.md); raises DbtBuildError (naming nodes) on failure,
+    leaving the warehouse and the analysts' snapshot as they were.
+    """
+    return dbt_build(settings, full_refresh=full_refresh)
 
 
 @dataclass(frozen=True)

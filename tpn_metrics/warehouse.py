@@ -177,7 +177,7 @@ def connect(
                     raise WarehouseBusyError(
                         f"the warehouse {path} is locked by another process "
                         f"(waited {wait_seconds:.0f} s): close other sessions on it "
-                        "(analysts can open a read-only copy) and run again"
+                        "(analysts: open warehouse/tpn.readonly.duckdb read-only) and run again"
                     ) from error
                 raise
             time.sleep(delay)

@@ -43,7 +43,7 @@ census_fractions_computed as (
         census.population_2012,
         census.population_2022,
         cast(date_diff('day', {{ census_2012_date }}, reports.report_date) as double)
-            / cast(date_diff('day', {{ census_2012_date }}, {{ census_2022_date }}) as double)
+        / cast(date_diff('day', {{ census_2012_date }}, {{ census_2022_date }}) as double)
             as census_interval_fraction
     from stg_rssb__weekly_reports as reports
     inner join district_census_populations as census

@@ -99,7 +99,7 @@ hospital_focus_derived as (
     from hospital_own_priorities_selected as own
     full outer join hospital_district_priorities_inherited as inherited
         on own.hospital_id = inherited.hospital_id
-        and own.topic = inherited.topic
+            and own.topic = inherited.topic
 
 ),
 

@@ -31,13 +31,13 @@ hospital_categories_resolved as (
         results.hospital_id,
         results.survey_year,
         results.district_id,
-        coalesce(results.hospital_category_received, hospitals.hospital_category)
-            as hospital_category,
         results.level_1_score_pct,
         results.level_2_score_pct,
         results.level_3_score_pct,
         results.score_scale_received,
-        results.source_file_sha256
+        results.source_file_sha256,
+        coalesce(results.hospital_category_received, hospitals.hospital_category)
+            as hospital_category
     from stg_moh__accreditation_results as results
     left join dim_hospital as hospitals
         on results.hospital_id = hospitals.hospital_id
@@ -69,9 +69,9 @@ changes_computed as (
         level_2_score_pct,
         level_3_score_pct,
         previous_survey_year,
-        level_2_score_pct - previous_level_2_score_pct as level_2_change_pp,
         score_scale_received,
-        source_file_sha256
+        source_file_sha256,
+        level_2_score_pct - previous_level_2_score_pct as level_2_change_pp
     from previous_surveys_joined
 
 )

@@ -9,7 +9,28 @@
         corrected_target_central = round(projected_population_geometric * (1 - share))
         corrected_target_low     = round(least(linear, geometric, exponential) * (1 - share))
         corrected_target_high    = round(greatest(linear, geometric, exponential) * (1 - share))
+
+    Incremental (delete+insert on district_id x report_date; design in docs/warehouse.md).
+    A run writes only the reports of fct_cbhi_weekly that were (re)written after this mart
+    last wrote them (or that it does not have yet), each with the next saturation_weeks - 1
+    reports of the same district and fiscal year, whose saturation window contains it. The
+    windows run over each affected district-year up to its last report to write. Rows whose
+    weekly report is gone are deleted by the post-hook. A change of the seeds or vars (census
+    populations, other-scheme shares, thresholds) reaches old rows only through a full
+    refresh, which tpn_metrics.warehouse_build runs by itself when the project changed.
 #}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['district_id', 'report_date'],
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_missing_from(
+            ref('fct_cbhi_weekly'), ['district_id', 'report_date']
+        ) }}",
+    )
+}}
 
 {%- set saturation_weeks = var('saturation_weeks') | int %}
 
@@ -24,7 +45,8 @@ fct_cbhi_weekly as (
         target_population,
         members_paid,
         coverage_reported_pct,
-        coverage_change_week_pp
+        coverage_change_week_pp,
+        dbt_loaded_at
     from {{ ref('fct_cbhi_weekly') }}
 
 ),
@@ -50,6 +72,99 @@ cbhi_other_scheme_shares as (
 
 ),
 
+{%- if is_incremental() %}
+
+fct_cbhi_coverage_corrected_existing as (
+
+    select
+        district_id,
+        report_date,
+        dbt_loaded_at
+    from {{ this }}
+
+),
+
+weekly_reports_numbered as (
+
+    select
+        district_id,
+        report_date,
+        fiscal_year,
+        dbt_loaded_at,
+        row_number() over (
+            partition by district_id, fiscal_year
+            order by report_date
+        ) as report_number
+    from fct_cbhi_weekly
+
+),
+
+reports_changed as (
+
+    {#- Weekly reports written after this mart wrote them, or not here yet. #}
+    select
+        numbered.district_id,
+        numbered.fiscal_year,
+        numbered.report_number
+    from weekly_reports_numbered as numbered
+    left join fct_cbhi_coverage_corrected_existing as in_mart
+        on numbered.district_id = in_mart.district_id
+            and numbered.report_date = in_mart.report_date
+    where
+        in_mart.dbt_loaded_at is null
+        or numbered.dbt_loaded_at > in_mart.dbt_loaded_at
+
+),
+
+reports_to_write_selected as (
+
+    {#- Each changed report and the next saturation_weeks - 1 of its fiscal year. #}
+    select distinct
+        numbered.district_id,
+        numbered.fiscal_year,
+        numbered.report_date
+    from weekly_reports_numbered as numbered
+    inner join reports_changed as changed
+        on numbered.district_id = changed.district_id
+            and numbered.fiscal_year = changed.fiscal_year
+            and numbered.report_number >= changed.report_number
+            and numbered.report_number < changed.report_number + {{ saturation_weeks }}
+
+),
+
+fiscal_year_contexts_selected as (
+
+    {#- Each affected district-year, up to its last report to write. #}
+    select
+        district_id,
+        fiscal_year,
+        max(report_date) as last_report_date
+    from reports_to_write_selected
+    group by 1, 2
+
+),
+
+weekly_reports_in_scope as (
+
+    select weekly.*
+    from fct_cbhi_weekly as weekly
+    inner join fiscal_year_contexts_selected as contexts
+        on weekly.district_id = contexts.district_id
+            and weekly.fiscal_year = contexts.fiscal_year
+            and weekly.report_date <= contexts.last_report_date
+
+),
+
+{%- else %}
+
+weekly_reports_in_scope as (
+
+    select * from fct_cbhi_weekly
+
+),
+
+{%- endif %}
+
 projections_joined as (
 
     select
@@ -65,16 +180,16 @@ projections_joined as (
         projected.projected_population_exponential,
         cast(
             coalesce(
-                shares.other_scheme_share,
+                other_scheme_shares.other_scheme_share,
                 {{ var('cbhi_other_scheme_share_default') }}
             ) as double
         ) as other_scheme_share
-    from fct_cbhi_weekly as weekly
+    from weekly_reports_in_scope as weekly
     inner join int_district_populations_projected as projected
         on weekly.district_id = projected.district_id
-        and weekly.report_date = projected.report_date
-    left join cbhi_other_scheme_shares as shares
-        on weekly.district_id = shares.district_id
+            and weekly.report_date = projected.report_date
+    left join cbhi_other_scheme_shares as other_scheme_shares
+        on weekly.district_id = other_scheme_shares.district_id
 
 ),
 
@@ -129,15 +244,11 @@ saturation_windows_computed as (
             order by report_date
             rows between {{ saturation_weeks - 1 }} preceding and current row
         ) as saturation_window_min_coverage_pct,
-        {%- if saturation_weeks >= 2 %}
         max(abs(coverage_change_week_pp)) over (
             partition by district_id, fiscal_year
             order by report_date
-            rows between {{ saturation_weeks - 2 }} preceding and current row
+            rows between {{ [saturation_weeks - 2, 0] | max }} preceding and current row
         ) as saturation_window_max_move_pp
-        {%- else %}
-        cast(0 as double) as saturation_window_max_move_pp
-        {%- endif %}
     from coverages_corrected
 
 ),
@@ -172,13 +283,30 @@ flags_derived as (
         coalesce(
             saturation_window_report_count = {{ saturation_weeks }}
             and saturation_window_min_coverage_pct >= {{ var('saturation_coverage_pct') }}
-            and saturation_window_max_move_pp < {{ var('saturation_max_weekly_move_pp') }}
+            {#- a window of a single report has no weekly move #}
+            and (
+                {{ saturation_weeks }} < 2
+                or saturation_window_max_move_pp < {{ var('saturation_max_weekly_move_pp') }}
+            )
             and abs(coverage_corrected_pct - coverage_reported_pct)
-                > {{ var('saturation_min_gap_pp') }},
+            > {{ var('saturation_min_gap_pp') }},
             false
-        ) as is_saturated
+        ) as is_saturated,
+        {{ dbt_loaded_at() }} as dbt_loaded_at
     from saturation_windows_computed
+
+),
+
+reports_written as (
+
+    select flags_derived.*
+    from flags_derived
+    {% if is_incremental() %}
+    inner join reports_to_write_selected as to_write
+        on flags_derived.district_id = to_write.district_id
+            and flags_derived.report_date = to_write.report_date
+    {% endif %}
 
 )
 
-select * from flags_derived
+select * from reports_written

@@ -111,7 +111,7 @@ fiscal_years_joined as (
     from year_end_reports_selected as year_end
     inner join same_date_reports_selected as same_date
         on year_end.district_id = same_date.district_id
-        and year_end.fiscal_year = same_date.fiscal_year
+            and year_end.fiscal_year = same_date.fiscal_year
 
 )
 

@@ -32,12 +32,12 @@ hospital_categories_resolved as (
         institutions.institution_kind,
         institutions.district_id,
         institutions.hospital_id,
+        institutions.is_tpn_member,
+        institutions.joined_on,
         case
             when institutions.institution_kind = 'hospital'
                 then coalesce(institutions.hospital_category, hospitals.hospital_category)
-        end as hospital_category,
-        institutions.is_tpn_member,
-        institutions.joined_on
+        end as hospital_category
     from stg_tpn_registry__institutions as institutions
     left join hospitals
         on institutions.hospital_id = hospitals.hospital_id

@@ -34,7 +34,7 @@ joined as (
     from rssb_weekly
     inner join payments_weekly
         on rssb_weekly.district_id = payments_weekly.district_id
-        and rssb_weekly.report_date = payments_weekly.report_date
+            and rssb_weekly.report_date = payments_weekly.report_date
 
 ),
 
@@ -46,8 +46,8 @@ compared as (
         case
             when rssb_members_paid = 0 then null
             else round(
-                (payments_members_paid - rssb_members_paid) * 100.0 / rssb_members_paid, 4
-            )
+                    (payments_members_paid - rssb_members_paid) * 100.0 / rssb_members_paid, 4
+                )
         end as members_difference_pct
     from joined
 

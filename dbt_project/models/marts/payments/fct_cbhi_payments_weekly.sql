@@ -52,7 +52,7 @@ aggregated as (
         count(*) filter (where channel = 'mobile_money') as payments_mobile_money,
         count(*) filter (where channel = 'mobicash') as payments_mobicash
     from fiscal_years_assigned
-    group by district_id, report_date, fiscal_year_start_date
+    group by 1, 2, 3
 
 ),
 

@@ -87,8 +87,8 @@ focus_assignments_joined as (
     from entity_topics_crossed as entity_topics
     left join int_tpn_focus_assignments_derived as assignments
         on entity_topics.entity_kind = assignments.entity_kind
-        and entity_topics.entity_id = assignments.entity_id
-        and entity_topics.topic = assignments.topic
+            and entity_topics.entity_id = assignments.entity_id
+            and entity_topics.topic = assignments.topic
 
 )
 

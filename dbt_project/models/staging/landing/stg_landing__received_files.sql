@@ -31,8 +31,8 @@ renamed as (
         row_count,
         period_key,
         superseded_by as superseded_by_file_sha256,
-        superseded_by is not null as is_superseded,
-        stored_path
+        stored_path,
+        superseded_by is not null as is_superseded
     from file_ledger
 
 )
