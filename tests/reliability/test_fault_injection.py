@@ -204,7 +204,10 @@ def test_a_warehouse_held_by_an_analyst(loaded: Settings):
         assert time.monotonic() - started < 2.5
         message = str(busy.value)
         assert f"the warehouse {loaded.warehouse_path} is locked by another process" in message
-        assert "close other sessions on it (analysts can open a read-only copy)" in message
+        assert (
+            "close other sessions on it (analysts: open warehouse/tpn.readonly.duckdb read-only)"
+            in message
+        )
         TALLY.fault(recovered=True)
 
         started = time.monotonic()
