@@ -52,7 +52,7 @@ started = time.perf_counter()
 from tpn_metrics.dbt_runner import run_dbt
 from tpn_metrics.settings import Settings
 outcome = run_dbt(["parse"], Settings(home=Path({home!r})))
-print(json.dumps({"total_s": time.perf_counter() - started, "success": outcome.success}))
+print(json.dumps({{"total_s": time.perf_counter() - started, "success": outcome.success}}))
 """
 
 GX_STARTUP = """
@@ -64,7 +64,7 @@ from tpn_metrics.settings import Settings
 settings = Settings(home=Path({home!r}))
 gx_dir = settings.home / "var" / "gx"
 FrameValidator(settings.expectations_dir, gx_dir, datetime.date.today()).context()
-print(json.dumps({"total_s": time.perf_counter() - started}))
+print(json.dumps({{"total_s": time.perf_counter() - started}}))
 """
 
 FRIDAY_RUN = """
