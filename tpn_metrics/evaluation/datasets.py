@@ -14,6 +14,13 @@ import duckdb
 import pandas as pd
 
 DEFAULT_HOSPITAL_CATEGORIES = ("district", "provincial")
+# Districts whose DHMT chose CBHI enrolment (fct_tpn_focus applies the focus rule).
+CBHI_FOCUS = """
+    select entity_id as district_id, bool_or(is_focus) as is_focus
+    from marts.fct_tpn_focus
+    where entity_kind = 'district' and topic = 'cbhi_enrollment'
+    group by entity_id
+"""
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,7 @@ def cbhi_dataset(
             from marts.fct_cbhi_coverage_corrected
         ),
         focus as (
-            select entity_id as district_id, bool_or(is_focus) as is_focus
-            from marts.fct_tpn_focus
-            where entity_kind = 'district' and topic = 'cbhi_enrollment'
-            group by entity_id
+            {CBHI_FOCUS}
         )
         select
             districts.district_id as institution_id,
@@ -180,10 +184,7 @@ def weekly_panel(
             select 1, ?::date
         ),
         focus as (
-            select entity_id as district_id, bool_or(is_focus) as is_focus
-            from marts.fct_tpn_focus
-            where entity_kind = 'district' and topic = 'cbhi_enrollment'
-            group by entity_id
+            {CBHI_FOCUS}
         )
         select
             weekly.district_id as unit_id,
@@ -217,12 +218,9 @@ def uninsured_decline(frame: pd.DataFrame) -> pd.DataFrame:
 def coverage_trajectories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Mean weekly coverage (reported and corrected) of CBHI-focus districts vs the others."""
     return con.execute(
-        """
+        f"""
         with focus as (
-            select entity_id as district_id, bool_or(is_focus) as is_focus
-            from marts.fct_tpn_focus
-            where entity_kind = 'district' and topic = 'cbhi_enrollment'
-            group by entity_id
+            {CBHI_FOCUS}
         ),
         weekly as (
             select
