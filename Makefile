@@ -33,10 +33,11 @@ test: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The reliability suite also runs inside `make test`; this runs it alone, with its summary.
+# The reliability suite also runs inside `make test`; this runs it alone, with its summary:
+# tests/reliability plus the fault-injection tests of the dbt, publish and email suites.
 reliability: venv-dev
 	mkdir -p $(PREFECT_HOME)
-	$(BIN)/python -m pytest tests/reliability
+	$(BIN)/python -m pytest -m reliability
 
 # Benchmarks print figures (bench/README.md); they are not part of the tests.
 bench-friday: venv

@@ -563,6 +563,40 @@ def publish(
         console.print(f"dropped {name}: no longer in the warehouse")
 
 
+@app.command()
+def export(
+    table: Annotated[str, typer.Argument(help="schema.table, e.g. marts.fct_cbhi_weekly")],
+    path: Annotated[Path, typer.Argument(help="Where to write: .csv or .xlsx")],
+) -> None:
+    """Export a table for a spreadsheet (CSV or XLSX); formula-like text is neutralised."""
+    from tpn_metrics.export import ExportError, export_table
+    from tpn_metrics.warehouse import open_warehouse
+    from tpn_metrics.warehouse_build import publish_paths
+
+    settings = Settings()
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "xlsx"):
+        console.print(f"[red]{path.name}: name the file .csv or .xlsx")
+        raise typer.Exit(2)
+    # The analysts' snapshot never waits for a running build; the live file is the fallback.
+    snapshot = publish_paths(settings).snapshot
+    source = snapshot if snapshot.exists() else settings.warehouse_path
+    if not source.exists():
+        console.print(f"[red]no warehouse at {settings.warehouse_path}: run `tpn build` first")
+        raise typer.Exit(2)
+    with open_warehouse(source, read_only=True) as con:
+        try:
+            summary = export_table(con, table, path, format=suffix)  # type: ignore[arg-type]
+        except ExportError as error:
+            console.print(f"[red]{error}")
+            raise typer.Exit(2) from error
+    console.print(
+        f"{summary.rows:,} {'row' if summary.rows == 1 else 'rows'} of {table} written to "
+        f"{summary.path} "
+        f"({summary.cells_neutralised} formula-like cells shown as text, prefixed with ')"
+    )
+
+
 def main() -> None:
     _environment(Settings())
     try:

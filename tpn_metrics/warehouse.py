@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANDING_DDL = """
 create schema if not exists landing;
@@ -191,6 +195,32 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.Du
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: committed when the block ends, rolled back if it raises. A process
+    killed inside the block leaves nothing of it (DuckDB never replays an uncommitted one)."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` readable by SQL as ``name`` inside the block."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        # Inside an aborted transaction DuckDB refuses even this; the next register of the
+        # same name replaces the view anyway, so the original error is the one to raise.
+        with suppress(duckdb.Error):
+            con.unregister(name)
 
 
 def ensure_landing_schema(con: duckdb.DuckDBPyConnection) -> None:

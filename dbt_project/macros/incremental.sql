@@ -11,6 +11,12 @@
         whose key is no longer in `upstream` (a superseding RSSB file without a district the
         superseded one had). delete+insert only replaces keys present in the new batch, so
         without it such a row would outlive its file; a full refresh would not have it.
+
+    reports_in_fiscal_year_context(reports, weeks_to_write): the rows of `reports` (district_id,
+        fiscal_year, report_date) that window functions partitioned by district x fiscal year
+        need to recompute `weeks_to_write` (district_id, report_date): each affected
+        district-year up to its last week to write. Weeks to write that are not in `reports`
+        (deleted weeks) need no context.
 #}
 {% macro dbt_loaded_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
@@ -26,5 +32,22 @@
             kept.{{ column }} = current_rows.{{ column }}
             {%- if not loop.last %} and {% endif %}
             {% endfor %}
+    )
+{%- endmacro %}
+
+
+{% macro reports_in_fiscal_year_context(reports, weeks_to_write) -%}
+    select reports.*
+    from {{ reports }} as reports
+    where exists (
+        select 1
+        from {{ weeks_to_write }} as to_write
+        inner join {{ reports }} as written
+            on to_write.district_id = written.district_id
+                and to_write.report_date = written.report_date
+        where
+            written.district_id = reports.district_id
+            and written.fiscal_year = reports.fiscal_year
+            and written.report_date >= reports.report_date
     )
 {%- endmacro %}

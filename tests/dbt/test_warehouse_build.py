@@ -30,6 +30,7 @@ import duckdb
 import pytest
 
 from tests.dbt.synthetic_history import FIRST_FRIDAY, add_fridays, friday, sha
+from tests.reliability.tally import TALLY
 from tests.warehouse_state import fingerprint
 from tpn_metrics.dbt_runner import DbtBuildError, DbtRunOutcome, dbt_log_dir
 from tpn_metrics.settings import PROJECT_ROOT, Settings
@@ -42,7 +43,7 @@ from tpn_metrics.warehouse_build import (
     read_state,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 WEEKS = 8
 #: dbt's log line when it starts writing a mart (``... START sql table model marts.dim_x``).
@@ -194,6 +195,7 @@ def test_the_next_build_succeeds_and_swaps(scenario: Scenario) -> None:
     assert scenario.observed["new_friday_rows"] == {"live": 30, "snapshot": 30}
     assert not scenario.observed["building_after_success"]
     assert scenario.fingerprints["after_kill_build"] != scenario.fingerprints["before_kill"]
+    TALLY.fault(recovered=True, kind="dbt build")
 
 
 def test_a_failing_dbt_test_publishes_nothing(scenario: Scenario) -> None:

@@ -25,6 +25,7 @@ from tests.emails.support import (
     text_parts,
     week_figures_table,
 )
+from tests.reliability.tally import TALLY
 from tpn_metrics.reports.email_content import message_id_for
 from tpn_metrics.reports.outbox import SmtpSettings
 from tpn_metrics.reports.recipients import Recipients
@@ -76,6 +77,7 @@ def by_district(server: SmtpServerHandle) -> dict[str, list[object]]:
     return found
 
 
+@pytest.mark.reliability
 def test_each_district_gets_its_own_email_once(
     settings: Settings, recipients: Recipients, start_smtp, sample_weeks
 ) -> None:
@@ -137,6 +139,7 @@ def test_each_district_gets_its_own_email_once(
     again = run_emails(settings, smtp=plain_smtp(server))
     assert (again.planned, again.delivered, again.already_done) == (0, 0, 30)
     assert len(server.received) == N_DISTRICTS
+    TALLY.emails(sent=len(seen), expected=N_DISTRICTS)
 
 
 def test_refused_messages_are_delivered_next_run_exactly_once(
@@ -165,6 +168,7 @@ def test_refused_messages_are_delivered_next_run_exactly_once(
     assert all(retried[d]["last_error"] is None for d in retried)
 
 
+@pytest.mark.reliability
 def test_server_down_then_up_delivers_everything_once(settings: Settings, start_smtp) -> None:
     port = free_port()  # nothing listens there yet
     smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=5)
@@ -183,6 +187,8 @@ def test_server_down_then_up_delivers_everything_once(settings: Settings, start_
     assert again.delivered == 0
     counts = {d: len(m) for d, m in by_district(server).items()}
     assert len(counts) == N_DISTRICTS and set(counts.values()) == {1}
+    TALLY.fault(recovered=True, kind="SMTP server down")
+    TALLY.emails(sent=len(counts), expected=N_DISTRICTS)
 
 
 def test_starttls_with_login_verifies_the_server_certificate(
@@ -249,6 +255,7 @@ PASSWORD = "Tw1nning-Secret-7731"
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+@pytest.mark.reliability
 def test_password_never_reaches_the_logs(
     settings: Settings, start_smtp, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -41,6 +41,7 @@ def test_nested_types_are_refused_with_the_column_named(duckdb_type: str):
         sqlalchemy_type(duckdb_type, where="marts.t.c")
 
 
+@pytest.mark.reliability
 def test_postgres_urls_go_through_psycopg_and_never_show_the_password():
     assert normalise_url("postgres://u:p@h/db").drivername == "postgresql+psycopg"
     assert normalise_url("postgresql://u@h/db").drivername == "postgresql+psycopg"

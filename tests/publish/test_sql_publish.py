@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from tests.publish.conftest import copy_home
 from tests.publish.pg_server import PostgresServer
 from tests.publish.target_state import target_fingerprint
+from tests.reliability.tally import TALLY
 from tpn_metrics.publish import UnsupportedTypeError, is_connection_error, publish
 from tpn_metrics.settings import Settings
 from tpn_metrics.stages import MART_TABLES
@@ -198,6 +199,7 @@ def test_publishing_again_changes_nothing_and_keeps_analyst_views(
         assert con.execute("select count(*) from analyst.districts").fetchone() == (30,)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("fail_at", ["third", "last"])
 def test_a_publish_failing_midway_leaves_the_target_as_it_was(
     postgres: PostgresServer, source_settings: Settings, changed_source: Settings, fail_at: str
@@ -219,8 +221,10 @@ def test_a_publish_failing_midway_leaves_the_target_as_it_was(
 
     assert len(reached) == position
     assert target_fingerprint(postgres.conninfo(f"fail_{fail_at}")) == before
+    TALLY.fault(recovered=True, kind="publish")
 
 
+@pytest.mark.reliability
 def test_a_publish_killed_midway_leaves_the_target_as_it_was(
     postgres: PostgresServer, source_settings: Settings, changed_source: Settings, tmp_path: Path
 ):
@@ -275,6 +279,14 @@ def test_a_publish_killed_midway_leaves_the_target_as_it_was(
             assert time.monotonic() < deadline, "the killed session never went away"
             time.sleep(0.1)
     assert target_fingerprint(conninfo) == before
+
+    # The next publish, started again, replaces everything: the target is the changed source.
+    report = publish(url, changed_source)
+    assert report.dropped == ("evaluation.eval_warnings",)
+    with psycopg.connect(conninfo) as con:
+        for table in ("marts.fct_cbhi_weekly", "marts.dim_district"):
+            assert rows_of_postgres(con, table) == rows_of_duckdb(changed_source, table), table
+    TALLY.fault(recovered=True, kind="publish")
 
 
 def test_a_changed_warehouse_is_published_whole(

@@ -111,11 +111,3 @@ def shared_gx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         patch.setattr(intake, "gx_dir", lambda _settings: folder)
         patch.setattr(FrameValidator, "build_data_docs", lambda self, run_names=None: None)
         yield
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if TALLY.empty():
-        return
-    terminalreporter.section("reliability summary")
-    for line in TALLY.lines():
-        terminalreporter.write_line(line)

@@ -1,7 +1,7 @@
 """What the reliability run tried and what came of it, printed at the end of the run.
 
-Tests record here; ``conftest.pytest_terminal_summary`` prints the figures. Emails are 0/0
-until part 2 (fault injection into dbt, publish and email) adds them.
+Tests record here, in tests/reliability and in the fault-injection tests of the other suites
+(marked ``reliability``); ``tests/conftest.pytest_terminal_summary`` prints the figures.
 """
 
 from __future__ import annotations
@@ -23,14 +23,23 @@ class Tally:
     recovered: int = 0
     emails_sent: int = 0
     emails_expected: int = 0
+    emails_resent: int = 0  # sent again under the same Message-ID after a kill mid-send
+    fault_kinds: Counter[str] = field(default_factory=Counter)
 
     def files_seen(self, source: str, outcomes: Iterable[_Outcome]) -> None:
         for outcome in outcomes:
             self.files[(source, outcome.status)] += 1
 
-    def fault(self, *, recovered: bool) -> None:
+    def fault(self, *, recovered: bool, kind: str = "ingestion") -> None:
         self.faults_injected += 1
         self.recovered += int(recovered)
+        self.fault_kinds[kind] += 1
+
+    def emails(self, *, sent: int, expected: int, resent: int = 0) -> None:
+        """``sent``: districts that received their email (distinct Message-IDs)."""
+        self.emails_sent += sent
+        self.emails_expected += expected
+        self.emails_resent += resent
 
     def count(self, status: str | None = None, source: str | None = None) -> int:
         return sum(
@@ -57,8 +66,17 @@ class Tally:
                 if self.count(status, source)
             )
             lines.append(f"  {source}: {self.count(source=source)} ({parts})")
-        lines.append(f"faults injected: {self.faults_injected}, recovered: {self.recovered}")
-        lines.append(f"emails sent/expected: {self.emails_sent}/{self.emails_expected}")
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.fault_kinds.items()))
+        lines.append(
+            f"faults injected: {self.faults_injected}, recovered: {self.recovered}"
+            + (f"  ({kinds})" if kinds else "")
+        )
+        resent = (
+            f"  ({self.emails_resent} sent twice under the same Message-ID: in flight at a kill)"
+            if self.emails_resent
+            else ""
+        )
+        lines.append(f"emails sent/expected: {self.emails_sent}/{self.emails_expected}{resent}")
         return lines
 
 

@@ -150,3 +150,42 @@ def test_an_unknown_format_writes_nothing(warehouse: duckdb.DuckDBPyConnection, 
     with pytest.raises(ExportError, match="format must be 'csv' or 'xlsx'"):
         export_table(warehouse, "marts.labels", tmp_path / "x.pdf", format="pdf")  # type: ignore[arg-type]
     assert not [p for p in tmp_path.iterdir() if "x.pdf" in p.name]
+
+
+def test_the_export_command_reads_the_analysts_snapshot_and_neutralises(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`tpn export`: from the read-only snapshot when there is one, format from the suffix."""
+    from typer.testing import CliRunner
+
+    from tpn_metrics.cli import app
+    from tpn_metrics.warehouse_build import publish_paths
+
+    source = tmp_path / "=1+2+cmd|' -C calc'!A0.csv"
+    source.write_bytes(b"")
+    ingest(settings, [source])
+    monkeypatch.setenv("TPN_HOME", str(settings.home))
+    runner = CliRunner()
+
+    live = runner.invoke(app, ["export", "landing.file_ledger", str(tmp_path / "ledger.xlsx")])
+    assert live.exit_code == 0, live.output
+    assert "1 row of landing.file_ledger" in live.output
+    sheet = load_workbook(tmp_path / "ledger.xlsx").active
+    assert sheet is not None
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+    # A snapshot holding a different ledger is what the command exports when it exists.
+    snapshot = publish_paths(settings).snapshot
+    con = duckdb.connect(str(snapshot))
+    con.execute("create schema landing")
+    con.execute("create table landing.file_ledger as select '=SNAPSHOT()' as file_name")
+    con.close()
+    from_snapshot = runner.invoke(app, ["export", "landing.file_ledger", str(tmp_path / "s.csv")])
+    assert from_snapshot.exit_code == 0, from_snapshot.output
+    text = (tmp_path / "s.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines() == ["file_name", "'=SNAPSHOT()"]
+
+    wrong = runner.invoke(app, ["export", "landing.file_ledger", str(tmp_path / "x.pdf")])
+    assert wrong.exit_code == 2 and "name the file .csv or .xlsx" in wrong.output
+    injected = runner.invoke(app, ["export", "landing.x; drop table y", str(tmp_path / "x.csv")])
+    assert injected.exit_code == 2 and "is not a table name" in injected.output

@@ -208,7 +208,7 @@ def test_a_warehouse_held_by_an_analyst(loaded: Settings):
             "close other sessions on it (analysts: open warehouse/tpn.readonly.duckdb read-only)"
             in message
         )
-        TALLY.fault(recovered=True)
+        TALLY.fault(recovered=True, kind="warehouse locked")
 
         started = time.monotonic()
         (outcome,) = ingest(
@@ -222,7 +222,7 @@ def test_a_warehouse_held_by_an_analyst(loaded: Settings):
     assert analyst.returncode == 0
     assert outcome.status == "loaded", outcome.reason
     assert waited > 1.0, "the ingest should have waited for the lock"
-    TALLY.fault(recovered=True)
+    TALLY.fault(recovered=True, kind="warehouse locked")
 
     # The analyst's work is intact, and the only other change is the loaded week.
     assert query(loaded, "select note from main.analyst_scratch") == [("kept",)]

@@ -21,6 +21,7 @@ from tpn_metrics.evaluation.datasets import (
     uninsured_decline,
 )
 from tpn_metrics.evaluation.stats import difference_in_differences
+from tpn_metrics.warehouse import registered, transaction
 
 
 @dataclass(frozen=True)
@@ -145,20 +146,16 @@ def write_tables(con: duckdb.DuckDBPyConnection, run: EvaluationRun) -> dict[str
     """Replace the evaluation tables in one transaction; return row counts."""
     counts = {}
     con.execute("create schema if not exists evaluation")
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for name, frame in (
             ("eval_group_summaries", run.groups),
             ("eval_tests", run.tests),
             ("eval_institution_changes", run.institutions),
             ("eval_warnings", run.warnings),
         ):
-            con.register("eval_frame", frame)
-            con.execute(f"create or replace table evaluation.{name} as select * from eval_frame")
-            con.unregister("eval_frame")
+            with registered(con, "eval_frame", frame):
+                con.execute(
+                    f"create or replace table evaluation.{name} as select * from eval_frame"
+                )
             counts[f"evaluation.{name}"] = len(frame)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return counts

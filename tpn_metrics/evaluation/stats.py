@@ -224,6 +224,23 @@ def _not_computable(
     )
 
 
+def _two_groups(
+    changes_focus: Values, changes_comparison: Values
+) -> tuple[FloatArray, FloatArray, str]:
+    """Both groups without their missing values, and a note of how many were left out."""
+    a, missing_a = _drop_missing(changes_focus, "changes_focus")
+    b, missing_b = _drop_missing(changes_comparison, "changes_comparison")
+    return a, b, _missing_note(missing_a, missing_b)
+
+
+def _too_small(method: str, a: FloatArray, b: FloatArray, extra: str) -> TestResult | None:
+    if a.size < 2 or b.size < 2:
+        return _not_computable(
+            method, int(a.size), int(b.size), "needs at least 2 institutions per group", extra
+        )
+    return None
+
+
 def _check_resamples(n_resamples: int) -> None:
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
@@ -297,13 +314,9 @@ def z_test_difference(changes_focus: Values, changes_comparison: Values) -> Test
     tests are the small-sample counterparts.
     """
     method = "z_difference"
-    a, missing_a = _drop_missing(changes_focus, "changes_focus")
-    b, missing_b = _drop_missing(changes_comparison, "changes_comparison")
-    extra = _missing_note(missing_a, missing_b)
-    if a.size < 2 or b.size < 2:
-        return _not_computable(
-            method, a.size, b.size, "needs at least 2 institutions per group", extra
-        )
+    a, b, extra = _two_groups(changes_focus, changes_comparison)
+    if (too_small := _too_small(method, a, b, extra)) is not None:
+        return too_small
     var_a, var_b = _sample_var(a), _sample_var(b)
     if var_a == 0.0 and var_b == 0.0:
         return _not_computable(
@@ -365,13 +378,9 @@ def welch_t_test(changes_focus: Values, changes_comparison: Values) -> TestResul
     Equals ``scipy.stats.ttest_ind(a, b, equal_var=False, alternative="greater")``.
     """
     method = "welch_t"
-    a, missing_a = _drop_missing(changes_focus, "changes_focus")
-    b, missing_b = _drop_missing(changes_comparison, "changes_comparison")
-    extra = _missing_note(missing_a, missing_b)
-    if a.size < 2 or b.size < 2:
-        return _not_computable(
-            method, a.size, b.size, "needs at least 2 institutions per group", extra
-        )
+    a, b, extra = _two_groups(changes_focus, changes_comparison)
+    if (too_small := _too_small(method, a, b, extra)) is not None:
+        return too_small
     v_a = _sample_var(a) / a.size
     v_b = _sample_var(b) / b.size
     if v_a == 0.0 and v_b == 0.0:
@@ -417,12 +426,10 @@ def permutation_test(
     """
     _check_resamples(n_resamples)
     method = "permutation"
-    a, missing_a = _drop_missing(changes_focus, "changes_focus")
-    b, missing_b = _drop_missing(changes_comparison, "changes_comparison")
-    extra = _missing_note(missing_a, missing_b)
+    a, b, extra = _two_groups(changes_focus, changes_comparison)
+    if (too_small := _too_small(method, a, b, extra)) is not None:
+        return too_small
     n_a, n_b = int(a.size), int(b.size)
-    if n_a < 2 or n_b < 2:
-        return _not_computable(method, n_a, n_b, "needs at least 2 institutions per group", extra)
 
     pooled = np.concatenate([a, b])
     size = pooled.size
@@ -483,8 +490,7 @@ def bootstrap_ci_difference(
     """
     _check_resamples(n_resamples)
     _check_confidence(confidence)
-    a, _ = _drop_missing(changes_focus, "changes_focus")
-    b, _ = _drop_missing(changes_comparison, "changes_comparison")
+    a, b, _ = _two_groups(changes_focus, changes_comparison)
     if a.size < 2 or b.size < 2:
         return (NAN, NAN)
     rng = np.random.default_rng(seed)

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from tpn_metrics.ingest.parsed import ParsedFile
-from tpn_metrics.warehouse import LANDING_TABLES
+from tpn_metrics.warehouse import LANDING_TABLES, registered, transaction
 
 REGISTRY_FILES = ("institutions", "priorities", "strengths", "pairs", "events")
 
@@ -137,8 +137,7 @@ def load_parsed(
     received_at: dt.datetime,
 ) -> str | None:
     """Load one file's rows and ledger row in one transaction; return the sha it superseded."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         previous = con.execute(
             """
             select file_sha256 from landing.file_ledger
@@ -167,16 +166,11 @@ def load_parsed(
                 file_sha256=entry.file_sha256, loaded_at=received_at, is_superseded=False
             )
             columns = ", ".join(rows.columns)
-            con.register("incoming_rows", rows)
-            con.execute(
-                f"insert into landing.{table} ({columns}) select {columns} from incoming_rows"
-            )
-            con.unregister("incoming_rows")
+            with registered(con, "incoming_rows", rows):
+                con.execute(
+                    f"insert into landing.{table} ({columns}) select {columns} from incoming_rows"
+                )
         _insert_ledger(con, entry, received_at)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return superseded[0] if superseded else None
 
 

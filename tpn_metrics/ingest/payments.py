@@ -27,7 +27,7 @@ from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.names import UnknownNameError, fold
 from tpn_metrics.reference import district_resolver
 from tpn_metrics.settings import Settings
-from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
+from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse, transaction
 
 SALT_VARIABLE = "TPN_PSEUDONYM_SALT"
 MAX_PAYMENTS_BYTES = 8 * 1024**3
@@ -296,8 +296,7 @@ def ingest_payments(
             )
             return PaymentsOutcome(name, sha, "quarantined", "; ".join(error.reasons))
         salt_sql = salt.replace("'", "''")
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             inserted = con.execute(
                 f"""
                 insert into landing.cbhi_payments
@@ -342,10 +341,6 @@ def ingest_payments(
                     STORED_NOTE,
                 ],
             )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     return PaymentsOutcome(name, sha, "loaded", None, rows, int(total[0]) - rows, period)
 
 

@@ -6,17 +6,14 @@ corrected one and the method, sorted by how much the correction moves the distri
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
-import io
-import threading
 
 import duckdb
 import pandas as pd
 from matplotlib.figure import Figure
 
-_PLOT_LOCK = threading.Lock()
+from tpn_metrics.figures import RENDER_LOCK, img_tag, png_bytes
 
 
 def latest_corrections(
@@ -59,7 +56,7 @@ def latest_corrections(
 
 def corrections_chart_png(frame: pd.DataFrame) -> bytes:
     """Dumbbell chart: reported (grey) → corrected (blue) with the method's range, per district."""
-    with _PLOT_LOCK:
+    with RENDER_LOCK:
         height = 0.28 * len(frame) + 1.2
         figure = Figure(figsize=(7.5, height), dpi=100)
         ax = figure.subplots()
@@ -98,9 +95,7 @@ def corrections_chart_png(frame: pd.DataFrame) -> bytes:
         ax.legend(loc="lower right", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+        return png_bytes(figure)
 
 
 def _flags(row: pd.Series) -> str:
@@ -139,7 +134,7 @@ def corrections_markdown(frame: pd.DataFrame) -> str:
 
 
 def corrections_html(frame: pd.DataFrame) -> str:
-    png = base64.b64encode(corrections_chart_png(frame)).decode()
+    chart = img_tag(corrections_chart_png(frame), "reported vs corrected coverage by district")
     rows = "".join(
         "<tr>"
         f"<td style='text-align:left'>{html.escape(str(row['district_name']))}</td>"
@@ -158,7 +153,7 @@ def corrections_html(frame: pd.DataFrame) -> str:
         "(<b>geometric</b> projection, central; the range spans linear to geometric), less the "
         "share covered by other schemes. Sorted by the size of the correction, in percentage "
         "points (pp).</p>"
-        f"<img alt='reported vs corrected coverage by district' src='data:image/png;base64,{png}'>"
+        f"{chart}"
         "<table><thead><tr><th>district</th><th>members paid</th><th>RSSB target</th>"
         "<th>reported %</th><th>corrected % (range)</th><th>correction (pp)</th>"
         f"<th>flags</th></tr></thead><tbody>{rows}</tbody></table>"

@@ -6,9 +6,7 @@ pyplot figure registry (global state) is touched and nothing needs a display.
 
 from __future__ import annotations
 
-import io
 import textwrap
-import threading
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
@@ -16,6 +14,8 @@ from functools import lru_cache
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, PercentFormatter
+
+from tpn_metrics.figures import RENDER_LOCK, png_bytes
 
 WIDTH_PX = 600
 HEIGHT_PX = 300
@@ -32,7 +32,6 @@ _REFERENCE_COLOUR = "#c8c8c8"
 
 # Matplotlib is not thread-safe (shared font cache, text layout). Prefect's
 # default task runner uses threads, so 30 districts may render concurrently.
-_RENDER_LOCK = threading.Lock()
 
 
 def fiscal_year_start(day: date) -> date:
@@ -99,7 +98,7 @@ def _coverage_chart_png(
     x_this, y_this = _xy(this_fy)
     x_last, y_last = _xy(last_fy)
 
-    with _RENDER_LOCK:
+    with RENDER_LOCK:
         fig = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -159,8 +158,4 @@ def _coverage_chart_png(
         ax.set_ylabel(y_label, fontsize=8, parse_math=False)
         ax.legend(fontsize=7, loc="lower right", frameon=False)
 
-        buffer = io.BytesIO()
-        # Without a Software entry the PNG holds no version string, so upgrading
-        # Matplotlib alone does not change the bytes of an otherwise equal chart.
-        fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
-    return buffer.getvalue()
+        return png_bytes(fig, dpi=_DPI)

@@ -8,7 +8,6 @@ a retried flow run renders byte-for-byte the same message.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from typing import Any
 
 import jinja2
 
+from tpn_metrics.figures import png_data_uri
 from tpn_metrics.reports.email_chart import coverage_chart_png, fiscal_year_start
 from tpn_metrics.reports.email_labels import DEFAULT_LANGUAGE, labels_for
 
@@ -384,8 +384,8 @@ def render_district_html(week: DistrictWeek, language: str = DEFAULT_LANGUAGE) -
     Not for sending: many email clients block ``data:`` images.
     """
     labels = labels_for(language)
-    png = base64.b64encode(_chart_png(week, labels)).decode("ascii")
-    context = _context(week, labels, language=language, chart_src=f"data:image/png;base64,{png}")
+    chart_src = png_data_uri(_chart_png(week, labels))
+    context = _context(week, labels, language=language, chart_src=chart_src)
     return _render(_HTML_TEMPLATE, context)
 
 

@@ -6,11 +6,8 @@ percentage points, how many improved, the tests with one-line assumptions, and p
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from tpn_metrics.evaluation.runner import EvaluationRun
+from tpn_metrics.figures import RENDER_LOCK, img_tag, png_bytes
+from tpn_metrics.reports.markdown_tables import markdown_table_html
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,6 @@ ASSUMPTIONS = {
     "assumes both groups would have moved in parallel without the programme; standard error "
     "clustered by district.",
 }
-_PLOT_LOCK = threading.Lock()
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -65,7 +63,7 @@ def _p(value: object) -> str:
 
 def slope_plot_png(institutions: pd.DataFrame, title: str, unit: str) -> bytes:
     """Per-institution before/after lines by group: the picture behind the mean change."""
-    with _PLOT_LOCK:
+    with RENDER_LOCK:
         figure = Figure(figsize=(6.4, 3.6), dpi=100)
         axes = figure.subplots(1, 2, sharey=True)
         for ax, (is_focus, label, colour) in zip(
@@ -90,14 +88,12 @@ def slope_plot_png(institutions: pd.DataFrame, title: str, unit: str) -> bytes:
         axes[0].set_ylabel(unit)
         figure.suptitle(title, fontsize=11)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+        return png_bytes(figure)
 
 
 def changes_plot_png(institutions: pd.DataFrame, title: str) -> bytes:
     """Each institution's change as a dot, by group, over a box of the middle half."""
-    with _PLOT_LOCK:
+    with RENDER_LOCK:
         figure = Figure(figsize=(6.4, 2.6), dpi=100)
         ax = figure.subplots()
         groups = ((True, "Focus", "#c0392b"), (False, "Comparison", "#2c7fb8"))
@@ -117,14 +113,12 @@ def changes_plot_png(institutions: pd.DataFrame, title: str) -> bytes:
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+        return png_bytes(figure)
 
 
 def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:
     """Mean weekly CBHI coverage of focus vs other districts, reported and corrected."""
-    with _PLOT_LOCK:
+    with RENDER_LOCK:
         figure = Figure(figsize=(7.5, 3.2), dpi=100)
         ax = figure.subplots()
         labelled: set[tuple[bool, str]] = set()
@@ -151,14 +145,7 @@ def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:
         ax.legend(fontsize=8, ncol=2)
         ax.grid(alpha=0.3)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def _img(png: bytes, alt: str) -> str:
-    encoded = base64.b64encode(png).decode()
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{encoded}'>"
+        return png_bytes(figure)
 
 
 def _group_table_md(groups: pd.DataFrame) -> list[str]:
@@ -227,16 +214,6 @@ def render_markdown(run: EvaluationRun, sections: Sequence[ReportSection] = ()) 
     return "\n".join(lines) + "\n"
 
 
-def _markdown_table_to_html(lines: list[str]) -> str:
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    body = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
 def render_html(
     run: EvaluationRun,
     sections: Sequence[ReportSection] = (),
@@ -267,25 +244,25 @@ def render_html(
             f"Difference in mean change, focus − comparison: "
             f"<b>{_fmt(comparison.difference_pp)} pp</b>; baseline-adjusted (ANCOVA): "
             f"<b>{_fmt(comparison.adjusted.estimate_pp)} pp</b>.</p>",
-            _markdown_table_to_html(_group_table_md(groups)),
-            _markdown_table_to_html(_test_table_md(tests)),
+            markdown_table_html(_group_table_md(groups)),
+            markdown_table_html(_test_table_md(tests)),
         ]
         parts += [f"<p class='warn'>⚠ {html.escape(w)}</p>" for w in comparison.warnings]
         if comparison_id != "cbhi_uninsured_decline":
             parts.append(
-                _img(
+                img_tag(
                     slope_plot_png(institutions, title, dataset.unit),
                     f"before/after by institution, {title}",
                 )
             )
         parts.append(
-            _img(
+            img_tag(
                 changes_plot_png(institutions, f"Distribution of changes, {title}"),
                 f"distribution of changes, {title}",
             )
         )
         if comparison_id == "cbhi_coverage_reported" and trajectories is not None:
-            parts.append(_img(trajectories_plot_png(trajectories), "coverage trajectories"))
+            parts.append(img_tag(trajectories_plot_png(trajectories), "coverage trajectories"))
     parts += [section.html for section in sections]
     parts.append("<h2>Methods and their assumptions</h2><ul>")
     parts += [

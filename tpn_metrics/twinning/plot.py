@@ -8,11 +8,8 @@ whose shining partner does worse on the topic's metric.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from tpn_metrics.figures import RENDER_LOCK, img_tag, png_bytes
+from tpn_metrics.reports.markdown_tables import markdown_table_html
 from tpn_metrics.twinning.geography import PROVINCES
 
 if TYPE_CHECKING:
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from tpn_metrics.reports.evaluation_report import ReportSection
     from tpn_metrics.twinning.warehouse import TwinningRun
 
-_PLOT_LOCK = threading.Lock()
 #: Colour-blind-safe palette (Okabe–Ito, then Tableau), assigned to topics in sorted order.
 PALETTE = (
     "#0072B2",
@@ -151,7 +149,7 @@ def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
     """PNG of the network (``fct_twinning_network`` rows) over the given institutions."""
     nodes, province_angles = circle_layout(institutions)
     colours = topic_colours(list(network["topic"]))
-    with _PLOT_LOCK:
+    with RENDER_LOCK:
         figure = Figure(figsize=(13, 6.6), dpi=110)
         axes = figure.subplots(1, 2)
         for ax, origin, label in zip(
@@ -188,9 +186,7 @@ def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
         )  # fmt: skip
         figure.suptitle("Twinning pairs: arrow from the shining teacher to the rising learner")
         figure.subplots_adjust(left=0.01, right=0.99, top=0.87, bottom=0.07, wspace=0.05)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+        return png_bytes(figure)
 
 
 def save_network_png(network: pd.DataFrame, institutions: pd.DataFrame, path: Path) -> Path:
@@ -294,34 +290,26 @@ def report_markdown(run: TwinningRun) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table_html(lines: list[str]) -> str:
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    body = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in header)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
 def report_html(run: TwinningRun) -> str:
     """The same section as HTML, the network PNG embedded (the report is one file)."""
     parts = [
         "<h2>Twinning: rising and shining institutions</h2>",
         f"<p>{html.escape(_intro(run))}</p>",
-        _table_html(_summary_lines(run)),
+        markdown_table_html(_summary_lines(run)),
     ]
     worse = _worse_lines(run)
     if worse:
         parts += [
             "<p>Chosen pairs whose shining partner does worse on the metric:</p>",
-            _table_html(worse),
+            markdown_table_html(worse),
         ]
     if run.png_path.exists():
-        encoded = base64.b64encode(run.png_path.read_bytes()).decode()
         parts.append(
-            f"<img alt='twinning network, chosen and recommended pairs' "
-            f"src='data:image/png;base64,{encoded}' style='max-width:100%'>"
+            img_tag(
+                run.png_path.read_bytes(),
+                "twinning network, chosen and recommended pairs",
+                style="max-width:100%",
+            )
         )
     return "\n".join(parts)
 

@@ -22,7 +22,7 @@ from tpn_metrics.twinning.compute import (
     compute_twinning,
 )
 from tpn_metrics.twinning.topics import TopicMetric, load_topic_metrics, select_topics
-from tpn_metrics.warehouse import table_exists
+from tpn_metrics.warehouse import registered, table_exists, transaction
 
 LOGGER = logging.getLogger(__name__)
 SCHEMA = "twinning"
@@ -261,8 +261,7 @@ def write_tables(con: duckdb.DuckDBPyConnection, result: TwinningResult) -> dict
     """
     frames = _frames(result)
     counts: dict[str, int] = {}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         for table, frame in frames.items():
             columns, _ = TABLES[table]
@@ -277,15 +276,10 @@ def write_tables(con: duckdb.DuckDBPyConnection, result: TwinningResult) -> dict
             if len(frame):
                 selected = frame.loc[:, [name for name, _ in columns]].astype(object)
                 selected = selected.where(selected.notna(), None)
-                con.register("twinning_frame", selected)
                 casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in columns)
-                con.execute(f"insert into {SCHEMA}.{table} select {casts} from twinning_frame")
-                con.unregister("twinning_frame")
+                with registered(con, "twinning_frame", selected):
+                    con.execute(f"insert into {SCHEMA}.{table} select {casts} from twinning_frame")
             counts[f"{SCHEMA}.{table}"] = len(frame)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return counts
 
 

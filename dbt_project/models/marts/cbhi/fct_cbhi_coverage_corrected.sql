@@ -132,26 +132,10 @@ reports_to_write_selected as (
 
 ),
 
-fiscal_year_contexts_selected as (
-
-    {#- Each affected district-year, up to its last report to write. #}
-    select
-        district_id,
-        fiscal_year,
-        max(report_date) as last_report_date
-    from reports_to_write_selected
-    group by 1, 2
-
-),
-
 weekly_reports_in_scope as (
 
-    select weekly.*
-    from fct_cbhi_weekly as weekly
-    inner join fiscal_year_contexts_selected as contexts
-        on weekly.district_id = contexts.district_id
-            and weekly.fiscal_year = contexts.fiscal_year
-            and weekly.report_date <= contexts.last_report_date
+    {#- Each affected district-year, up to its last report to write. #}
+    {{ reports_in_fiscal_year_context('fct_cbhi_weekly', 'reports_to_write_selected') }}
 
 ),
 

@@ -142,29 +142,10 @@ weeks_to_write_selected as (
 
 ),
 
-fiscal_year_contexts_selected as (
-
-    {#- Each affected district-year, up to its last week to write. #}
-    select
-        reports.district_id,
-        reports.fiscal_year,
-        max(reports.report_date) as last_report_date
-    from fiscal_years_derived as reports
-    inner join weeks_to_write_selected as to_write
-        on reports.district_id = to_write.district_id
-            and reports.report_date = to_write.report_date
-    group by 1, 2
-
-),
-
 reports_in_scope as (
 
-    select reports.*
-    from fiscal_years_derived as reports
-    inner join fiscal_year_contexts_selected as contexts
-        on reports.district_id = contexts.district_id
-            and reports.fiscal_year = contexts.fiscal_year
-            and reports.report_date <= contexts.last_report_date
+    {#- Each affected district-year, up to its last week to write. #}
+    {{ reports_in_fiscal_year_context('fiscal_years_derived', 'weeks_to_write_selected') }}
 
 ),
 

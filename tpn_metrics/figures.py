@@ -1,0 +1,36 @@
+"""Matplotlib figures as PNG bytes, and PNGs inlined in HTML (reports, emails, twinning).
+
+Figures are built with the object API (``matplotlib.figure.Figure``), never pyplot, so no
+figure outlives its function. Rendering still takes ``RENDER_LOCK``: matplotlib's font and
+text caches are shared by every figure in the process and are not thread-safe, and Prefect
+runs tasks in threads. One lock for all modules, re-entrant so a renderer may call another.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import threading
+
+from matplotlib.figure import Figure
+
+RENDER_LOCK = threading.RLock()
+
+
+def png_bytes(figure: Figure, *, dpi: float | None = None) -> bytes:
+    """The figure as PNG. Without a Software entry the PNG holds no version string, so
+    upgrading Matplotlib alone does not change the bytes of an otherwise equal chart."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi or "figure", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def img_tag(png: bytes, alt: str, *, style: str | None = None) -> str:
+    """An ``<img>`` holding the PNG itself, so the HTML page is one self-contained file."""
+    styled = "" if style is None else f" style='{html.escape(style)}'"
+    return f"<img alt='{html.escape(alt)}' src='{png_data_uri(png)}'{styled}>"
