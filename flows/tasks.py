@@ -126,12 +126,14 @@ def raise_if_refused(summary: stages.IngestSummary) -> None:
 
 
 class _IngestProgress:
-    """on_progress callback of ingest_paths: a log line every ``every`` files and a Prefect
-    progress artifact. Reporting must never break the ingestion it reports on.
+    """Callbacks of ingest_paths: a log line every ``every`` files and a Prefect progress
+    artifact, over both passes (validating every file, then loading), each half of the bar.
+    Reporting must never break the ingestion it reports on.
     """
 
     def __init__(self, total: int, every: int, key: str) -> None:
         self.total, self.every, self.done = max(total, 1), max(every, 1), 0
+        self.checked = 0  # validated, or recognised as a duplicate (nothing to validate)
         self.logger = get_run_logger()
         self.statuses: dict[str, int] = {}
         self.artifact_id = None
@@ -144,21 +146,34 @@ class _IngestProgress:
         except Exception as error:  # the API may be unreachable; the ingest must go on
             self.logger.warning("no progress artifact (%s)", error)
 
+    def file_checked(self, name: str) -> None:
+        self.checked += 1
+        if self.checked % self.every == 0 or self.checked == self.total:
+            self.logger.info("ingest: %d/%d files validated", self.checked, self.total)
+            self._update_artifact()
+
     def __call__(self, outcome: IngestOutcome) -> None:
         self.done += 1
         status = outcome.status
         self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status == "duplicate":
+            self.checked += 1
         if self.done % self.every and self.done != self.total:
             return
         counts = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
-        self.logger.info("ingest: %d/%d files (%s)", self.done, self.total, counts)
-        if self.artifact_id is not None:
-            try:
-                from prefect.artifacts import update_progress_artifact
+        self.logger.info("ingest: %d/%d files done (%s)", self.done, self.total, counts)
+        self._update_artifact()
 
-                update_progress_artifact(self.artifact_id, 100.0 * self.done / self.total)
-            except Exception as error:
-                self.logger.warning("progress artifact not updated (%s)", error)
+    def _update_artifact(self) -> None:
+        if self.artifact_id is None:
+            return
+        share = (min(self.checked, self.total) + self.done) / (2 * self.total)
+        try:
+            from prefect.artifacts import update_progress_artifact
+
+            update_progress_artifact(self.artifact_id, 100.0 * share)
+        except Exception as error:
+            self.logger.warning("progress artifact not updated (%s)", error)
 
 
 @task(name="ingest-batch", retries=2, retry_delay_seconds=[5, 30])
@@ -180,7 +195,15 @@ def ingest_batch(
     logger.info("ingest: %d files or registry folders under %s", total, ", ".join(paths))
     progress = _IngestProgress(total, progress_every, progress_key)
     summary = stages.IngestSummary(
-        tuple(ingest_paths([Path(p) for p in paths], settings, today=today, on_progress=progress))
+        tuple(
+            ingest_paths(
+                [Path(p) for p in paths],
+                settings,
+                today=today,
+                on_progress=progress,
+                on_checked=progress.file_checked,
+            )
+        )
     )
     logger.info("ingested: %s", summary.counts)
     for outcome in summary.refused:

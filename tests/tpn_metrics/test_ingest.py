@@ -162,6 +162,44 @@ def test_drop_folder_loads_weeks_in_date_order_whatever_the_names(
     assert any("fell from" in w for w in outcomes[1].warnings)
 
 
+def test_progress_is_reported_while_files_are_validated_not_only_when_loaded(
+    loaded: Settings, fixtures: Path
+):
+    """A backfill spends most of its time validating; on_checked reports that pass, file by
+    file, before any file of the second pass (loading) is reported."""
+    events: list[tuple[str, str]] = []
+    good = fixtures / "ingest/good"
+    paths = [
+        good / "rssb_2023-04-14_correction_drop.csv",
+        good / "rssb_2023-03-24_canonical.csv",  # already in `loaded`: a duplicate
+        fixtures / "ingest/bad/rssb_duplicate_district.csv",
+        good / "accreditation_2022_fractions.csv",
+    ]
+    outcomes = ingest_paths(
+        paths,
+        loaded,
+        today=TODAY,
+        on_progress=lambda outcome: events.append(("done", outcome.status)),
+        on_checked=lambda name: events.append(("checked", name)),
+    )
+    by_name = {o.file_name: o.status for o in outcomes}
+    assert by_name == {
+        "rssb_2023-04-14_correction_drop.csv": "loaded",
+        "rssb_2023-03-24_canonical.csv": "duplicate",
+        "rssb_duplicate_district.csv": "quarantined",
+        "accreditation_2022_fractions.csv": "loaded",
+    }
+    second_pass = [("done", o.status) for o in outcomes if o.status != "duplicate"]
+    assert events == [
+        ("checked", "rssb_2023-04-14_correction_drop.csv"),
+        ("done", "duplicate"),
+        ("checked", "rssb_duplicate_district.csv"),
+        ("checked", "accreditation_2022_fractions.csv"),
+        *second_pass,
+    ]
+    assert len(second_pass) == 3
+
+
 BAD_FILES = {
     "rssb_duplicate_district.csv": "district 'Ngoma' appears more than once",
     "rssb_members_over_limit.csv": "members_paid 1,204,311 exceeds 1.5 × target (700,000)",

@@ -213,7 +213,16 @@ def ingest_paths(
     *,
     today: dt.date | None = None,
     on_progress: Callable[[IngestOutcome], None] | None = None,
+    on_checked: Callable[[str], None] | None = None,
 ) -> list[IngestOutcome]:
+    """Hash, check and load files; one outcome each (duplicates first, then as loaded).
+
+    Two passes: every file is read and validated first (the long part), then the accepted
+    ones are loaded in ledger order (registry, accreditation by year, RSSB by report date),
+    which is known only once each file's dates are read. ``on_checked(name)`` is called as
+    each new file is validated; ``on_progress(outcome)`` as each outcome is final (duplicates
+    in the first pass, the rest in the second).
+    """
     today = today or dt.date.today()
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     items = [Path(p) for p in expand(paths)]
@@ -253,6 +262,8 @@ def ingest_paths(
                 item.status = "crashed"
                 item.reason = f"ingestion crashed ({type(error).__name__}: {error})"
             pending.append(item)
+            if on_checked:
+                on_checked(name)
 
         for item in sorted(pending, key=_Item.order):
             stored = (
