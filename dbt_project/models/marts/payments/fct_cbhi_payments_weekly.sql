@@ -16,11 +16,10 @@ payments as (
 weeks_assigned as (
 
     -- A payment counts in the Friday report that first includes it: Saturday and Sunday
-    -- payments belong to the following Friday (isodow: Monday 1 ... Sunday 7).
+    -- payments belong to the following Friday.
     select
         *,
-        cast(paid_at as date)
-        + cast((5 - isodow(paid_at) + 7) % 7 as integer) as report_date
+        {{ friday_on_or_after('cast(paid_at as date)') }} as report_date
     from payments
 
 ),
@@ -29,10 +28,7 @@ fiscal_years_assigned as (
 
     select
         *,
-        case
-            when month(report_date) >= 7 then make_date(year(report_date), 7, 1)
-            else make_date(year(report_date) - 1, 7, 1)
-        end as fiscal_year_start_date
+        {{ fiscal_year_start_date('report_date') }} as fiscal_year_start_date
     from weeks_assigned
 
 ),
