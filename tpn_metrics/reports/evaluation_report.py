@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from tpn_metrics.evaluation.runner import EvaluationRun
 from tpn_metrics.figures import RENDER_LOCK, img_tag, png_bytes
-from tpn_metrics.reports.markdown_tables import markdown_table_html
+from tpn_metrics.reports.markdown_tables import markdown_table_html, number_cell
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,7 @@ ASSUMPTIONS = {
 
 
 def _fmt(value: object, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
+    return number_cell(value, digits)
 
 
 def _p(value: object) -> str:

@@ -7,6 +7,17 @@ page shows the same table, so the two versions cannot disagree.
 from __future__ import annotations
 
 import html
+import math
+
+
+def number_cell(value: object, digits: int) -> str:
+    """A table cell: floats with thousands separators and ``digits`` decimals, "–" for
+    missing (None or NaN), anything else as text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
 
 
 def markdown_table_html(lines: list[str]) -> str:

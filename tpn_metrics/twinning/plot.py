@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from tpn_metrics.figures import RENDER_LOCK, img_tag, png_bytes
-from tpn_metrics.reports.markdown_tables import markdown_table_html
+from tpn_metrics.reports.markdown_tables import markdown_table_html, number_cell
 from tpn_metrics.twinning.geography import PROVINCES
 
 if TYPE_CHECKING:
@@ -199,11 +199,7 @@ def save_network_png(network: pd.DataFrame, institutions: pd.DataFrame, path: Pa
 
 
 def _fmt(value: object, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
+    return number_cell(value, digits)
 
 
 def _text(value: object) -> str:
