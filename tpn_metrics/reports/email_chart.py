@@ -30,9 +30,6 @@ _THIS_FY_COLOUR = "#1b6ca8"
 _LAST_FY_COLOUR = "#8c8c8c"
 _REFERENCE_COLOUR = "#c8c8c8"
 
-# Matplotlib is not thread-safe (shared font cache, text layout). Prefect's
-# default task runner uses threads, so 30 districts may render concurrently.
-
 
 def fiscal_year_start(day: date) -> date:
     """1 July that opens the fiscal year containing ``day``."""
