@@ -94,6 +94,7 @@ def kill_a_build_midway(settings: Settings, scenario: Scenario) -> None:
             time.sleep(0.05)
         scenario.observed["finished_before_the_kill"] = child.poll() is not None
         os.kill(child.pid, signal.SIGKILL)
+        TALLY.injected("dbt build")
     finally:
         scenario.observed["child_returncode"] = child.wait(timeout=60)
     scenario.observed["building_left_behind"] = paths.building.exists()
@@ -195,7 +196,7 @@ def test_the_next_build_succeeds_and_swaps(scenario: Scenario) -> None:
     assert scenario.observed["new_friday_rows"] == {"live": 30, "snapshot": 30}
     assert not scenario.observed["building_after_success"]
     assert scenario.fingerprints["after_kill_build"] != scenario.fingerprints["before_kill"]
-    TALLY.fault(recovered=True, kind="dbt build")
+    TALLY.recovered_from("dbt build")
 
 
 def test_a_failing_dbt_test_publishes_nothing(scenario: Scenario) -> None:

@@ -133,6 +133,7 @@ def test_a_run_killed_while_sending_loses_and_doubles_nothing(
             child.kill()
             child.wait()
     assert recorder.killed, f"the child finished before the kill: {stderr.decode()[-2000:]}"
+    TALLY.injected("email sending")
     assert child.returncode == -signal.SIGKILL
 
     # What the ledger says after the kill is exactly what the server acknowledged.
@@ -175,5 +176,5 @@ def test_a_run_killed_while_sending_loses_and_doubles_nothing(
         assert first["Subject"] == second["Subject"]
         assert text_parts(first) == text_parts(second)
 
-    TALLY.fault(recovered=True, kind="email sending")
+    TALLY.recovered_from("email sending")
     TALLY.emails(sent=len(ids), expected=N_DISTRICTS, resent=sum(n - 1 for n in doubled.values()))

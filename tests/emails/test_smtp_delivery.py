@@ -172,6 +172,7 @@ def test_refused_messages_are_delivered_next_run_exactly_once(
 def test_server_down_then_up_delivers_everything_once(settings: Settings, start_smtp) -> None:
     port = free_port()  # nothing listens there yet
     smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=5)
+    TALLY.injected("SMTP server down")
     down = run_emails(settings, smtp=smtp)
     assert (down.planned, down.delivered, down.pending) == (30, 0, 30)
     # One connection attempt, not thirty: the run stops offering once the server is unreachable.
@@ -187,7 +188,7 @@ def test_server_down_then_up_delivers_everything_once(settings: Settings, start_
     assert again.delivered == 0
     counts = {d: len(m) for d, m in by_district(server).items()}
     assert len(counts) == N_DISTRICTS and set(counts.values()) == {1}
-    TALLY.fault(recovered=True, kind="SMTP server down")
+    TALLY.recovered_from("SMTP server down")
     TALLY.emails(sent=len(counts), expected=N_DISTRICTS)
 
 

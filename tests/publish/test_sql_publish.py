@@ -216,12 +216,13 @@ def test_a_publish_failing_midway_leaves_the_target_as_it_was(
         if index == position:
             raise RuntimeError(f"injected failure before {table}")
 
+    TALLY.injected("publish")
     with pytest.raises(RuntimeError, match="injected failure"):
         publish(url, changed_source, before_table=fail)
 
     assert len(reached) == position
     assert target_fingerprint(postgres.conninfo(f"fail_{fail_at}")) == before
-    TALLY.fault(recovered=True, kind="publish")
+    TALLY.recovered_from("publish")
 
 
 @pytest.mark.reliability
@@ -268,6 +269,7 @@ def test_a_publish_killed_midway_leaves_the_target_as_it_was(
             ).fetchone()  # type: ignore[misc]
             assert busy == 1
         os.kill(victim.pid, signal.SIGKILL)
+        TALLY.injected("publish")
     finally:
         victim.wait(timeout=30)
     assert victim.returncode == -signal.SIGKILL
@@ -286,7 +288,7 @@ def test_a_publish_killed_midway_leaves_the_target_as_it_was(
     with psycopg.connect(conninfo) as con:
         for table in ("marts.fct_cbhi_weekly", "marts.dim_district"):
             assert rows_of_postgres(con, table) == rows_of_duckdb(changed_source, table), table
-    TALLY.fault(recovered=True, kind="publish")
+    TALLY.recovered_from("publish")
 
 
 def test_a_changed_warehouse_is_published_whole(

@@ -30,10 +30,16 @@ class Tally:
         for outcome in outcomes:
             self.files[(source, outcome.status)] += 1
 
-    def fault(self, *, recovered: bool, kind: str = "ingestion") -> None:
+    def injected(self, kind: str) -> None:
+        """Called when the fault happens, before anything is checked: a test that fails after
+        it leaves the fault counted and not recovered."""
         self.faults_injected += 1
-        self.recovered += int(recovered)
         self.fault_kinds[kind] += 1
+
+    def recovered_from(self, kind: str) -> None:
+        """Called once every check of the recovery has passed."""
+        assert self.fault_kinds[kind], f"no {kind} fault was injected"
+        self.recovered += 1
 
     def emails(self, *, sent: int, expected: int, resent: int = 0) -> None:
         """``sent``: districts that received their email (distinct Message-IDs)."""

@@ -109,6 +109,7 @@ def test_an_ingest_killed_half_way_leaves_an_accurate_ledger_and_a_restart_compl
             while run.poll() is None and time.monotonic() < deadline:
                 if _stored(settings.landing_store) >= kill_at:
                     os.kill(run.pid, signal.SIGKILL)
+                    TALLY.injected("ingestion")
                     break
                 time.sleep(0.002)
         finally:
@@ -157,7 +158,7 @@ def test_an_ingest_killed_half_way_leaves_an_accurate_ledger_and_a_restart_compl
     assert weeks is not None and rows_by_ledger is not None
     assert weeks[0] == WEEKLY_FILES
     assert weeks[1] == rows_by_ledger[0]
-    TALLY.fault(recovered=True)
+    TALLY.recovered_from("ingestion")
 
 
 def test_a_copy_left_half_written_is_replaced(loaded: Settings):
@@ -167,12 +168,13 @@ def test_a_copy_left_half_written_is_replaced(loaded: Settings):
     partial = loaded.landing_store / sha[:2] / f"{sha}.csv.partial"
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.write_bytes(source.read_bytes()[:100])
+    TALLY.injected("ingestion")
     (outcome,) = ingest(loaded, [source], source="fault injection: restart")
     assert outcome.status == "loaded", outcome.reason
     stored = loaded.landing_store / sha[:2] / f"{sha}.csv"
     assert stored.read_bytes() == source.read_bytes()
     assert not partial.exists()
-    TALLY.fault(recovered=True)
+    TALLY.recovered_from("ingestion")
 
 
 ANALYST = """
@@ -197,6 +199,7 @@ def test_a_warehouse_held_by_an_analyst(loaded: Settings):
     try:
         assert analyst.stdout is not None
         assert analyst.stdout.readline().strip() == "holding"
+        TALLY.injected("warehouse locked")  # a connection that must give up
 
         started = time.monotonic()
         with pytest.raises(WarehouseBusyError) as busy:
@@ -208,8 +211,9 @@ def test_a_warehouse_held_by_an_analyst(loaded: Settings):
             "close other sessions on it (analysts: open warehouse/tpn.readonly.duckdb read-only)"
             in message
         )
-        TALLY.fault(recovered=True, kind="warehouse locked")
+        TALLY.recovered_from("warehouse locked")
 
+        TALLY.injected("warehouse locked")  # an ingest that must wait
         started = time.monotonic()
         (outcome,) = ingest(
             loaded,
@@ -222,7 +226,7 @@ def test_a_warehouse_held_by_an_analyst(loaded: Settings):
     assert analyst.returncode == 0
     assert outcome.status == "loaded", outcome.reason
     assert waited > 1.0, "the ingest should have waited for the lock"
-    TALLY.fault(recovered=True, kind="warehouse locked")
+    TALLY.recovered_from("warehouse locked")
 
     # The analyst's work is intact, and the only other change is the loaded week.
     assert query(loaded, "select note from main.analyst_scratch") == [("kept",)]
