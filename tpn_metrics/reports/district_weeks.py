@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from tpn_metrics.reports.email_content import DistrictWeek, TwinStatus
+from tpn_metrics.reports.email_content import DistrictWeek, ReportedBeside, TwinStatus
 
 CORRECTION_METHOD_TEXT = {
     "geometric": "geometric projection from the 2012 and 2022 censuses",
@@ -61,7 +62,47 @@ def _twins(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return twins
 
 
+def _projected_pct(
+    recent_members: pd.Series, members_paid: int, fridays_left: int, target: float | None
+) -> float | None:
+    """Coverage on 30 June if members keep growing at the recent pace (never shrinking).
+
+    ``recent_members``: members paid at the last PACE_WEEKS + 1 reports of the fiscal year.
+    """
+    if len(recent_members) < 2 or not target:
+        return None
+    weekly_gain = (recent_members.iloc[-1] - recent_members.iloc[0]) / (len(recent_members) - 1)
+    year_end = members_paid + max(float(weekly_gain), 0.0) * fridays_left
+    return float(year_end / target * 100)
+
+
+def _gap(target: float, members_paid: int, households_paid: object) -> tuple[int, int | None]:
+    """Members still to enrol against ``target``, and the households they make at the
+    district's members per household as RSSB reports it (members_paid / households_paid)."""
+    gap = max(round(target) - members_paid, 0)
+    if pd.isna(households_paid) or not households_paid or not members_paid:
+        return gap, None
+    return gap, round(gap * float(households_paid) / float(members_paid))  # type: ignore[arg-type]
+
+
+def _ranks(week: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """(national, provincial) rank on ``column``, 1 = highest, ties share the best rank."""
+    national = week[column].rank(ascending=False, method="min")
+    province = week.groupby("province")[column].rank(ascending=False, method="min")
+    return national, province
+
+
+def _optional(value: object, kind: type[int] | type[float]) -> Any:
+    return None if value is None or pd.isna(value) else kind(value)  # type: ignore[call-overload]
+
+
 def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list[DistrictWeek]:
+    """Every district's figures for the Friday ``report_date`` (empty if there is no report).
+
+    Derived signals are on the census-corrected target (``fct_cbhi_coverage_corrected``)
+    when the district has one, with the same signals on RSSB's target in ``reported``.
+    Percentages in %, changes in pp; see :class:`DistrictWeek` for each field.
+    """
     week = con.execute(
         """
         select
@@ -78,7 +119,8 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
             weekly.coverage_change_week_pp,
             corrected.coverage_corrected_pct,
             corrected.corrected_target_central,
-            corrected.correction_method
+            corrected.correction_method,
+            coalesce(corrected.is_coverage_divergent, false) as is_coverage_divergent
         from marts.fct_cbhi_weekly as weekly
         inner join marts.dim_district as districts
             on weekly.district_id = districts.district_id
@@ -96,58 +138,90 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
     last_fy_start = dt.date(fy_start.year - 1, 7, 1)
     history = con.execute(
         """
-        select district_id, report_date, fiscal_year_start_date, members_paid,
-            coverage_reported_pct
-        from marts.fct_cbhi_weekly
-        where report_date <= ? and fiscal_year_start_date >= ?
-        order by district_id, report_date
+        select
+            weekly.district_id,
+            weekly.report_date,
+            weekly.fiscal_year_start_date,
+            weekly.members_paid,
+            weekly.coverage_reported_pct,
+            corrected.coverage_corrected_pct
+        from marts.fct_cbhi_weekly as weekly
+        left join marts.fct_cbhi_coverage_corrected as corrected
+            on weekly.district_id = corrected.district_id
+            and weekly.report_date = corrected.report_date
+        where weekly.report_date <= ? and weekly.fiscal_year_start_date >= ?
+        order by weekly.district_id, weekly.report_date
         """,
         [report_date, last_fy_start],
     ).df()
     history["report_date"] = pd.to_datetime(history["report_date"]).dt.date
     history["fiscal_year_start_date"] = pd.to_datetime(history["fiscal_year_start_date"]).dt.date
 
-    national = float(week["members_paid"].sum() / week["target_population"].sum() * 100)
-    week["rank_national"] = (
-        week["coverage_reported_pct"].rank(ascending=False, method="min").astype(int)
+    has_corrected = week["corrected_target_central"].notna()
+    # Primary basis: the census-corrected target where there is one, RSSB's otherwise.
+    week["primary_target"] = week["corrected_target_central"].where(
+        has_corrected, week["target_population"]
     )
-    week["rank_province"] = (
-        week.groupby("province")["coverage_reported_pct"]
-        .rank(ascending=False, method="min")
-        .astype(int)
+    week["primary_pct"] = week["coverage_corrected_pct"].where(
+        has_corrected, week["coverage_reported_pct"]
+    )
+    national = float(week["members_paid"].sum() / week["primary_target"].sum() * 100)
+    national_reported = float(week["members_paid"].sum() / week["target_population"].sum() * 100)
+    week["rank_national"], week["rank_province"] = _ranks(week, "primary_pct")
+    week["rank_national_reported"], week["rank_province_reported"] = _ranks(
+        week, "coverage_reported_pct"
     )
     province_sizes = week.groupby("province")["district_id"].count().to_dict()
     by_id = week.set_index("district_id")
     twins = _twins(con)
+    fridays_left = _fridays_left(report_date, fy_start)
 
     records = []
     for row in week.itertuples(index=False):
         own = history[history["district_id"] == row.district_id]
         this_fy = own[own["fiscal_year_start_date"] == fy_start]
         last_fy = own[own["fiscal_year_start_date"] == last_fy_start]
-        recent = this_fy.tail(PACE_WEEKS + 1)
-        projected = None
-        if len(recent) >= 2:
-            weekly_gain = (recent["members_paid"].iloc[-1] - recent["members_paid"].iloc[0]) / (
-                len(recent) - 1
+        recent = this_fy["members_paid"].tail(PACE_WEEKS + 1)
+        corrected = _optional(row.coverage_corrected_pct, float)
+        members = int(row.members_paid)
+        gap, gap_households = _gap(float(row.primary_target), members, row.households_paid)
+        primary_column = "coverage_reported_pct" if corrected is None else "coverage_corrected_pct"
+        change_pp = _optional(row.coverage_change_week_pp, float)
+        reported = None
+        if corrected is not None:
+            # Week-on-week change on the corrected basis: against the previous report of the
+            # same fiscal year, as fct_cbhi_weekly's change on the reported one.
+            previous = this_fy.loc[this_fy["report_date"] < report_date, primary_column].tail(1)
+            change_reported = change_pp
+            change_pp = (
+                None
+                if previous.empty or pd.isna(previous.iloc[0])
+                else corrected - float(previous.iloc[0])
             )
-            year_end = row.members_paid + max(weekly_gain, 0) * _fridays_left(report_date, fy_start)
-            projected = float(year_end / row.target_population * 100)
-        gap = max(int(row.target_population) - int(row.members_paid), 0)
-        gap_households = None
-        if pd.notna(row.households_paid) and row.households_paid and row.members_paid:
-            gap_households = round(gap * float(row.households_paid) / float(row.members_paid))
+            gap_reported, gap_households_reported = _gap(
+                float(row.target_population), members, row.households_paid
+            )
+            reported = ReportedBeside(
+                coverage_change_week_pp=change_reported,
+                gap_members=gap_reported,
+                gap_households=gap_households_reported,
+                projected_year_end_coverage_pct=_projected_pct(
+                    recent, members, fridays_left, float(row.target_population)
+                ),
+                rank_national=int(row.rank_national_reported),
+                rank_province=int(row.rank_province_reported),
+                national_coverage_pct=national_reported,
+            )
         twin = None
         twin_id = twins.get(row.district_id)
         if twin_id and twin_id in by_id.index:
             twin_row = by_id.loc[twin_id]
-            change = twin_row["coverage_change_week_pp"]
-            twin = TwinStatus(
-                district_name=str(twin_row["district_name"]),
-                coverage_reported_pct=float(twin_row["coverage_reported_pct"]),
-                coverage_change_week_pp=None if pd.isna(change) else float(change),
-            )
-        corrected = row.coverage_corrected_pct
+            twin = _twin_status(twin_row, history, report_date, fy_start)
+
+        def trajectory(frame: pd.DataFrame, column: str) -> tuple[tuple[dt.date, float], ...]:
+            points = frame.loc[frame[column].notna(), ["report_date", column]]
+            return tuple(zip(points["report_date"], points[column].astype(float), strict=True))
+
         records.append(
             DistrictWeek(
                 district_id=row.district_id,
@@ -155,51 +229,62 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
                 province=row.province,
                 report_date=report_date,
                 fiscal_year=row.fiscal_year,
-                members_paid=int(row.members_paid),
-                households_paid=None if pd.isna(row.households_paid) else int(row.households_paid),
+                members_paid=members,
+                households_paid=_optional(row.households_paid, int),
                 target_population=int(row.target_population),
                 coverage_reported_pct=float(row.coverage_reported_pct),
-                coverage_corrected_pct=None if pd.isna(corrected) else float(corrected),
-                corrected_target_population=None
-                if pd.isna(row.corrected_target_central)
-                else int(row.corrected_target_central),
+                coverage_corrected_pct=corrected,
+                corrected_target_population=_optional(row.corrected_target_central, int),
                 correction_method=None
                 if pd.isna(row.correction_method)
                 else CORRECTION_METHOD_TEXT.get(
                     str(row.correction_method), str(row.correction_method)
                 ),
-                members_paid_change_week=None
-                if pd.isna(row.members_paid_change_week)
-                else int(row.members_paid_change_week),
-                coverage_change_week_pp=None
-                if pd.isna(row.coverage_change_week_pp)
-                else float(row.coverage_change_week_pp),
+                members_paid_change_week=_optional(row.members_paid_change_week, int),
+                coverage_change_week_pp=change_pp,
                 gap_members=gap,
                 gap_households=gap_households,
-                projected_year_end_coverage_pct=projected,
+                projected_year_end_coverage_pct=_projected_pct(
+                    recent, members, fridays_left, float(row.primary_target)
+                ),
                 rank_national=int(row.rank_national),
                 n_districts=len(week),
                 rank_province=int(row.rank_province),
                 n_province=int(province_sizes[row.province]),
                 national_coverage_pct=national,
                 twin=twin,
-                trajectory_this_fy=tuple(
-                    zip(
-                        this_fy["report_date"],
-                        this_fy["coverage_reported_pct"].astype(float),
-                        strict=True,
-                    )
-                ),
-                trajectory_last_fy=tuple(
-                    zip(
-                        last_fy["report_date"],
-                        last_fy["coverage_reported_pct"].astype(float),
-                        strict=True,
-                    )
-                ),
+                trajectory_this_fy=trajectory(this_fy, primary_column),
+                trajectory_last_fy=trajectory(last_fy, primary_column),
+                reported=reported,
+                is_coverage_divergent=bool(row.is_coverage_divergent),
+                trajectory_this_fy_reported=()
+                if corrected is None
+                else trajectory(this_fy, "coverage_reported_pct"),
             )
         )
     return records
+
+
+def _twin_status(
+    twin_row: pd.Series, history: pd.DataFrame, report_date: dt.date, fy_start: dt.date
+) -> TwinStatus:
+    """The twin's headline: corrected coverage and its weekly change when it has one."""
+    corrected = _optional(twin_row["coverage_corrected_pct"], float)
+    change = _optional(twin_row["coverage_change_week_pp"], float)
+    if corrected is not None:
+        earlier = history[
+            (history["district_id"] == twin_row.name)
+            & (history["fiscal_year_start_date"] == fy_start)
+            & (history["report_date"] < report_date)
+        ].tail(1)
+        previous = None if earlier.empty else earlier["coverage_corrected_pct"].iloc[0]
+        change = None if previous is None or pd.isna(previous) else corrected - float(previous)
+    return TwinStatus(
+        district_name=str(twin_row["district_name"]),
+        coverage_reported_pct=float(twin_row["coverage_reported_pct"]),
+        coverage_change_week_pp=change,
+        coverage_corrected_pct=corrected,
+    )
 
 
 def week_source_files(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> dict[str, str]:

@@ -26,7 +26,8 @@ _WEEKS_IN_YEAR = 52.2
 # titles, or a long district name, would otherwise run off the image.
 _TITLE_WRAP_CHARS = 72
 
-_THIS_FY_COLOUR = "#1b6ca8"
+_THIS_FY_COLOUR = "#1b6ca8"  # the primary series: census-corrected when there is one
+_REPORTED_COLOUR = "#d55e00"  # RSSB's reported coverage beside it (Okabe-Ito vermillion)
 _LAST_FY_COLOUR = "#8c8c8c"
 _REFERENCE_COLOUR = "#c8c8c8"
 
@@ -61,11 +62,16 @@ def coverage_chart_png(
     x_label: str = "Week of the fiscal year (weeks since 1 July)",
     y_label: str = "Coverage (%)",
     reference_label: str = "100% of target",
+    reported_this_fy: Sequence[tuple[date, float]] = (),
+    reported_label: str = "",
 ) -> bytes:
     """PNG (600 x 300 px) of weekly coverage: this fiscal year solid, last one dashed.
 
     ``this_fy`` and ``last_fy`` are ``(Friday, coverage %)`` pairs in any order;
-    either may be empty. Equal input gives byte-identical output, so a retried
+    either may be empty. ``reported_this_fy``, when given, is this fiscal year's coverage
+    on RSSB's target, drawn beside the (census-corrected) ``this_fy`` in its own colour
+    (``_REPORTED_COLOUR``), labelled ``reported_label``; the legend then sits below the axes.
+    Equal input gives byte-identical output, so a retried
     email carries exactly the same image. It is also memoised (a chart takes about
     a quarter of a second), so a retried delivery or a preview after a send reuses it.
     """
@@ -78,6 +84,8 @@ def coverage_chart_png(
         x_label,
         y_label,
         reference_label,
+        tuple(sorted(reported_this_fy)),
+        reported_label,
     )
 
 
@@ -91,9 +99,12 @@ def _coverage_chart_png(
     x_label: str,
     y_label: str,
     reference_label: str,
+    reported_this_fy: tuple[tuple[date, float], ...],
+    reported_label: str,
 ) -> bytes:
     x_this, y_this = _xy(this_fy)
     x_last, y_last = _xy(last_fy)
+    x_reported, y_reported = _xy(reported_this_fy)
 
     with RENDER_LOCK:
         fig = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI, layout="constrained")
@@ -112,6 +123,18 @@ def _coverage_chart_png(
                 marker="o",
                 markersize=2.5,
                 label=this_fy_label,
+                zorder=3,
+            )
+        if x_reported:
+            ax.plot(
+                x_reported,
+                y_reported,
+                color=_REPORTED_COLOUR,
+                linewidth=2.0,
+                linestyle="-",
+                marker="s",
+                markersize=2.5,
+                label=reported_label,
                 zorder=3,
             )
         if x_last:
@@ -135,7 +158,7 @@ def _coverage_chart_png(
 
         # Coverage above 100% is real (RSSB's target lags population growth), so
         # the axis grows with the data instead of clipping at 100.
-        top = max([105.0, *(v + 5.0 for v in (*y_this, *y_last))])
+        top = max([105.0, *(v + 5.0 for v in (*y_this, *y_last, *y_reported))])
         ax.set_ylim(0, top)
         ax.set_xlim(0, _WEEKS_IN_YEAR)
         ax.xaxis.set_major_locator(FixedLocator([0, 13, 26, 39, 52]))
@@ -153,6 +176,10 @@ def _coverage_chart_png(
         )
         ax.set_xlabel(x_label, fontsize=8, parse_math=False)
         ax.set_ylabel(y_label, fontsize=8, parse_math=False)
-        ax.legend(fontsize=7, loc="lower right", frameon=False)
+        if x_reported:
+            # Four series: the legend goes below the axes, where it hides no line.
+            fig.legend(fontsize=7, loc="outside lower center", ncol=2, frameon=False)
+        else:
+            ax.legend(fontsize=7, loc="lower right", frameon=False)
 
         return png_bytes(fig, dpi=_DPI)

@@ -34,6 +34,27 @@ _EN: dict[str, str] = {
         "Corrected figure not available (no census-projected target for this district)"
     ),
     "method_unknown": "method not stated",
+    "trust_target_low": (
+        "Which figure to trust: RSSB's target for {district} ({rssb_target} people) comes "
+        "from an old projection and is below the census-based eligible population "
+        "({corrected_target} people). Against the census-based population, coverage is "
+        "{pct}, not {reported_pct}; the figures below use it first."
+    ),
+    "trust_target_high": (
+        "Which figure to trust: RSSB's target for {district} ({rssb_target} people) comes "
+        "from an old projection and is above the census-based eligible population "
+        "({corrected_target} people). Against the census-based population, coverage is "
+        "{pct}, not {reported_pct}; the figures below use it first."
+    ),
+    "primary_basis": "Census-based: {value}",
+    "reported_beside": "As reported by RSSB: {value}",
+    "twin_value_corrected": "{district}: {pct} census-based ({reported_pct} as reported by RSSB)",
+    "twin_value_corrected_change": (
+        "{district}: {pct} census-based ({pp} since last Friday; {reported_pct} as reported "
+        "by RSSB)"
+    ),
+    "chart_corrected_series": "{fiscal_year}, census-based target",
+    "chart_reported_series": "{fiscal_year}, as reported by RSSB",
     "change_week": "Change since last Friday",
     "change_week_value": "{members} members, {pp}",
     "change_week_members_only": "{members} members",
@@ -56,10 +77,10 @@ _EN: dict[str, str] = {
     "twin": "Your TPN twin district",
     "twin_value": "{district}: {pct}",
     "twin_value_change": "{district}: {pct} ({pp} since last Friday)",
-    "chart_title": "{district}: CBHI coverage reported by RSSB, by week",
+    "chart_title": "{district}: CBHI coverage by week",
     "chart_alt": (
-        "Line chart of the coverage reported by RSSB for {district}, by week of the "
-        "fiscal year: {this_fy} compared with {last_fy}."
+        "Line chart of the CBHI coverage of {district} by week of the fiscal year: "
+        "{this_fy} compared with {last_fy}."
     ),
     "chart_x": "Week of the fiscal year (weeks since 1 July)",
     "chart_y": "Coverage (%)",
@@ -115,6 +136,31 @@ _FR: dict[str, str] = {
         "pour ce district)"
     ),
     "method_unknown": "méthode non précisée",
+    "trust_target_low": (
+        "Quel chiffre retenir : l'objectif de la RSSB pour {district} ({rssb_target} "
+        "personnes) provient d'une ancienne projection et est inférieur à la population "
+        "éligible selon le recensement ({corrected_target} personnes). Rapportée à la "
+        "population du recensement, la couverture est de {pct}, et non de {reported_pct} ; "
+        "les chiffres ci-dessous l'utilisent en premier."
+    ),
+    "trust_target_high": (
+        "Quel chiffre retenir : l'objectif de la RSSB pour {district} ({rssb_target} "
+        "personnes) provient d'une ancienne projection et est supérieur à la population "
+        "éligible selon le recensement ({corrected_target} personnes). Rapportée à la "
+        "population du recensement, la couverture est de {pct}, et non de {reported_pct} ; "
+        "les chiffres ci-dessous l'utilisent en premier."
+    ),
+    "primary_basis": "Selon le recensement : {value}",
+    "reported_beside": "Selon la RSSB : {value}",
+    "twin_value_corrected": (
+        "{district} : {pct} selon le recensement ({reported_pct} selon la RSSB)"
+    ),
+    "twin_value_corrected_change": (
+        "{district} : {pct} selon le recensement ({pp} depuis vendredi dernier ; "
+        "{reported_pct} selon la RSSB)"
+    ),
+    "chart_corrected_series": "{fiscal_year}, objectif selon le recensement",
+    "chart_reported_series": "{fiscal_year}, selon la RSSB",
     "change_week": "Variation depuis vendredi dernier",
     "change_week_value": "{members} membres, {pp}",
     "change_week_members_only": "{members} membres",
@@ -137,9 +183,9 @@ _FR: dict[str, str] = {
     "twin": "Votre district jumeau TPN",
     "twin_value": "{district} : {pct}",
     "twin_value_change": "{district} : {pct} ({pp} depuis vendredi dernier)",
-    "chart_title": "{district} : couverture de la mutuelle selon la RSSB, par semaine",
+    "chart_title": "{district} : couverture de la mutuelle, par semaine",
     "chart_alt": (
-        "Graphique de la couverture déclarée par la RSSB pour {district}, par semaine de "
+        "Graphique de la couverture de la mutuelle de {district}, par semaine de "
         "l'exercice : {this_fy} comparé à {last_fy}."
     ),
     "chart_x": "Semaine de l'exercice (semaines depuis le 1er juillet)",
@@ -199,6 +245,29 @@ _RW: dict[str, str] = {
         "ry'abaturage kuri aka karere)"
     ),
     "method_unknown": "uburyo ntibwavuzwe",
+    "trust_target_low": (
+        "Imibare yo kwizera: intego ya RSSB kuri {district} (abantu {rssb_target}) ishingiye "
+        "ku igereranya rya kera kandi iri munsi y'abaturage bemerewe hashingiwe ku ibarura "
+        "rusange (abantu {corrected_target}). Ugereranyije n'abaturage b'ibarura rusange, "
+        "ijanisha ni {pct}, si {reported_pct}; imibare ikurikira ishingiye kuri iryo janisha."
+    ),
+    "trust_target_high": (
+        "Imibare yo kwizera: intego ya RSSB kuri {district} (abantu {rssb_target}) ishingiye "
+        "ku igereranya rya kera kandi iri hejuru y'abaturage bemerewe hashingiwe ku ibarura "
+        "rusange (abantu {corrected_target}). Ugereranyije n'abaturage b'ibarura rusange, "
+        "ijanisha ni {pct}, si {reported_pct}; imibare ikurikira ishingiye kuri iryo janisha."
+    ),
+    "primary_basis": "Hashingiwe ku ibarura rusange: {value}",
+    "reported_beside": "Nk'uko RSSB ibitangaza: {value}",
+    "twin_value_corrected": (
+        "{district}: {pct} hashingiwe ku ibarura rusange ({reported_pct} nk'uko RSSB ibitangaza)"
+    ),
+    "twin_value_corrected_change": (
+        "{district}: {pct} hashingiwe ku ibarura rusange ({pp} kuva ku wa Gatanu ushize; "
+        "{reported_pct} nk'uko RSSB ibitangaza)"
+    ),
+    "chart_corrected_series": "{fiscal_year}, intego ishingiye ku ibarura rusange",
+    "chart_reported_series": "{fiscal_year}, nk'uko RSSB ibitangaza",
     "change_week": "Impinduka kuva ku wa Gatanu ushize",
     "change_week_value": "abanyamuryango {members}, {pp}",
     "change_week_members_only": "abanyamuryango {members}",
@@ -221,11 +290,9 @@ _RW: dict[str, str] = {
     "twin": "Akarere k'impanga muri TPN",
     "twin_value": "{district}: {pct}",
     "twin_value_change": "{district}: {pct} ({pp} kuva ku wa Gatanu ushize)",
-    "chart_title": (
-        "{district}: ijanisha ry'ubwisungane mu kwivuza ryatangajwe na RSSB, buri cyumweru"
-    ),
+    "chart_title": "{district}: ijanisha ry'ubwisungane mu kwivuza, buri cyumweru",
     "chart_alt": (
-        "Igishushanyo cy'ijanisha ryatangajwe na RSSB kuri {district}, buri cyumweru "
+        "Igishushanyo cy'ijanisha ry'ubwisungane mu kwivuza kuri {district}, buri cyumweru "
         "cy'umwaka w'ingengo y'imari: {this_fy} ugereranyije na {last_fy}."
     ),
     "chart_x": "Icyumweru cy'umwaka w'ingengo y'imari (kuva ku wa 1 Nyakanga)",

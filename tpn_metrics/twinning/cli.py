@@ -59,9 +59,9 @@ def _recommendation_table(run: TwinningRun) -> Table:
             table.add_row(
                 row.topic,
                 row.metric,
-                row.rising_institution_id,
+                row.rising_institution_name,
                 _number(row.rising_value),
-                row.shining_institution_id,
+                row.shining_institution_name,
                 _number(row.shining_value),
                 _number(row.gap),
                 "same" if row.same_peer_group else "other",
@@ -71,7 +71,7 @@ def _recommendation_table(run: TwinningRun) -> Table:
             table.add_row(
                 row.topic,
                 row.metric,
-                row.rising_institution_id,
+                row.rising_institution_name,
                 _number(row.rising_value),
                 "[red]unmatched",
                 "",

@@ -14,6 +14,7 @@ import pandas as pd
 from tpn_metrics.twinning.classify import CLASSIFICATION_COLUMNS, classify_institutions
 from tpn_metrics.twinning.compare import assess_chosen_pairs, summarise_comparison
 from tpn_metrics.twinning.geography import PROVINCE_ADJACENCY
+from tpn_metrics.twinning.institution_names import institution_names, with_names
 from tpn_metrics.twinning.network import network_edges
 from tpn_metrics.twinning.recommend import RECOMMENDATION_COLUMNS, CostWeights, recommend_pairs
 from tpn_metrics.twinning.topics import TopicMetric, select_topics
@@ -167,13 +168,15 @@ def compute_twinning(
         assessed,
         primary_metrics={m.key for m in selected if m.primary},
     )
+    # Names beside ids in every table (all institutions: a chosen pair may name a non-member).
+    names = institution_names(inputs.institutions)
     return TwinningResult(
         metrics=tuple(selected),
         institutions=institutions,
-        classification=classification,
-        recommendations=recommendations,
-        network=network,
-        assessed=assessed,
+        classification=with_names(classification, names),
+        recommendations=with_names(recommendations, names),
+        network=with_names(network, names),
+        assessed=with_names(assessed, names),
         summary=summary,
         topics=topic_filter,
     )

@@ -247,9 +247,9 @@ def _worse_lines(run: TwinningRun, limit: int = 12) -> list[str]:
         then = row.is_shining_better_at_launch
         at_launch = "–" if pd.isna(then) else ("shining better" if then else "shining worse")
         lines.append(
-            f"| {row.topic} | {row.rising_institution_id} | {row.shining_institution_id} "
+            f"| {row.topic} | {row.rising_institution_name} | {row.shining_institution_name} "
             f"| {_fmt(row.rising_value)} | {_fmt(row.shining_value)} | {at_launch} "
-            f"| {_text(row.rising_role)} | {_text(row.recommended_shining_institution_id)} |"
+            f"| {_text(row.rising_role)} | {_text(row.recommended_shining_institution_name)} |"
         )
     if len(worse) > limit:
         lines.append(

@@ -32,6 +32,7 @@ from scipy.optimize import linear_sum_assignment
 
 from tpn_metrics.twinning.classify import Role
 from tpn_metrics.twinning.geography import PROVINCE_ADJACENCY, DistanceClass, distance_class
+from tpn_metrics.twinning.institution_names import institution_names
 
 RECOMMENDATION_COLUMNS = (
     "topic",
@@ -241,6 +242,7 @@ def recommend_pairs(
     }
     group = _lookup(classification, "peer_group")
     province = _lookup(institutions, "province")
+    name = institution_names(institutions)  # reasons are read by people: names, not ids
     unit_words = f" {unit}" if unit else ""
     rows: list[dict[str, object]] = []
     for i, rising_id in enumerate(matrix.rising_ids):
@@ -270,7 +272,7 @@ def recommend_pairs(
             lists_strength = shining_id in strengths
             same_group = bool(matrix.same_peer_group[i, j])
             words = [
-                f"{shining_id} does better by {_number(gap)}{unit_words} "
+                f"{name[shining_id]} does better by {_number(gap)}{unit_words} "
                 f"({_number(value[shining_id])} vs {_number(value[rising_id])})",
                 f"same peer group ({group[rising_id]})"
                 if same_group
@@ -278,11 +280,11 @@ def recommend_pairs(
                 _distance_words(distance, str(province[rising_id]), str(province[shining_id])),
             ]
             if lists_strength:
-                words.append(f"{shining_id} lists {topic or 'the topic'} as a strength")
+                words.append(f"{name[shining_id]} lists {topic or 'the topic'} as a strength")
             if lists_priority:
-                words.append(f"{rising_id} lists {topic or 'the topic'} as a priority")
+                words.append(f"{name[rising_id]} lists {topic or 'the topic'} as a priority")
             if place:
-                words.append(f"{shining_id}'s learner no. {place + 1}")
+                words.append(f"{name[shining_id]}'s learner no. {place + 1}")
             row |= {
                 "shining_institution_id": shining_id,
                 "shining_value": value[shining_id],
@@ -296,13 +298,18 @@ def recommend_pairs(
                 "reason": "; ".join(words),
             }
         else:
-            row["reason"] = _unmatched_reason(matrix, i, capacity, unit_words, value)
+            row["reason"] = _unmatched_reason(matrix, i, capacity, unit_words, value, name)
         rows.append(row)
     return pd.DataFrame(rows, columns=list(RECOMMENDATION_COLUMNS))
 
 
 def _unmatched_reason(
-    matrix: CostMatrix, i: int, capacity: int, unit_words: str, value: dict[str, float]
+    matrix: CostMatrix,
+    i: int,
+    capacity: int,
+    unit_words: str,
+    value: dict[str, float],
+    name: dict[str, str],
 ) -> str:
     rising_id = matrix.rising_ids[i]
     if not matrix.shining_ids:
@@ -311,11 +318,12 @@ def _unmatched_reason(
     if not candidates:
         best = max(range(len(matrix.shining_ids)), key=lambda j: matrix.gap[i, j])
         return (
-            f"unmatched: no shining institution does better than {rising_id} "
+            f"unmatched: no shining institution does better than {name[rising_id]} "
             f"({_number(value[rising_id])}{unit_words}; best shining "
-            f"{matrix.shining_ids[best]} at {_number(value[matrix.shining_ids[best]])})"
+            f"{name[matrix.shining_ids[best]]} at {_number(value[matrix.shining_ids[best]])})"
         )
     return (
-        f"unmatched: the shining institution(s) doing better ({', '.join(candidates)}) "
+        f"unmatched: the shining institution(s) doing better "
+        f"({', '.join(name[c] for c in candidates)}) "
         f"are full ({capacity} learner(s) each) with partners of lower cost"
     )

@@ -21,6 +21,7 @@ from tpn_metrics.twinning.compute import (
     TwinningResult,
     compute_twinning,
 )
+from tpn_metrics.twinning.institution_names import name_column
 from tpn_metrics.twinning.topics import TopicMetric, load_topic_metrics, select_topics
 from tpn_metrics.warehouse import registered, table_exists, transaction
 
@@ -28,8 +29,25 @@ LOGGER = logging.getLogger(__name__)
 SCHEMA = "twinning"
 NETWORK_PNG = "twinning_network.png"
 
-#: Table → (columns with DuckDB types, primary key). Column lists mirror the pure modules'.
-TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
+_Columns = tuple[tuple[str, str], ...]
+
+
+def _named(columns: _Columns) -> _Columns:
+    """Each ``…institution_id`` column followed by its ``…institution_name`` (varchar)."""
+    return tuple(
+        typed
+        for name, kind in columns
+        for typed in (
+            ((name, kind), (name_column(name), "varchar"))
+            if name.endswith("institution_id")
+            else ((name, kind),)
+        )
+    )
+
+
+#: Table → (columns with DuckDB types, primary key). Column lists mirror the pure modules',
+#: with the institution names after the ids (tpn_metrics.twinning.institution_names).
+_TABLES: dict[str, tuple[_Columns, tuple[str, ...]]] = {
     "fct_twinning_classification": (
         (
             ("topic", "varchar"),
@@ -133,6 +151,7 @@ TABLES: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
         ("topic", "metric"),
     ),
 }
+TABLES = {table: (_named(columns), key) for table, (columns, key) in _TABLES.items()}
 REQUIRED_RELATIONS = (
     ("marts", "dim_institution"),
     ("marts", "dim_district"),

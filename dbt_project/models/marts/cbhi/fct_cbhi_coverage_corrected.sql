@@ -264,6 +264,12 @@ flags_derived as (
             false
         ) as is_target_stale,
         members_paid > corrected_target_central as is_projection_too_low,
+        coverage_corrected_pct - coverage_reported_pct as coverage_divergence_pp,
+        coalesce(
+            abs(coverage_corrected_pct - coverage_reported_pct)
+            > {{ var('coverage_divergence_threshold_pp') }},
+            false
+        ) as is_coverage_divergent,
         coalesce(
             saturation_window_report_count = {{ saturation_weeks }}
             and saturation_window_min_coverage_pct >= {{ var('saturation_coverage_pct') }}
