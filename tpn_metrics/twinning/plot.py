@@ -42,6 +42,8 @@ PALETTE = (
     "#7f7f7f",
     "#bcbd22",
 )
+#: Institution names at 110 dpi: 9 pt is about 14 px, readable in the report at full width.
+_NAME_FONT_SIZE = 9
 _SHORTEN = ((" District Hospital", " DH"), (" Hospital", ""), (" DHMT", ""))
 
 
@@ -125,20 +127,20 @@ def _draw_panel(
             rotation_mode="anchor",
             ha="right" if flip else "left",
             va="center",
-            fontsize=6.5,
+            fontsize=_NAME_FONT_SIZE,
         )
     for province, angle in province_angles.items():
         ax.text(
-            1.62 * math.cos(angle),
-            1.62 * math.sin(angle),
+            1.68 * math.cos(angle),
+            1.68 * math.sin(angle),
             province,
             ha="center",
             va="center",
-            fontsize=9,
+            fontsize=11,
             fontweight="bold",
             color="#555555",
         )
-    ax.set_title(title, fontsize=11)
+    ax.set_title(title, fontsize=12)
     ax.set_xlim(-1.85, 1.85)
     ax.set_ylim(-1.85, 1.85)
     ax.set_aspect("equal")
@@ -150,7 +152,7 @@ def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
     nodes, province_angles = circle_layout(institutions)
     colours = topic_colours(list(network["topic"]))
     with RENDER_LOCK:
-        figure = Figure(figsize=(13, 6.6), dpi=110)
+        figure = Figure(figsize=(15, 8.2), dpi=110)
         axes = figure.subplots(1, 2)
         for ax, origin, label in zip(
             axes,
@@ -181,11 +183,13 @@ def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
                    markeredgecolor="#333333", label="hospital"),
         ]  # fmt: skip
         figure.legend(
-            handles=handles, loc="lower center", ncol=min(len(handles), 7), fontsize=8,
+            handles=handles, loc="lower center", ncol=min(len(handles), 7), fontsize=10,
             frameon=False,
         )  # fmt: skip
-        figure.suptitle("Twinning pairs: arrow from the shining teacher to the rising learner")
-        figure.subplots_adjust(left=0.01, right=0.99, top=0.87, bottom=0.07, wspace=0.05)
+        figure.suptitle(
+            "Twinning pairs: arrow from the shining teacher to the rising learner", fontsize=14
+        )
+        figure.subplots_adjust(left=0.01, right=0.99, top=0.89, bottom=0.08, wspace=0.02)
         return png_bytes(figure)
 
 
