@@ -193,7 +193,8 @@ def test_units_are_stated() -> None:
 def test_reported_and_corrected_coverage_share_a_row_with_the_method() -> None:
     message = render()
 
-    reported, corrected = coverage_row_text(body(message, "plain"))
+    # The corrected figure is the primary one: it comes first, RSSB's right under it.
+    corrected, reported = coverage_row_text(body(message, "plain"))
     assert reported.strip().startswith("68.6% as reported by RSSB")
     assert corrected.strip().startswith("62.0% corrected")
     assert METHOD in corrected
@@ -202,7 +203,7 @@ def test_reported_and_corrected_coverage_share_a_row_with_the_method() -> None:
     coverage_cells = [c for c in cells if "as reported by RSSB" in c]
     assert len(coverage_cells) == 1
     cell = coverage_cells[0]
-    assert cell.index("68.6%") < cell.index("62.0% corrected") < cell.index(METHOD)
+    assert cell.index("62.0% corrected") < cell.index(METHOD) < cell.index("68.6%")
 
 
 def test_missing_corrected_coverage_says_not_available_and_keeps_reported() -> None:
@@ -219,7 +220,7 @@ def test_missing_corrected_coverage_says_not_available_and_keeps_reported() -> N
 
 
 def test_corrected_without_method_names_the_missing_method() -> None:
-    reported, corrected = coverage_row_text(
+    corrected, reported = coverage_row_text(
         body(render(make_week(correction_method=None)), "plain")
     )
 

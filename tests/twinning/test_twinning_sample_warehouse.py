@@ -78,12 +78,8 @@ def test_every_measured_member_is_classified_per_metric(sample_run):
     )
     # 30 DHMTs have CBHI coverage; accreditation measures the 10 hospitals and every DHMT
     # whose district had a hospital surveyed in the latest year.
-    assert counts["metric"].tolist() == [
-        "level_2_score_pct",
-        "coverage_corrected_pct",
-        "coverage_reported_pct",
-    ]
-    assert counts["n"].tolist()[1:] == [30, 30]
+    assert counts["metric"].tolist() == ["level_2_score_pct", "coverage_corrected_pct"]
+    assert counts["n"].tolist()[1:] == [30]
     assert 30 <= counts["n"].iloc[0] <= 40
     assert (counts["roles"] == 3).all()
     assert (
@@ -149,3 +145,50 @@ def test_picture_and_report_section(sample_run):
     section = report_section(run)
     assert "| accreditation | level_2_score_pct |" in section.markdown
     assert "data:image/png;base64," in section.html
+
+
+def test_cbhi_is_classified_on_corrected_coverage_and_tables_name_institutions(sample_run):
+    settings, _ = sample_run
+    # Independently from the mart: each DHMT's corrected coverage at the latest report.
+    expected = read(
+        settings,
+        """
+        select institutions.institution_id, institutions.institution_name,
+            coverage.coverage_corrected_pct
+        from marts.fct_cbhi_coverage_corrected as coverage
+        inner join marts.dim_institution as institutions
+            on institutions.district_id = coverage.district_id
+            and institutions.institution_kind = 'district'
+        where coverage.report_date = (
+            select max(report_date) from marts.fct_cbhi_coverage_corrected
+        )
+        """,
+    ).set_index("institution_id")
+    classified = read(
+        settings,
+        "select * from twinning.fct_twinning_classification where topic = 'cbhi_enrollment'",
+    ).set_index("institution_id")
+    assert set(classified["metric"]) == {"coverage_corrected_pct"}
+    assert classified["value"].to_dict() == pytest.approx(
+        expected.loc[classified.index, "coverage_corrected_pct"].to_dict()
+    )
+    assert (
+        classified["institution_name"] == expected.loc[classified.index, "institution_name"]
+    ).all()
+    # Nobody is told to learn CBHI from a district that does no better on the census-based
+    # target (the issue: Burera, 85.3 %, was sent to "shining" Gasabo, 84.8 %).
+    pairs = read(
+        settings,
+        "select * from twinning.fct_twinning_recommendations "
+        "where topic = 'cbhi_enrollment' and is_matched",
+    )
+    assert len(pairs)
+    corrected = expected["coverage_corrected_pct"]
+    for pair in pairs.itertuples():
+        assert corrected[pair.shining_institution_id] > corrected[pair.rising_institution_id]
+        assert (
+            pair.rising_institution_name
+            == expected.loc[pair.rising_institution_id, "institution_name"]
+        )
+        assert pair.shining_institution_name in pair.reason
+        assert "DHMT-" not in pair.reason

@@ -206,7 +206,8 @@ def test_report_section_has_the_table_and_the_picture(con, tmp_path: Path):
     assert section.markdown.startswith("## Twinning")
     assert "| malnutrition | stunting_pct |" in section.markdown
     assert "![Twinning network](twinning_network.png)" in section.markdown
-    assert "| malnutrition | DHMT-S1 | DHMT-S3 |" in section.markdown  # shining does worse
+    assert "| malnutrition | S1 DHMT | S3 DHMT |" in section.markdown  # shining does worse
+    assert "DHMT-" not in section.markdown  # people read names, not registry ids
     assert "data:image/png;base64," in section.html
     assert "<table>" in section.html
 
@@ -229,7 +230,8 @@ def test_cli_recommend_prints_the_pairs_and_the_picture(tmp_path: Path, monkeypa
         app, ["recommend", "--topics-file", str(topics_file), "--topic", "malnutrition"]
     )
     assert result.exit_code == 0, result.output
-    assert "DHMT-S1" in result.output
+    assert "S1 DHMT" in result.output
+    assert "DHMT-" not in result.output  # names, not registry ids
     assert f"network picture: {tmp_path / 'reports' / 'twinning_network.png'}" in result.output
     unknown = runner.invoke(app, ["recommend", "--topics-file", str(topics_file), "--topic", "x"])
     assert unknown.exit_code == 2
@@ -239,6 +241,7 @@ def test_cli_recommend_prints_the_pairs_and_the_picture(tmp_path: Path, monkeypa
 def test_table_definitions_match_the_frames_the_pure_modules_build():
     from tpn_metrics.twinning.compare import ASSESSED_COLUMNS, SUMMARY_COLUMNS
     from tpn_metrics.twinning.compute import CLASSIFICATION_TABLE_COLUMNS
+    from tpn_metrics.twinning.institution_names import named_columns
     from tpn_metrics.twinning.network import NETWORK_COLUMNS
     from tpn_metrics.twinning.recommend import RECOMMENDATION_COLUMNS
 
@@ -250,5 +253,21 @@ def test_table_definitions_match_the_frames_the_pure_modules_build():
         "fct_twinning_comparison": SUMMARY_COLUMNS,
     }
     for name, (columns, key) in TABLES.items():
-        assert tuple(c for c, _ in columns) == tuple(expected[name]), name
+        assert tuple(c for c, _ in columns) == named_columns(expected[name]), name
         assert set(key) <= set(expected[name])
+
+
+def test_tables_name_every_institution_beside_its_id(con, tmp_path: Path):
+    run_twinning(con, reports_dir=tmp_path, metrics=METRICS)
+    names = dict(
+        con.execute("select institution_id, institution_name from marts.dim_institution").fetchall()
+    )
+    for table, (columns, _) in TABLES.items():
+        frame = con.execute(f"select * from twinning.{table}").df()
+        for id_column in [c for c, _ in columns if c.endswith("institution_id")]:
+            pairs = frame[[id_column, id_column.replace("_id", "_name")]].dropna()
+            assert len(pairs) or table == "fct_twinning_comparison", (table, id_column)
+            assert all(names[i] == n for i, n in pairs.itertuples(index=False)), (table, id_column)
+    reasons = con.execute("select reason from twinning.fct_twinning_recommendations").df()
+    assert reasons["reason"].str.contains(" DHMT").all()
+    assert not reasons["reason"].str.contains("DHMT-").any()

@@ -16,12 +16,13 @@ from tpn_metrics.twinning.topics import (
 )
 
 
-def test_shipped_topics_cover_accreditation_and_both_cbhi_coverages():
+def test_shipped_topics_cover_accreditation_and_corrected_cbhi_coverage_only():
     metrics = load_topic_metrics()
+    # CBHI is classified on the census-corrected coverage only: RSSB's stale targets would
+    # make districts "shining" on their denominator (issue 17).
     assert [m.key for m in metrics] == [
         ("accreditation", "level_2_score_pct"),
         ("cbhi_enrollment", "coverage_corrected_pct"),
-        ("cbhi_enrollment", "coverage_reported_pct"),
     ]
     primary = {m.topic: m.metric for m in metrics if m.primary}
     assert primary == {
@@ -82,7 +83,9 @@ def test_topics_file_round_trip(tmp_path: Path):
 
 def test_select_topics_keeps_every_metric_of_a_topic_and_names_unknown_ones():
     metrics = load_topic_metrics()
-    assert len(select_topics(metrics, ["cbhi_enrollment"])) == 2
+    assert [m.metric for m in select_topics(metrics, ["cbhi_enrollment"])] == [
+        "coverage_corrected_pct"
+    ]
     assert select_topics(metrics, None) == metrics
     with pytest.raises(ValueError, match=r"no metric for topic\(s\) \['malnutrition'\]"):
         select_topics(metrics, ["malnutrition"])

@@ -26,8 +26,8 @@ _WEEKS_IN_YEAR = 52.2
 # titles, or a long district name, would otherwise run off the image.
 _TITLE_WRAP_CHARS = 72
 
-_THIS_FY_COLOUR = "#1b6ca8"  # the primary series: census-corrected when there is one
-_REPORTED_COLOUR = "#d55e00"  # RSSB's reported coverage beside it (Okabe-Ito vermillion)
+THIS_FY_COLOUR = "#1b6ca8"  # the primary series: census-corrected when there is one
+REPORTED_COLOUR = "#d55e00"  # RSSB's reported coverage beside it (Okabe-Ito vermillion)
 _LAST_FY_COLOUR = "#8c8c8c"
 _REFERENCE_COLOUR = "#c8c8c8"
 
@@ -70,7 +70,7 @@ def coverage_chart_png(
     ``this_fy`` and ``last_fy`` are ``(Friday, coverage %)`` pairs in any order;
     either may be empty. ``reported_this_fy``, when given, is this fiscal year's coverage
     on RSSB's target, drawn beside the (census-corrected) ``this_fy`` in its own colour
-    (``_REPORTED_COLOUR``), labelled ``reported_label``; the legend then sits below the axes.
+    (``REPORTED_COLOUR``), labelled ``reported_label``; the legend then sits below the axes.
     Equal input gives byte-identical output, so a retried
     email carries exactly the same image. It is also memoised (a chart takes about
     a quarter of a second), so a retried delivery or a preview after a send reuses it.
@@ -117,7 +117,7 @@ def _coverage_chart_png(
             ax.plot(
                 x_this,
                 y_this,
-                color=_THIS_FY_COLOUR,
+                color=THIS_FY_COLOUR,
                 linewidth=2.0,
                 linestyle="-",
                 marker="o",
@@ -129,7 +129,7 @@ def _coverage_chart_png(
             ax.plot(
                 x_reported,
                 y_reported,
-                color=_REPORTED_COLOUR,
+                color=REPORTED_COLOUR,
                 linewidth=2.0,
                 linestyle="-",
                 marker="s",
