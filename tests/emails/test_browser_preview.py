@@ -2,7 +2,9 @@
 
 The page must not be blank and the chart must really have loaded: the screenshot is compared
 with one of the same page whose chart ``src`` is broken, and only the real one carries the
-chart's line colour (#1b6ca8) over a chart-sized area.
+chart's line colours over a chart-sized area: the census-corrected line (#1b6ca8) and, for a
+district whose RSSB target is stale (Gasabo on the sample), the reported one (#d55e00).
+Set ``TPN_KEEP_SCREENSHOT=DIR`` to keep the screenshot for a person to look at.
 
 Chromium is Debian's ``chromium`` package. Locally the test is skipped without it; in CI
 (``CI`` set) a missing browser fails the test, since ``.ci/run`` installs it.
@@ -21,13 +23,20 @@ import numpy as np
 import pytest
 
 from tpn_metrics.reports.district_weeks import district_weeks, latest_report_date
+from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
 from tpn_metrics.reports.email_content import render_district_html
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow
 
-CHART_LINE = np.array([0x1B, 0x6C, 0xA8]) / 255  # _THIS_FY_COLOUR in email_chart.py
+
+def _rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+
+
+CHART_LINE = _rgb(THIS_FY_COLOUR)  # this fiscal year, census-corrected
+REPORTED_LINE = _rgb(REPORTED_COLOUR)  # this fiscal year, as reported by RSSB
 TOLERANCE = 40 / 255
 WINDOW = (800, 1400)
 
@@ -68,9 +77,9 @@ def screenshot(browser: str, html: Path, png: Path, profile: Path) -> np.ndarray
     return np.asarray(image)[..., :3]
 
 
-def line_pixels(image: np.ndarray) -> np.ndarray:
-    """Boolean mask of the pixels drawn in the chart's line colour."""
-    return np.all(np.abs(image - CHART_LINE) <= TOLERANCE, axis=-1)
+def line_pixels(image: np.ndarray, colour: np.ndarray = CHART_LINE) -> np.ndarray:
+    """Boolean mask of the pixels drawn in one of the chart's line colours."""
+    return np.all(np.abs(image - colour) <= TOLERANCE, axis=-1)
 
 
 def test_email_html_renders_with_its_chart_in_chromium(built_home: Path, tmp_path: Path) -> None:
@@ -103,3 +112,18 @@ def test_email_html_renders_with_its_chart_in_chromium(built_home: Path, tmp_pat
     # The extra blue lies below the table and spans a chart's width, not a stray icon.
     assert rows.min() > 300
     assert columns.max() - columns.min() > 40
+
+    # Gasabo's RSSB target is stale: the reported line is drawn beside the corrected one,
+    # across the chart, and nowhere else on the page.
+    assert week.trajectory_this_fy_reported
+    reported, no_reported = line_pixels(shot, REPORTED_LINE), line_pixels(without, REPORTED_LINE)
+    assert no_reported.sum() == 0
+    assert reported.sum() > 100, "the reported coverage line is not drawn"
+    rows, columns = np.nonzero(reported)
+    assert rows.min() > 300
+    assert columns.max() - columns.min() > 40
+    # And the page says which figure to trust.
+    assert "Which figure to trust" in html
+    keep = os.environ.get("TPN_KEEP_SCREENSHOT")
+    if keep:
+        shutil.copy(tmp_path / "gasabo.png", Path(keep) / "gasabo-email.png")
