@@ -19,6 +19,7 @@ import pytest
 from tpn_metrics.reports.email_chart import coverage_chart_png, week_of_fiscal_year
 from tpn_metrics.reports.email_content import (
     DistrictWeek,
+    ReportedBeside,
     TwinStatus,
     message_id_for,
     render_district_email,
@@ -473,3 +474,103 @@ def test_week_of_fiscal_year_counts_from_first_of_july() -> None:
     assert week_of_fiscal_year(date(2023, 3, 24)) == 38
     assert week_of_fiscal_year(date(2023, 6, 30)) == 52
     assert week_of_fiscal_year(date(2023, 7, 7)) == 6 / 7
+
+
+# --- corrected coverage first, RSSB's beside it ---------------------------------
+
+
+def _stale_week(**overrides: object) -> DistrictWeek:
+    """Gasabo with a stale RSSB target: reported 120.7%, corrected 84.8%."""
+    stale: dict[str, object] = {
+        "members_paid": 701_558,
+        "households_paid": 164_554,
+        "target_population": 581_246,
+        "coverage_reported_pct": 120.7,
+        "coverage_corrected_pct": 84.8,
+        "corrected_target_population": 827_420,
+        "coverage_change_week_pp": 0.26,
+        "gap_members": 125_862,
+        "gap_households": 29_522,
+        "projected_year_end_coverage_pct": 85.1,
+        "rank_national": 16,
+        "rank_province": 1,
+        "national_coverage_pct": 85.5,
+        "is_coverage_divergent": True,
+        "reported": ReportedBeside(
+            coverage_change_week_pp=0.37,
+            gap_members=0,
+            gap_households=0,
+            projected_year_end_coverage_pct=121.1,
+            rank_national=1,
+            rank_province=1,
+            national_coverage_pct=89.3,
+        ),
+        "trajectory_this_fy_reported": _fridays(date(2022, 7, 1), 39, 40.0, 2.0),
+    }
+    return make_week(**(stale | overrides))
+
+
+def test_stale_target_email_leads_with_corrected_signals_and_reported_beside() -> None:
+    text = body(render(_stale_week()), "plain")
+
+    assert (
+        "Which figure to trust: RSSB's target for Gasabo (581,246 people) comes from an old "
+        "projection and is below the census-based eligible population (827,420 people). "
+        "Against the census-based population, coverage is 84.8%, not 120.7%"
+    ) in text
+    assert (
+        "Gap to the 2022/23 target:\n"
+        "  Census-based: 125,862 members, 29,522 households\n"
+        "  As reported by RSSB: Target reached"
+    ) in text
+    assert "  Census-based: 85.1%\n  As reported by RSSB: 121.1%" in text
+    assert (
+        "  Census-based: 1 of 3 in Kigali City · 16 of 30 nationally\n"
+        "  As reported by RSSB: 1 of 3 in Kigali City · 1 of 30 nationally"
+    ) in text
+    assert "  Census-based: +1,234 members, +0.3 pp\n  As reported by RSSB:" in text
+    assert "National coverage:\n  Census-based: 85.5%\n  As reported by RSSB: 89.3%" in text
+
+
+def test_trust_sentence_names_the_direction_and_appears_only_when_dbt_flags_divergence() -> None:
+    high = _stale_week(target_population=1_000_000, coverage_reported_pct=70.2)
+    assert "is above the census-based eligible population" in body(render(high), "plain")
+    quiet = body(render(_stale_week(is_coverage_divergent=False)), "plain")
+    assert "Which figure to trust" not in quiet
+    assert "Census-based: 125,862 members" in quiet  # the signals are still corrected first
+
+
+def test_a_row_whose_two_versions_read_the_same_has_one_line() -> None:
+    reported = replace(_stale_week().reported, coverage_change_week_pp=0.26)  # type: ignore[type-var]
+    text = body(render(_stale_week(reported=reported)), "plain")
+
+    assert "Change since last Friday:\n  +1,234 members, +0.3 pp\n\n" in text
+
+
+@pytest.mark.parametrize("language", sorted(LABELS))
+def test_trust_sentence_and_both_chart_lines_in_every_language(language: str) -> None:
+    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+
+    labels = labels_for(language)
+    message = render(_stale_week(), language=language)
+    text, html = body(message, "plain"), body(message, "html")
+    opening = labels["trust_target_low"].split("{district}")[0]
+    assert opening in text
+    assert opening.replace("'", "&#39;") in html
+    assert labels["primary_basis"].format(value="") in text
+    assert labels["reported_beside"].format(value="") in text
+
+    pixels = matplotlib.image.imread(io.BytesIO(image_part(message).get_content()), format="png")
+    for colour in (THIS_FY_COLOUR, REPORTED_COLOUR):
+        rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        drawn = (abs(pixels[..., :3] - rgb) <= 30 / 255).all(axis=-1).sum()
+        assert drawn > 150, (language, colour)
+
+
+def test_without_a_reported_series_the_chart_has_no_reported_line() -> None:
+    from tpn_metrics.reports.email_chart import REPORTED_COLOUR
+
+    png = image_part(render()).get_content()
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    rgb = [int(REPORTED_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    assert (abs(pixels[..., :3] - rgb) <= 30 / 255).all(axis=-1).sum() == 0
