@@ -251,3 +251,13 @@ def test_districts_whose_figures_agree_get_no_trust_sentence(weeks_and_signals) 
         text, _, _ = _texts(_parsed(weeks[district_id], "en"))
         assert "Which figure to trust" not in text
         assert "Census-based:" in text  # the gaps still differ: both are shown
+
+
+def test_all_thirty_emails_rank_on_corrected_coverage(weeks_and_signals) -> None:
+    # The issue: ranked on corrected coverage, only 3 of 30 emails stated the right rank.
+    _, weeks, signals = weeks_and_signals
+    assert len(weeks) == 30
+    for district_id, week in weeks.items():
+        assert week.rank_national == signals.loc[district_id, "rank_national"], district_id
+        assert week.rank_province == signals.loc[district_id, "rank_province"], district_id
+        assert week.n_districts == 30
