@@ -43,6 +43,7 @@ SIGNALS_SQL = """
 with reports as (
     select
         weekly.district_id,
+        districts.district_name,
         districts.province,
         weekly.report_date,
         weekly.fiscal_year,
@@ -261,3 +262,16 @@ def test_all_thirty_emails_rank_on_corrected_coverage(weeks_and_signals) -> None
         assert week.rank_national == signals.loc[district_id, "rank_national"], district_id
         assert week.rank_province == signals.loc[district_id, "rank_province"], district_id
         assert week.n_districts == 30
+
+
+def test_twins_headline_is_their_corrected_coverage(weeks_and_signals) -> None:
+    _, weeks, signals = weeks_and_signals
+    by_name = signals.reset_index().set_index("district_name")
+    twinned = [w for w in weeks.values() if w.twin is not None]
+    assert twinned
+    for week in twinned:
+        assert week.twin is not None
+        twin = by_name.loc[week.twin.district_name]
+        assert week.twin.coverage_corrected_pct == pytest.approx(twin["corrected_pct"])
+        assert week.twin.coverage_change_week_pp == pytest.approx(twin["corrected_change_pp"])
+        assert week.twin.coverage_reported_pct == pytest.approx(twin["reported_pct"])

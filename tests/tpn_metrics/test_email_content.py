@@ -574,3 +574,12 @@ def test_without_a_reported_series_the_chart_has_no_reported_line() -> None:
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
     rgb = [int(REPORTED_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     assert (abs(pixels[..., :3] - rgb) <= 30 / 255).all(axis=-1).sum() == 0
+
+
+@pytest.mark.parametrize("language", sorted(LABELS))
+def test_the_marts_method_key_is_worded_in_the_emails_language(language: str) -> None:
+    labels = labels_for(language)
+    text = body(render(make_week(correction_method="geometric"), language=language), "plain")
+
+    assert labels["method_geometric"] in text
+    assert "geometric" not in text or language == "en"

@@ -17,11 +17,6 @@ import pandas as pd
 
 from tpn_metrics.reports.email_content import DistrictWeek, ReportedBeside, TwinStatus
 
-CORRECTION_METHOD_TEXT = {
-    "geometric": "geometric projection from the 2012 and 2022 censuses",
-    "linear": "linear projection from the 2012 and 2022 censuses",
-    "exponential": "exponential projection from the 2012 and 2022 censuses",
-}
 PACE_WEEKS = 4
 
 
@@ -235,11 +230,10 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
                 coverage_reported_pct=float(row.coverage_reported_pct),
                 coverage_corrected_pct=corrected,
                 corrected_target_population=_optional(row.corrected_target_central, int),
+                # The mart's method key ('geometric'); the email words it in its language.
                 correction_method=None
                 if pd.isna(row.correction_method)
-                else CORRECTION_METHOD_TEXT.get(
-                    str(row.correction_method), str(row.correction_method)
-                ),
+                else str(row.correction_method),
                 members_paid_change_week=_optional(row.members_paid_change_week, int),
                 coverage_change_week_pp=change_pp,
                 gap_members=gap,

@@ -34,6 +34,9 @@ _EN: dict[str, str] = {
         "Corrected figure not available (no census-projected target for this district)"
     ),
     "method_unknown": "method not stated",
+    "method_geometric": "geometric projection from the 2012 and 2022 censuses",
+    "method_linear": "linear projection from the 2012 and 2022 censuses",
+    "method_exponential": "exponential projection from the 2012 and 2022 censuses",
     "trust_target_low": (
         "Which figure to trust: RSSB's target for {district} ({rssb_target} people) comes "
         "from an old projection and is below the census-based eligible population "
@@ -136,6 +139,9 @@ _FR: dict[str, str] = {
         "pour ce district)"
     ),
     "method_unknown": "méthode non précisée",
+    "method_geometric": "projection géométrique des recensements de 2012 et 2022",
+    "method_linear": "projection linéaire des recensements de 2012 et 2022",
+    "method_exponential": "projection exponentielle des recensements de 2012 et 2022",
     "trust_target_low": (
         "Quel chiffre retenir : l'objectif de la RSSB pour {district} ({rssb_target} "
         "personnes) provient d'une ancienne projection et est inférieur à la population "
@@ -245,6 +251,11 @@ _RW: dict[str, str] = {
         "ry'abaturage kuri aka karere)"
     ),
     "method_unknown": "uburyo ntibwavuzwe",
+    "method_geometric": "igereranya rya geometiriki rishingiye ku ibarura rusange rya 2012 na 2022",
+    "method_linear": "igereranya ry'umurongo rishingiye ku ibarura rusange rya 2012 na 2022",
+    "method_exponential": (
+        "igereranya rya eksiponensiyeli rishingiye ku ibarura rusange rya 2012 na 2022"
+    ),
     "trust_target_low": (
         "Imibare yo kwizera: intego ya RSSB kuri {district} (abantu {rssb_target}) ishingiye "
         "ku igereranya rya kera kandi iri munsi y'abaturage bemerewe hashingiwe ku ibarura "

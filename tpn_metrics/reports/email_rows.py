@@ -97,6 +97,7 @@ def coverage_lines(week: DistrictWeek, labels: dict[str, str]) -> tuple[str, str
     if week.coverage_corrected_pct is None:
         return reported, labels["coverage_corrected_unavailable"]
     method = week.correction_method or labels["method_unknown"]
+    method = labels.get(f"method_{method}", method)
     pct = fmt_pct(week.coverage_corrected_pct, labels)
     if week.corrected_target_population is None:
         corrected = labels["coverage_corrected_no_target"].format(pct=pct, method=method)

@@ -51,7 +51,9 @@ class DistrictWeek:
     coverage_reported_pct: float  # members_paid / target x 100 as RSSB reports it
     coverage_corrected_pct: float | None  # vs a census-projected target; None if not available
     corrected_target_population: int | None
-    correction_method: str | None  # e.g. "geometric projection from the 2012 and 2022 censuses"
+    # The mart's method ("geometric", "linear", "exponential": worded per language by the
+    # labels method_<key>) or any other text, shown as given.
+    correction_method: str | None
     members_paid_change_week: int | None  # since last Friday (negative = RSSB correction)
     coverage_change_week_pp: float | None  # primary basis, pp
     gap_members: int  # max(primary target - members_paid, 0)
