@@ -13,7 +13,6 @@ from tpn_metrics.evaluation.datasets import (
     accreditation_dataset,
     cbhi_dataset,
     nearest_report_date,
-    uninsured_decline,
     weekly_panel,
 )
 from tpn_metrics.evaluation.runner import evaluate, standard_datasets
@@ -26,9 +25,10 @@ def con() -> duckdb.DuckDBPyConnection:
         """
         create schema marts;
         create table marts.dim_hospital as select * from (values
-            ('h1', 'district'), ('h2', 'district'), ('h3', 'provincial'), ('h4', 'referral'),
-            ('h5', 'district')
-        ) t(hospital_id, hospital_category);
+            ('h1', 'Butaro Hospital', 'district'), ('h2', 'Kabaya Hospital', 'district'),
+            ('h3', 'Ruhengeri Hospital', 'provincial'), ('h4', 'CHUK', 'referral'),
+            ('h5', 'Nemba Hospital', 'district')
+        ) t(hospital_id, hospital_name, hospital_category);
         create table marts.fct_accreditation as select * from (values
             ('h1', 2021, 50.0), ('h1', 2023, 60.0),
             ('h2', 2021, 70.0), ('h2', 2023, 70.0),
@@ -44,7 +44,9 @@ def con() -> duckdb.DuckDBPyConnection:
             ('district', 'd1', 'cbhi_enrollment', true),
             ('district', 'd2', 'cbhi_enrollment', false)
         ) t(entity_kind, entity_id, topic, is_focus);
-        create table marts.dim_district as select * from (values ('d1'), ('d2')) t(district_id);
+        create table marts.dim_district as select * from (values
+            ('d1', 'Gasabo'), ('d2', 'Nyanza')
+        ) t(district_id, district_name);
         """
     )
     fridays = pd.date_range("2021-01-01", "2023-06-30", freq="W-FRI")
@@ -69,6 +71,7 @@ def test_accreditation_frame_counts_missing_endline_and_keeps_categories(con):
     assert list(frame.index) == ["h1", "h2", "h3"]
     assert frame.loc["h1", "is_focus"] and not frame.loc["h2", "is_focus"]
     assert math.isnan(frame.loc["h3", "endline"])  # kept, to be counted as missing
+    assert frame.loc["h1", "institution_name"] == "Butaro Hospital"  # for the report
     assert (data.baseline_label, data.endline_label) == ("2021", "2023")
 
 
@@ -99,22 +102,6 @@ def test_weekly_panel_averages_13_reports_ending_at_each_date(con):
     expected = 50.0 + (i0 - 6) * 0.1
     got = panel.set_index(["unit_id", "period"]).loc[("d1", 0), "value"]
     assert got == pytest.approx(expected)
-
-
-def test_uninsured_decline_by_hand():
-    frame = pd.DataFrame(
-        {
-            "institution_id": ["a", "b", "c"],
-            "is_focus": [True, False, True],
-            "baseline": [80.0, 60.0, 104.0],
-            "endline": [90.0, 70.0, 110.0],
-        }
-    )
-    result = uninsured_decline(frame).set_index("institution_id")["endline"]
-    # a: uninsured 20 → 10, halved: 50 %. b: 40 → 30: 25 %. c: over 100 % at baseline: NaN.
-    assert result["a"] == pytest.approx(50.0)
-    assert result["b"] == pytest.approx(25.0)
-    assert math.isnan(result["c"])
 
 
 def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
