@@ -394,9 +394,12 @@ def _print_demo_summary(settings: Settings, result: dict, elapsed: float) -> Non
         summary.add_row(f"files {status}", f"{count:,}", str(settings.landing_store))
     for name, rows in tables.items():
         summary.add_row(name, f"{rows:,} rows", str(settings.warehouse_path))
-    for name, rows in result["evaluation"].table_rows.items():
+    evaluation = result["evaluation"]
+    for name, rows in (evaluation.table_rows if evaluation else {}).items():
         summary.add_row(name, f"{rows:,} rows", str(settings.warehouse_path))
-    summary.add_row("evaluation report", "", str(result["evaluation"].html_path))
+    summary.add_row(
+        "evaluation report", "", str(evaluation.html_path) if evaluation else "not evaluated"
+    )
     summary.add_row(
         f"emails for {emails.report_date}",
         f"{emails.delivered} new, {emails.already_done} already sent",
@@ -444,7 +447,10 @@ def _print_run(title: str, result: dict, started: dt.datetime) -> None:  # type:
         table.add_row(f"files {status_name}", f"{count:,}")
     for name, rows in result["tables"].items():
         table.add_row(name, f"{rows:,} rows")
-    table.add_row("evaluation report", str(result["evaluation"].html_path))
+    evaluation = result["evaluation"]
+    table.add_row(
+        "evaluation report", str(evaluation.html_path) if evaluation else "nothing to evaluate yet"
+    )
     console.print(table)
 
 

@@ -16,8 +16,8 @@ from tpn_metrics.evaluation.headline import Headline, headlines
 from tpn_metrics.evaluation.periods import MAX_REPORT_DISTANCE_VAR, SAME_DATE_VAR
 from tpn_metrics.evaluation.runner import (
     TOPICS_WITH_METRICS,
+    evaluable_datasets,
     evaluate,
-    standard_datasets,
     write_tables,
 )
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
@@ -134,11 +134,13 @@ def run_evaluation(
     """Refresh the eval_* tables and the report. ``start``/``end`` (a year such as 2021 for
     accreditation, a date for CBHI) override the paper's periods of the one topic in
     ``topics``. Raises :class:`PeriodError` before anything is written when a period does not
-    exist in the warehouse; the report files are replaced only once complete.
+    exist in the warehouse (on the default periods: when no topic can be evaluated; a topic
+    that cannot is skipped and named in the report); the report files are replaced only once
+    complete.
     """
     variables = project_vars(settings)
     with open_warehouse(settings.warehouse_path) as con:
-        datasets = standard_datasets(
+        datasets, skipped = evaluable_datasets(
             con,
             topics=topics,
             start=start,
@@ -146,7 +148,7 @@ def run_evaluation(
             max_report_distance_days=int(variables[MAX_REPORT_DISTANCE_VAR]),
             same_date=str(variables[SAME_DATE_VAR]),
         )
-        run = evaluate(datasets, n_resamples=n_resamples)
+        run = evaluate(datasets, n_resamples=n_resamples, skipped=skipped)
         counts = write_tables(con, run)
         corrections = latest_corrections(con)
         trajectories = coverage_trajectories(con)

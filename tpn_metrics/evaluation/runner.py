@@ -14,6 +14,7 @@ good tables as they were.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -34,6 +35,8 @@ class EvaluationRun:
     institutions: pd.DataFrame
     warnings: pd.DataFrame
     uninsured: tuple[UninsuredDecline, ...] = ()
+    # (topic, reason): topics the warehouse cannot evaluate yet on the default periods
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 TOPICS_WITH_METRICS = ("accreditation", "cbhi_enrollment")
@@ -85,14 +88,69 @@ def standard_datasets(
     return datasets
 
 
+def check_groups(datasets: list[tuple[str, Dataset]]) -> None:
+    """Raise :class:`PeriodError` when a group has no institution with both values: an empty
+    comparison must not replace the last good report."""
+    for comparison_id, dataset in datasets:
+        frame = dataset.frame
+        complete = frame["baseline"].notna() & frame["endline"].notna()
+        for group, members in (("focus", frame["is_focus"]), ("comparison", ~frame["is_focus"])):
+            if not (complete & members.astype(bool)).any():
+                raise PeriodError(
+                    f"no {group} institution has both a {dataset.baseline_label} and a "
+                    f"{dataset.endline_label} value for {comparison_id}: nothing to compare"
+                )
+
+
+def evaluable_datasets(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    topics: tuple[str, ...] = TOPICS_WITH_METRICS,
+    start: str | None = None,
+    end: str | None = None,
+    max_report_distance_days: int = 14,
+    same_date: str = "03-23",
+) -> tuple[list[tuple[str, Dataset]], tuple[tuple[str, str], ...]]:
+    """The datasets to evaluate and the topics skipped, with their reason.
+
+    With periods given, every check must pass (:class:`PeriodError` otherwise). On the default
+    periods, a topic the warehouse cannot evaluate yet (a survey or a report not loaded) is
+    skipped and named, so the scheduled runs still evaluate the other; PeriodError only when
+    no topic can be evaluated.
+    """
+    options: dict[str, Any] = {
+        "max_report_distance_days": max_report_distance_days,
+        "same_date": same_date,
+    }
+    if start or end:
+        datasets = standard_datasets(con, topics=topics, start=start, end=end, **options)
+        check_groups(datasets)
+        return datasets, ()
+    datasets, skipped = [], []
+    for topic in topics:
+        try:
+            found = standard_datasets(con, topics=(topic,), **options)
+            check_groups(found)
+        except PeriodError as error:
+            skipped.append((topic, str(error)))
+            continue
+        datasets += found
+    if not datasets:
+        raise PeriodError(
+            "nothing to evaluate: " + "; ".join(f"{t}: {reason}" for t, reason in skipped)
+        )
+    return datasets, tuple(skipped)
+
+
 def evaluate(
-    datasets: list[tuple[str, Dataset]], *, n_resamples: int = 10_000, seed: int = 20240
+    datasets: list[tuple[str, Dataset]],
+    *,
+    n_resamples: int = 10_000,
+    seed: int = 20240,
+    skipped: tuple[tuple[str, str], ...] = (),
 ) -> EvaluationRun:
     """Run every comparison (and the uninsured-share decline of each CBHI coverage measure).
-
-    Raises :class:`PeriodError` when a group has no institution with both values: an empty
-    comparison must not replace the last good report.
-    """
+    ``skipped`` (topics left out, with the reason) is kept in the warnings."""
     comparisons = []
     groups, tests, institutions, warnings = [], [], [], []
     uninsured: list[UninsuredDecline] = []
@@ -106,12 +164,6 @@ def evaluate(
             n_resamples=n_resamples,
             seed=seed,
         )
-        for group, summary in (("focus", comparison.focus), ("comparison", comparison.comparison)):
-            if summary.n == 0:
-                raise PeriodError(
-                    f"no {group} institution has both a {dataset.baseline_label} and a "
-                    f"{dataset.endline_label} value for {comparison_id}: nothing to compare"
-                )
         comparisons.append((comparison_id, dataset, comparison))
         if dataset.coverage in ("reported", "corrected"):
             decline = uninsured_decline(
@@ -158,8 +210,15 @@ def evaluate(
                 "change",
             ]
         ],
-        warnings=pd.DataFrame(warnings, columns=["comparison_id", "warning"]),
+        warnings=pd.DataFrame(
+            [
+                *({"comparison_id": t, "warning": f"not evaluated: {r}"} for t, r in skipped),
+                *warnings,
+            ],
+            columns=["comparison_id", "warning"],
+        ),
         uninsured=tuple(uninsured),
+        skipped=skipped,
     )
 
 

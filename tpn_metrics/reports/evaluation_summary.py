@@ -92,6 +92,7 @@ def summary_blocks(run: EvaluationRun, heads: list[Headline]) -> list[Block]:
         Block("h2", "Summary"),
         Block("lead", _what_was_compared(run)),
         Block("ul", lines=tuple(_result(h) for h in main)),
+        *(Block("warn", f"{topic} not evaluated: {reason}.") for topic, reason in run.skipped),
     ]
     if corrected:
         blocks.append(
