@@ -92,7 +92,7 @@ def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:
     """Mean weekly CBHI coverage of focus vs other districts, reported and corrected, with
     each fiscal-year restart (1 July) marked and explained on the chart."""
     with RENDER_LOCK:
-        figure = Figure(figsize=(8.5, 3.8), dpi=100)
+        figure = Figure(figsize=(8.5, 4.2), dpi=100)
         ax = figure.subplots()
         labelled: set[tuple[bool, str]] = set()
         # One line per fiscal year: coverage is cumulative within a year and restarts in July.
@@ -116,8 +116,9 @@ def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:
             ax.axvline(pd.Timestamp(start), color="#777777", lw=1, ls="--")
             ax.annotate(
                 "1 July: new fiscal year,\npaid members restart at 0" if i == 0 else "1 July",
-                xy=(pd.Timestamp(start), top * 0.35),
-                xytext=(6, 0),
+                xy=(pd.Timestamp(start), top * 0.4),
+                xytext=(-6, 0),
+                ha="right",
                 textcoords="offset points",
                 fontsize=8,
                 color="#333333",
@@ -129,7 +130,7 @@ def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:
             "(coverage counts members paid for the current fiscal year, July to June)",
             fontsize=10,
         )
-        ax.legend(fontsize=8, ncol=2, loc="lower right")
+        ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12))
         ax.grid(alpha=0.3)
         figure.tight_layout()
         return png_bytes(figure)
