@@ -15,7 +15,7 @@ from tpn_metrics.evaluation.datasets import (
     nearest_report_date,
     weekly_panel,
 )
-from tpn_metrics.evaluation.runner import evaluate, standard_datasets
+from tpn_metrics.evaluation.runner import evaluate, standard_datasets, uninsured_tables
 
 
 @pytest.fixture
@@ -110,3 +110,19 @@ def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
     assert any("below 5" in w or "not meaningful" in w for w in run.warnings["warning"])
     with pytest.raises(ValueError, match="no metric in the warehouse for topic stock_outs"):
         standard_datasets(con, topics=("stock_outs",))
+
+
+def test_uninsured_tables_keep_their_types_when_no_cbhi_comparison_ran(con):
+    """An empty table of untyped columns would reach DuckDB as type NULL, which publish
+    refuses; an accreditation-only run must still write typed tables."""
+    run = evaluate(standard_datasets(con, topics=("accreditation",)), n_resamples=100)
+    groups, districts = uninsured_tables(run)
+    assert groups.empty and districts.empty
+    con.register("empty_districts", districts)
+    described = con.execute("describe select * from empty_districts").fetchall()
+    assert {row[0]: row[1] for row in described[:3]} == {
+        "comparison_id": "VARCHAR",
+        "coverage": "VARCHAR",
+        "institution_id": "VARCHAR",
+    }
+    assert str(groups["decline_pct_of_baseline"].dtype) == "float64"

@@ -23,7 +23,7 @@ from tpn_metrics.evaluation.compare import Comparison, compare_groups, compariso
 from tpn_metrics.evaluation.datasets import Dataset, accreditation_dataset, cbhi_dataset
 from tpn_metrics.evaluation.periods import PeriodError, accreditation_years, cbhi_report_dates
 from tpn_metrics.evaluation.stats import difference_in_differences
-from tpn_metrics.evaluation.uninsured import DISTRICT_COLUMNS, UninsuredDecline, uninsured_decline
+from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
 from tpn_metrics.warehouse import registered, transaction
 
 
@@ -256,18 +256,37 @@ def uninsured_test_row(decline: UninsuredDecline) -> dict[str, object]:
     }
 
 
-UNINSURED_GROUP_COLUMNS = [
-    "comparison_id",
-    "coverage",
-    "baseline_label",
-    "endline_label",
-    "group",
-    "n",
-    "n_excluded",
-    "uninsured_baseline_pct",
-    "uninsured_endline_pct",
-    "decline_pct_of_baseline",
-]
+# Column types, so the tables keep their types (and stay publishable) when no CBHI comparison
+# ran and they are empty.
+UNINSURED_GROUP_COLUMNS = {
+    "comparison_id": "string",
+    "coverage": "string",
+    "baseline_label": "string",
+    "endline_label": "string",
+    "group": "string",
+    "n": "int64",
+    "n_excluded": "int64",
+    "uninsured_baseline_pct": "float64",
+    "uninsured_endline_pct": "float64",
+    "decline_pct_of_baseline": "float64",
+}
+UNINSURED_DISTRICT_COLUMNS = {
+    "comparison_id": "string",
+    "coverage": "string",
+    "institution_id": "string",
+    "institution_name": "string",
+    "is_focus": "bool",
+    "coverage_baseline_pct": "float64",
+    "coverage_endline_pct": "float64",
+    "uninsured_baseline_pct": "float64",
+    "uninsured_endline_pct": "float64",
+    "decline_pct": "float64",
+    "excluded_reason": "string",
+}
+
+
+def _typed(rows: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    return rows[list(columns)].astype(columns)
 
 
 def uninsured_tables(run: EvaluationRun) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -292,12 +311,16 @@ def uninsured_tables(run: EvaluationRun) -> tuple[pd.DataFrame, pd.DataFrame]:
         d.districts.assign(comparison_id=uninsured_id(d), coverage=d.coverage)
         for d in run.uninsured
     ]
-    district_columns = ["comparison_id", "coverage", *DISTRICT_COLUMNS]
     return (
-        pd.DataFrame(groups, columns=UNINSURED_GROUP_COLUMNS),
-        pd.concat(districts, ignore_index=True)[district_columns]
-        if districts
-        else pd.DataFrame(columns=district_columns),
+        _typed(
+            pd.DataFrame(groups, columns=list(UNINSURED_GROUP_COLUMNS)), UNINSURED_GROUP_COLUMNS
+        ),
+        _typed(
+            pd.concat(districts, ignore_index=True)
+            if districts
+            else pd.DataFrame(columns=list(UNINSURED_DISTRICT_COLUMNS)),
+            UNINSURED_DISTRICT_COLUMNS,
+        ),
     )
 
 
