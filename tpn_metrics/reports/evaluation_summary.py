@@ -55,7 +55,7 @@ def _result(h: Headline) -> str:
     )
     return (
         f"{h.title}: focus {h.focus}, others {h.comparison}. Estimated effect "
-        f"({h.method}): {signed(h.estimate)} {h.unit}{interval}. {how_sure(h)}"
+        f"{signed(h.estimate)} {h.unit}{interval}, by {h.method}. {how_sure(h)}"
     )
 
 
@@ -70,8 +70,8 @@ def _caveats(run: EvaluationRun) -> list[str]:
         "Regression to the mean: the focus groups started lower ("
         + "; ".join(lower)
         + "), and low starters tend to gain more anyway. The effects above are "
-        "baseline-adjusted (ANCOVA) to allow for this; the raw differences in change are larger "
-        "or smaller accordingly."
+        "baseline-adjusted (ANCOVA) to allow for this; the raw differences in change are in the "
+        "tables below."
         if lower
         else "Regression to the mean: low starters tend to gain more anyway; the effects above "
         "are baseline-adjusted (ANCOVA) to allow for it."
@@ -101,8 +101,7 @@ def summary_blocks(run: EvaluationRun, heads: list[Headline]) -> list[Block]:
                 "With coverage corrected for RSSB's stale target populations (census "
                 "projections): "
                 + "; ".join(
-                    f"{h.title.split(',')[0].lower()} {signed(h.estimate)} {h.unit} "
-                    f"({p_text(h.p_value)})"
+                    f"{h.title.split(',')[0]} {signed(h.estimate)} {h.unit} ({p_text(h.p_value)})"
                     for h in corrected
                 )
                 + ".",
