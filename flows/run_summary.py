@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tpn_metrics.evaluation.headline import headline_text
 from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.stages import CorrectionCheck, EvaluationOutputs, IngestSummary
 
@@ -30,7 +31,9 @@ def run_summary_markdown(
             f"Stale RSSB targets: {', '.join(corrections.stale_districts) or 'none'}.",
         ]
     if evaluation is not None:
-        lines += ["", "## Evaluation", "", f"Report: `{evaluation.html_path}`"]
+        lines += ["", "## Evaluation", ""]
+        lines += [f"- {headline_text(h)}" for h in evaluation.headlines]
+        lines += ["", f"Report: `{evaluation.html_path}`"]
     if emails is not None:
         lines += [
             "",

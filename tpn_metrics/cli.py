@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -221,7 +221,10 @@ def evaluate(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--from", help="Baseline: a survey year (accreditation) or a date (CBHI)"),
+        typer.Option(
+            "--from",
+            help="Baseline: a survey year (accreditation, 2021) or a date (CBHI, 2021-03-23)",
+        ),
     ] = None,
     end: Annotated[
         str | None,
@@ -229,37 +232,42 @@ def evaluate(
     ] = None,
     resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
 ) -> None:
-    """Refresh the evaluation tables and write the report (defaults: the paper's periods)."""
+    """Refresh the evaluation tables and write the report (defaults: the paper's periods).
+
+    Prints one headline per comparison: the effect the report recommends, its 95% interval and
+    one-sided p-value. A period the warehouse does not hold exits 2 and writes nothing.
+    """
+    from tpn_metrics.evaluation.headline import headline_text
+    from tpn_metrics.evaluation.periods import PeriodError
     from tpn_metrics.evaluation.runner import TOPICS_WITH_METRICS
     from tpn_metrics.stages import run_evaluation
 
     if (start or end) and topic is None:
-        console.print("[red]--from/--to need --topic (years for accreditation, dates for CBHI)")
-        raise typer.Exit(2)
+        _usage_error("--from/--to need --topic (years for accreditation, dates for CBHI)")
     if topic is not None and topic not in TOPICS_WITH_METRICS:
-        console.print(
-            f"[red]no metric in the warehouse for topic '{topic}': "
+        _usage_error(
+            f"no metric in the warehouse for topic '{topic}': "
             f"use one of {', '.join(TOPICS_WITH_METRICS)}"
         )
-        raise typer.Exit(2)
-    periods: dict[str, object] = {}
     try:
-        if topic == "accreditation" and (start or end):
-            periods["accreditation_years"] = (int(start or 2021), int(end or 2023))
-        if topic == "cbhi_enrollment" and (start or end):
-            periods["cbhi_dates"] = (
-                dt.date.fromisoformat(start or "2021-03-23"),
-                dt.date.fromisoformat(end or "2023-03-23"),
-            )
-    except ValueError as error:
-        console.print(f"[red]bad --from/--to: {error}")
-        raise typer.Exit(2) from error
-    if topic is not None:
-        periods["topics"] = (topic,)
-    outputs = run_evaluation(Settings(), n_resamples=resamples, **periods)
-    for name, rows in outputs.table_rows.items():
-        console.print(f"{name}: {rows} rows")
+        outputs = run_evaluation(
+            Settings(),
+            n_resamples=resamples,
+            topics=(topic,) if topic else TOPICS_WITH_METRICS,
+            start=start,
+            end=end,
+        )
+    except PeriodError as error:
+        _usage_error(str(error))
+    for line in outputs.headlines:
+        typer.echo(headline_text(line))
     console.print(f"report: {outputs.html_path}")
+
+
+def _usage_error(message: str) -> NoReturn:
+    """One line on stderr (never wrapped), exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -386,9 +394,12 @@ def _print_demo_summary(settings: Settings, result: dict, elapsed: float) -> Non
         summary.add_row(f"files {status}", f"{count:,}", str(settings.landing_store))
     for name, rows in tables.items():
         summary.add_row(name, f"{rows:,} rows", str(settings.warehouse_path))
-    for name, rows in result["evaluation"].table_rows.items():
+    evaluation = result["evaluation"]
+    for name, rows in (evaluation.table_rows if evaluation else {}).items():
         summary.add_row(name, f"{rows:,} rows", str(settings.warehouse_path))
-    summary.add_row("evaluation report", "", str(result["evaluation"].html_path))
+    summary.add_row(
+        "evaluation report", "", str(evaluation.html_path) if evaluation else "not evaluated"
+    )
     summary.add_row(
         f"emails for {emails.report_date}",
         f"{emails.delivered} new, {emails.already_done} already sent",
@@ -436,7 +447,10 @@ def _print_run(title: str, result: dict, started: dt.datetime) -> None:  # type:
         table.add_row(f"files {status_name}", f"{count:,}")
     for name, rows in result["tables"].items():
         table.add_row(name, f"{rows:,} rows")
-    table.add_row("evaluation report", str(result["evaluation"].html_path))
+    evaluation = result["evaluation"]
+    table.add_row(
+        "evaluation report", str(evaluation.html_path) if evaluation else "nothing to evaluate yet"
+    )
     console.print(table)
 
 

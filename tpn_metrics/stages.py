@@ -9,11 +9,17 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.evaluation.datasets import coverage_trajectories
-from tpn_metrics.evaluation.runner import evaluate, standard_datasets, write_tables
+from tpn_metrics.evaluation.headline import Headline, headlines
+from tpn_metrics.evaluation.periods import MAX_REPORT_DISTANCE_VAR, SAME_DATE_VAR
+from tpn_metrics.evaluation.runner import (
+    TOPICS_WITH_METRICS,
+    evaluable_datasets,
+    evaluate,
+    write_tables,
+)
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
 from tpn_metrics.population.projection import project
 from tpn_metrics.population.report import corrections_html, corrections_markdown, latest_corrections
@@ -26,6 +32,7 @@ from tpn_metrics.twinning import report_section as twinning_section
 from tpn_metrics.twinning import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
 from tpn_metrics.warehouse_build import build_atomically as dbt_build
+from tpn_metrics.warehouse_build import project_vars
 
 MART_TABLES = (
     "marts.dim_district",
@@ -113,16 +120,35 @@ class EvaluationOutputs:
     table_rows: dict[str, int]
     html_path: Path
     markdown: str
+    headlines: tuple[Headline, ...] = ()
 
 
 def run_evaluation(
-    settings: Settings, *, n_resamples: int = 10_000, **periods: Any
+    settings: Settings,
+    *,
+    n_resamples: int = 10_000,
+    topics: tuple[str, ...] = TOPICS_WITH_METRICS,
+    start: str | None = None,
+    end: str | None = None,
 ) -> EvaluationOutputs:
-    """Refresh the eval_* tables and the report. ``periods`` may override
-    ``accreditation_years`` (a pair of survey years) and ``cbhi_dates`` (a pair of dates).
+    """Refresh the eval_* tables and the report. ``start``/``end`` (a year such as 2021 for
+    accreditation, a date for CBHI) override the paper's periods of the one topic in
+    ``topics``. Raises :class:`PeriodError` before anything is written when a period does not
+    exist in the warehouse (on the default periods: when no topic can be evaluated; a topic
+    that cannot is skipped and named in the report); the report files are replaced only once
+    complete.
     """
+    variables = project_vars(settings)
     with open_warehouse(settings.warehouse_path) as con:
-        run = evaluate(standard_datasets(con, **periods), n_resamples=n_resamples)
+        datasets, skipped = evaluable_datasets(
+            con,
+            topics=topics,
+            start=start,
+            end=end,
+            max_report_distance_days=int(variables[MAX_REPORT_DISTANCE_VAR]),
+            same_date=str(variables[SAME_DATE_VAR]),
+        )
+        run = evaluate(datasets, n_resamples=n_resamples, skipped=skipped)
         counts = write_tables(con, run)
         corrections = latest_corrections(con)
         trajectories = coverage_trajectories(con)
@@ -134,10 +160,17 @@ def run_evaluation(
     ]
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.reports_dir / "evaluation.html"
-    html_path.write_text(render_html(run, sections, trajectories), encoding="utf-8")
     markdown = render_markdown(run, sections)
-    (settings.reports_dir / "evaluation.md").write_text(markdown, encoding="utf-8")
-    return EvaluationOutputs(counts, html_path, markdown)
+    _replace_text(html_path, render_html(run, sections, trajectories))
+    _replace_text(settings.reports_dir / "evaluation.md", markdown)
+    return EvaluationOutputs(counts, html_path, markdown, tuple(headlines(run)))
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write beside ``path`` and rename over it: a reader never sees half a report."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def smtp_from_environment() -> SmtpSettings | None:

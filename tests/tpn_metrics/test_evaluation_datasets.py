@@ -13,10 +13,9 @@ from tpn_metrics.evaluation.datasets import (
     accreditation_dataset,
     cbhi_dataset,
     nearest_report_date,
-    uninsured_decline,
     weekly_panel,
 )
-from tpn_metrics.evaluation.runner import evaluate, standard_datasets
+from tpn_metrics.evaluation.runner import evaluate, standard_datasets, uninsured_tables
 
 
 @pytest.fixture
@@ -26,9 +25,10 @@ def con() -> duckdb.DuckDBPyConnection:
         """
         create schema marts;
         create table marts.dim_hospital as select * from (values
-            ('h1', 'district'), ('h2', 'district'), ('h3', 'provincial'), ('h4', 'referral'),
-            ('h5', 'district')
-        ) t(hospital_id, hospital_category);
+            ('h1', 'Butaro Hospital', 'district'), ('h2', 'Kabaya Hospital', 'district'),
+            ('h3', 'Ruhengeri Hospital', 'provincial'), ('h4', 'CHUK', 'referral'),
+            ('h5', 'Nemba Hospital', 'district')
+        ) t(hospital_id, hospital_name, hospital_category);
         create table marts.fct_accreditation as select * from (values
             ('h1', 2021, 50.0), ('h1', 2023, 60.0),
             ('h2', 2021, 70.0), ('h2', 2023, 70.0),
@@ -44,7 +44,9 @@ def con() -> duckdb.DuckDBPyConnection:
             ('district', 'd1', 'cbhi_enrollment', true),
             ('district', 'd2', 'cbhi_enrollment', false)
         ) t(entity_kind, entity_id, topic, is_focus);
-        create table marts.dim_district as select * from (values ('d1'), ('d2')) t(district_id);
+        create table marts.dim_district as select * from (values
+            ('d1', 'Gasabo'), ('d2', 'Nyanza')
+        ) t(district_id, district_name);
         """
     )
     fridays = pd.date_range("2021-01-01", "2023-06-30", freq="W-FRI")
@@ -69,6 +71,7 @@ def test_accreditation_frame_counts_missing_endline_and_keeps_categories(con):
     assert list(frame.index) == ["h1", "h2", "h3"]
     assert frame.loc["h1", "is_focus"] and not frame.loc["h2", "is_focus"]
     assert math.isnan(frame.loc["h3", "endline"])  # kept, to be counted as missing
+    assert frame.loc["h1", "institution_name"] == "Butaro Hospital"  # for the report
     assert (data.baseline_label, data.endline_label) == ("2021", "2023")
 
 
@@ -101,25 +104,25 @@ def test_weekly_panel_averages_13_reports_ending_at_each_date(con):
     assert got == pytest.approx(expected)
 
 
-def test_uninsured_decline_by_hand():
-    frame = pd.DataFrame(
-        {
-            "institution_id": ["a", "b", "c"],
-            "is_focus": [True, False, True],
-            "baseline": [80.0, 60.0, 104.0],
-            "endline": [90.0, 70.0, 110.0],
-        }
-    )
-    result = uninsured_decline(frame).set_index("institution_id")["endline"]
-    # a: uninsured 20 → 10, halved: 50 %. b: 40 → 30: 25 %. c: over 100 % at baseline: NaN.
-    assert result["a"] == pytest.approx(50.0)
-    assert result["b"] == pytest.approx(25.0)
-    assert math.isnan(result["c"])
-
-
 def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
     run = evaluate(standard_datasets(con), n_resamples=200)
     assert "did_weekly_panel" in set(run.tests["method"])
     assert any("below 5" in w or "not meaningful" in w for w in run.warnings["warning"])
     with pytest.raises(ValueError, match="no metric in the warehouse for topic stock_outs"):
         standard_datasets(con, topics=("stock_outs",))
+
+
+def test_uninsured_tables_keep_their_types_when_no_cbhi_comparison_ran(con):
+    """An empty table of untyped columns would reach DuckDB as type NULL, which publish
+    refuses; an accreditation-only run must still write typed tables."""
+    run = evaluate(standard_datasets(con, topics=("accreditation",)), n_resamples=100)
+    groups, districts = uninsured_tables(run)
+    assert groups.empty and districts.empty
+    con.register("empty_districts", districts)
+    described = con.execute("describe select * from empty_districts").fetchall()
+    assert {row[0]: row[1] for row in described[:3]} == {
+        "comparison_id": "VARCHAR",
+        "coverage": "VARCHAR",
+        "institution_id": "VARCHAR",
+    }
+    assert str(groups["decline_pct_of_baseline"].dtype) == "float64"

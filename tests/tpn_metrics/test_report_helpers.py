@@ -27,11 +27,26 @@ def test_markdown_table_html_escapes_every_cell():
         "| Gasabo | <script>alert(1)</script> |",
         "| Nyamagabe | a & b |",
     ]
+    left, right = "style='text-align:left'", "style='text-align:right'"
     assert markdown_table_html(lines) == (
-        "<table><thead><tr><th>district</th><th>note</th></tr></thead><tbody>"
-        "<tr><td>Gasabo</td><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>"
-        "<tr><td>Nyamagabe</td><td>a &amp; b</td></tr></tbody></table>"
+        f"<table><thead><tr><th {left}>district</th><th {right}>note</th></tr></thead><tbody>"
+        f"<tr><td {left}>Gasabo</td><td {right}>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr>"
+        f"<tr><td {left}>Nyamagabe</td><td {right}>a &amp; b</td></tr></tbody></table>"
     )
+
+
+def test_markdown_table_html_aligns_text_left_and_numbers_right_as_the_separator_says():
+    html = markdown_table_html(
+        ["| district | coverage (%) | flag |", "|---|---:|:---:|", "| Gasabo | 84.2 | x |"]
+    )
+    assert "<td style='text-align:left'>Gasabo</td>" in html
+    assert "<td style='text-align:right'>84.2</td>" in html
+    assert "<td style='text-align:center'>x</td>" in html
+
+
+def test_identifiers_may_wrap_after_underscores():
+    html = markdown_table_html(["| metric |", "|---|", "| coverage_reported_pct |"])
+    assert ">coverage_<wbr>reported_<wbr>pct</td>" in html
 
 
 def _figure() -> Figure:

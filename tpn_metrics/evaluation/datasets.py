@@ -1,8 +1,9 @@
 """Build the before/after frames the comparisons need, from the contracted marts.
 
-Each frame has one row per institution: ``institution_id``, ``is_focus``, ``baseline``,
-``endline`` (NaN where the institution has no value in that period; the comparison counts
-those instead of dropping them silently).
+Each frame has one row per institution: ``institution_id``, ``institution_name`` (as the
+registry writes it, for people), ``is_focus``, ``baseline``, ``endline`` (NaN where the
+institution has no value in that period; the comparison counts those instead of dropping them
+silently).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+
+from tpn_metrics.evaluation.periods import nearest_report_date
 
 DEFAULT_HOSPITAL_CATEGORIES = ("district", "provincial")
 # Districts whose DHMT chose CBHI enrolment (fct_tpn_focus applies the focus rule).
@@ -33,6 +36,8 @@ class Dataset:
     frame: pd.DataFrame
     # unit_id, period (0/1), is_focus, value: for difference-in-differences, when available
     panel: pd.DataFrame | None = None
+    # "reported" or "corrected" for CBHI coverage: the uninsured-share decline is derived from it
+    coverage: str | None = None
 
 
 def accreditation_dataset(
@@ -49,7 +54,7 @@ def accreditation_dataset(
     frame = con.execute(
         f"""
         with hospitals as (
-            select hospital_id from marts.dim_hospital
+            select hospital_id, hospital_name from marts.dim_hospital
             where hospital_category in (select unnest(?::varchar[]))
         ),
         surveyed as (
@@ -72,6 +77,7 @@ def accreditation_dataset(
         )
         select
             hospitals.hospital_id as institution_id,
+            hospitals.hospital_name as institution_name,
             coalesce(focus.is_focus, false) as is_focus,
             scores.baseline,
             scores.endline
@@ -93,20 +99,6 @@ def accreditation_dataset(
     )
 
 
-def nearest_report_date(con: duckdb.DuckDBPyConnection, target: dt.date) -> dt.date | None:
-    """The Friday report closest to a date (the earlier one on a tie)."""
-    row = con.execute(
-        """
-        select report_date from marts.fct_cbhi_weekly
-        group by report_date
-        order by abs(date_diff('day', ?::date, report_date)), report_date
-        limit 1
-        """,
-        [target],
-    ).fetchone()
-    return None if row is None else row[0]
-
-
 def cbhi_dataset(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -114,7 +106,8 @@ def cbhi_dataset(
     endline: dt.date = dt.date(2023, 3, 23),
     coverage: str = "reported",
 ) -> Dataset:
-    """CBHI coverage of districts focused on enrolment vs the others, at two same dates."""
+    """CBHI coverage of districts focused on enrolment vs the others, at the Friday reports
+    nearest to two dates (check the dates first: :func:`periods.cbhi_report_dates`)."""
     column = {
         "reported": "coverage_reported_pct",
         "corrected": "coverage_corrected_pct",
@@ -132,6 +125,7 @@ def cbhi_dataset(
         )
         select
             districts.district_id as institution_id,
+            districts.district_name as institution_name,
             coalesce(focus.is_focus, false) as is_focus,
             max(case when coverage.report_date = ? then coverage.value end) as baseline,
             max(case when coverage.report_date = ? then coverage.value end) as endline
@@ -151,6 +145,7 @@ def cbhi_dataset(
         endline_label=f"{endline_date} (nearest to {endline})",
         frame=frame,
         panel=weekly_panel(con, column, baseline_date, endline_date),
+        coverage=coverage,
     )
 
 
@@ -202,17 +197,6 @@ def weekly_panel(
         [baseline_date, endline_date],
     ).df()
     return panel if not panel.empty else None
-
-
-def uninsured_decline(frame: pd.DataFrame) -> pd.DataFrame:
-    """Relative decline of the uninsured share, (u0 − u1) / u0, per institution, in percent.
-
-    Coverage above 100 % (stale targets) leaves no meaningful uninsured share: such rows get
-    NaN and are counted as missing by the comparison.
-    """
-    u0 = (100 - frame["baseline"]).where(frame["baseline"] < 100)
-    u1 = (100 - frame["endline"]).clip(lower=0)
-    return frame.assign(baseline=0.0, endline=(u0 - u1) / u0 * 100)
 
 
 def coverage_trajectories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

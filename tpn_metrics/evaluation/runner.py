@@ -2,25 +2,28 @@
 
 Tables (schema ``evaluation``, rebuilt whole on every run so a re-run is idempotent):
 ``eval_group_summaries`` (comparison × group), ``eval_tests`` (comparison × method),
-``eval_institution_changes`` (comparison × institution) and ``eval_warnings``.
+``eval_institution_changes`` (comparison × institution), ``eval_warnings``, and for the
+uninsured-share decline ``eval_uninsured_groups`` (coverage measure × group) and
+``eval_uninsured_districts`` (coverage measure × district, with the reason for an exclusion).
+
+Periods are checked (:mod:`tpn_metrics.evaluation.periods`) and every comparison computed
+before anything is written: a refused period raises :class:`PeriodError` and leaves the last
+good tables as they were.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from tpn_metrics.evaluation.compare import Comparison, compare_groups, comparison_rows, test_rows
-from tpn_metrics.evaluation.datasets import (
-    Dataset,
-    accreditation_dataset,
-    cbhi_dataset,
-    uninsured_decline,
-)
+from tpn_metrics.evaluation.datasets import Dataset, accreditation_dataset, cbhi_dataset
+from tpn_metrics.evaluation.periods import PeriodError, accreditation_years, cbhi_report_dates
 from tpn_metrics.evaluation.stats import difference_in_differences
+from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
 from tpn_metrics.warehouse import registered, transaction
 
 
@@ -31,6 +34,9 @@ class EvaluationRun:
     tests: pd.DataFrame
     institutions: pd.DataFrame
     warnings: pd.DataFrame
+    uninsured: tuple[UninsuredDecline, ...] = ()
+    # (topic, reason): topics the warehouse cannot evaluate yet on the default periods
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 TOPICS_WITH_METRICS = ("accreditation", "cbhi_enrollment")
@@ -39,53 +45,115 @@ TOPICS_WITH_METRICS = ("accreditation", "cbhi_enrollment")
 def standard_datasets(
     con: duckdb.DuckDBPyConnection,
     *,
-    accreditation_years: tuple[int, int] = (2021, 2023),
-    cbhi_dates: tuple[dt.date, dt.date] = (dt.date(2021, 3, 23), dt.date(2023, 3, 23)),
     topics: tuple[str, ...] = TOPICS_WITH_METRICS,
+    start: str | None = None,
+    end: str | None = None,
+    max_report_distance_days: int = 14,
+    same_date: str = "03-23",
 ) -> list[tuple[str, Dataset]]:
-    """The paper's comparisons plus the corrected-coverage sensitivity analysis."""
+    """The paper's comparisons plus the corrected-coverage sensitivity analysis.
+
+    ``start``/``end`` (period text, see :mod:`periods`) override the paper's baseline and
+    endline of the one topic in ``topics``. Raises :class:`PeriodError` for a period the
+    warehouse cannot answer, ``ValueError`` for an unknown topic.
+    """
     unknown = [t for t in topics if t not in TOPICS_WITH_METRICS]
     if unknown:
         raise ValueError(
             f"no metric in the warehouse for topic {', '.join(unknown)}: "
             f"evaluable topics are {', '.join(TOPICS_WITH_METRICS)}"
         )
+    if (start or end) and len(topics) != 1:
+        raise PeriodError("--from/--to need one --topic (years for accreditation, dates for CBHI)")
     datasets: list[tuple[str, Dataset]] = []
     if "accreditation" in topics:
+        baseline_year, endline_year = accreditation_years(con, start, end)
         datasets.append(
             (
                 "accreditation_level_2",
-                accreditation_dataset(
-                    con, baseline_year=accreditation_years[0], endline_year=accreditation_years[1]
-                ),
+                accreditation_dataset(con, baseline_year=baseline_year, endline_year=endline_year),
             )
         )
     if "cbhi_enrollment" in topics:
-        reported = cbhi_dataset(con, baseline=cbhi_dates[0], endline=cbhi_dates[1])
-        corrected = cbhi_dataset(
-            con, baseline=cbhi_dates[0], endline=cbhi_dates[1], coverage="corrected"
+        (baseline, endline), _reports = cbhi_report_dates(
+            con, start, end, max_distance_days=max_report_distance_days, same_date=same_date
         )
-        uninsured = Dataset(
-            topic=reported.topic,
-            metric="uninsured_share_relative_decline_pct",
-            unit="% of the baseline uninsured share",
-            baseline_label=reported.baseline_label,
-            endline_label=reported.endline_label,
-            frame=uninsured_decline(reported.frame),
-        )
-        datasets += [
-            ("cbhi_coverage_reported", reported),
-            ("cbhi_coverage_corrected", corrected),
-            ("cbhi_uninsured_decline", uninsured),
-        ]
+        for coverage in ("reported", "corrected"):
+            datasets.append(
+                (
+                    f"cbhi_coverage_{coverage}",
+                    cbhi_dataset(con, baseline=baseline, endline=endline, coverage=coverage),
+                )
+            )
     return datasets
 
 
+def check_groups(datasets: list[tuple[str, Dataset]]) -> None:
+    """Raise :class:`PeriodError` when a group has no institution with both values: an empty
+    comparison must not replace the last good report."""
+    for comparison_id, dataset in datasets:
+        frame = dataset.frame
+        complete = frame["baseline"].notna() & frame["endline"].notna()
+        for group, members in (("focus", frame["is_focus"]), ("comparison", ~frame["is_focus"])):
+            if not (complete & members.astype(bool)).any():
+                raise PeriodError(
+                    f"no {group} institution has both a {dataset.baseline_label} and a "
+                    f"{dataset.endline_label} value for {comparison_id}: nothing to compare"
+                )
+
+
+def evaluable_datasets(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    topics: tuple[str, ...] = TOPICS_WITH_METRICS,
+    start: str | None = None,
+    end: str | None = None,
+    max_report_distance_days: int = 14,
+    same_date: str = "03-23",
+) -> tuple[list[tuple[str, Dataset]], tuple[tuple[str, str], ...]]:
+    """The datasets to evaluate and the topics skipped, with their reason.
+
+    With periods given, every check must pass (:class:`PeriodError` otherwise). On the default
+    periods, a topic the warehouse cannot evaluate yet (a survey or a report not loaded) is
+    skipped and named, so the scheduled runs still evaluate the other; PeriodError only when
+    no topic can be evaluated.
+    """
+    options: dict[str, Any] = {
+        "max_report_distance_days": max_report_distance_days,
+        "same_date": same_date,
+    }
+    if start or end:
+        datasets = standard_datasets(con, topics=topics, start=start, end=end, **options)
+        check_groups(datasets)
+        return datasets, ()
+    datasets, skipped = [], []
+    for topic in topics:
+        try:
+            found = standard_datasets(con, topics=(topic,), **options)
+            check_groups(found)
+        except PeriodError as error:
+            skipped.append((topic, str(error)))
+            continue
+        datasets += found
+    if not datasets:
+        raise PeriodError(
+            "nothing to evaluate: " + "; ".join(f"{t}: {reason}" for t, reason in skipped)
+        )
+    return datasets, tuple(skipped)
+
+
 def evaluate(
-    datasets: list[tuple[str, Dataset]], *, n_resamples: int = 10_000, seed: int = 20240
+    datasets: list[tuple[str, Dataset]],
+    *,
+    n_resamples: int = 10_000,
+    seed: int = 20240,
+    skipped: tuple[tuple[str, str], ...] = (),
 ) -> EvaluationRun:
+    """Run every comparison (and the uninsured-share decline of each CBHI coverage measure).
+    ``skipped`` (topics left out, with the reason) is kept in the warnings."""
     comparisons = []
     groups, tests, institutions, warnings = [], [], [], []
+    uninsured: list[UninsuredDecline] = []
     for comparison_id, dataset in datasets:
         comparison = compare_groups(
             dataset.frame,
@@ -97,6 +165,24 @@ def evaluate(
             seed=seed,
         )
         comparisons.append((comparison_id, dataset, comparison))
+        if dataset.coverage in ("reported", "corrected"):
+            decline = uninsured_decline(
+                dataset.frame,
+                "reported" if dataset.coverage == "reported" else "corrected",
+                baseline_label=dataset.baseline_label,
+                endline_label=dataset.endline_label,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            uninsured.append(decline)
+            tests.append(uninsured_test_row(decline))
+            for row in decline.excluded.itertuples():
+                warnings.append(
+                    {
+                        "comparison_id": uninsured_id(decline),
+                        "warning": f"{row.institution_name} excluded: {row.excluded_reason}",
+                    }
+                )
         for row in comparison_rows(comparison):
             groups.append({"comparison_id": comparison_id, "unit": dataset.unit, **row})
         for row in test_rows(comparison):
@@ -114,9 +200,127 @@ def evaluate(
         groups=pd.DataFrame(groups),
         tests=pd.DataFrame(tests),
         institutions=pd.concat(institutions, ignore_index=True)[
-            ["comparison_id", "institution_id", "is_focus", "baseline", "endline", "change"]
+            [
+                "comparison_id",
+                "institution_id",
+                "institution_name",
+                "is_focus",
+                "baseline",
+                "endline",
+                "change",
+            ]
         ],
-        warnings=pd.DataFrame(warnings, columns=["comparison_id", "warning"]),
+        warnings=pd.DataFrame(
+            [
+                *({"comparison_id": t, "warning": f"not evaluated: {r}"} for t, r in skipped),
+                *warnings,
+            ],
+            columns=["comparison_id", "warning"],
+        ),
+        uninsured=tuple(uninsured),
+        skipped=skipped,
+    )
+
+
+def uninsured_id(decline: UninsuredDecline) -> str:
+    return f"cbhi_uninsured_decline_{decline.coverage}"
+
+
+UNINSURED_METHOD = "group_relative_decline"
+
+
+def uninsured_test_row(decline: UninsuredDecline) -> dict[str, object]:
+    """The group-level decline difference as a row of eval_tests (unit: pp of the baseline
+    uninsured share)."""
+    return {
+        "comparison_id": uninsured_id(decline),
+        "topic": "cbhi_enrollment",
+        "metric": f"uninsured_share_{decline.coverage}_relative_decline_pct",
+        "baseline_label": decline.baseline_label,
+        "endline_label": decline.endline_label,
+        "method": UNINSURED_METHOD,
+        "estimate_pp": decline.difference_pp,
+        "statistic": decline.difference_pp,
+        "p_value": decline.p_value,
+        "df": float("nan"),
+        "ci_low_pp": decline.ci_low_pp,
+        "ci_high_pp": decline.ci_high_pp,
+        "alternative": "greater",
+        "n_focus": decline.focus.n,
+        "n_comparison": decline.comparison.n,
+        "note": (
+            "(ū0 − ū1)/ū0 of group means, focus − comparison, in points of the baseline "
+            f"uninsured share; percentile bootstrap and permutation, {decline.n_resamples} "
+            f"resamples, seed {decline.seed}"
+        ),
+    }
+
+
+# Column types, so the tables keep their types (and stay publishable) when no CBHI comparison
+# ran and they are empty.
+UNINSURED_GROUP_COLUMNS = {
+    "comparison_id": "string",
+    "coverage": "string",
+    "baseline_label": "string",
+    "endline_label": "string",
+    "group": "string",
+    "n": "int64",
+    "n_excluded": "int64",
+    "uninsured_baseline_pct": "float64",
+    "uninsured_endline_pct": "float64",
+    "decline_pct_of_baseline": "float64",
+}
+UNINSURED_DISTRICT_COLUMNS = {
+    "comparison_id": "string",
+    "coverage": "string",
+    "institution_id": "string",
+    "institution_name": "string",
+    "is_focus": "bool",
+    "coverage_baseline_pct": "float64",
+    "coverage_endline_pct": "float64",
+    "uninsured_baseline_pct": "float64",
+    "uninsured_endline_pct": "float64",
+    "decline_pct": "float64",
+    "excluded_reason": "string",
+}
+
+
+def _typed(rows: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    return rows[list(columns)].astype(columns)
+
+
+def uninsured_tables(run: EvaluationRun) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``eval_uninsured_groups`` and ``eval_uninsured_districts`` as frames."""
+    groups = [
+        {
+            "comparison_id": uninsured_id(d),
+            "coverage": d.coverage,
+            "baseline_label": d.baseline_label,
+            "endline_label": d.endline_label,
+            "group": name,
+            "n": g.n,
+            "n_excluded": g.n_excluded,
+            "uninsured_baseline_pct": g.uninsured_baseline_pct,
+            "uninsured_endline_pct": g.uninsured_endline_pct,
+            "decline_pct_of_baseline": g.decline_pct,
+        }
+        for d in run.uninsured
+        for name, g in (("focus", d.focus), ("comparison", d.comparison))
+    ]
+    districts = [
+        d.districts.assign(comparison_id=uninsured_id(d), coverage=d.coverage)
+        for d in run.uninsured
+    ]
+    return (
+        _typed(
+            pd.DataFrame(groups, columns=list(UNINSURED_GROUP_COLUMNS)), UNINSURED_GROUP_COLUMNS
+        ),
+        _typed(
+            pd.concat(districts, ignore_index=True)
+            if districts
+            else pd.DataFrame(columns=list(UNINSURED_DISTRICT_COLUMNS)),
+            UNINSURED_DISTRICT_COLUMNS,
+        ),
     )
 
 
@@ -145,6 +349,7 @@ def did_row(comparison: Comparison, panel: pd.DataFrame) -> dict[str, object]:
 def write_tables(con: duckdb.DuckDBPyConnection, run: EvaluationRun) -> dict[str, int]:
     """Replace the evaluation tables in one transaction; return row counts."""
     counts = {}
+    uninsured_groups, uninsured_districts = uninsured_tables(run)
     con.execute("create schema if not exists evaluation")
     with transaction(con):
         for name, frame in (
@@ -152,6 +357,8 @@ def write_tables(con: duckdb.DuckDBPyConnection, run: EvaluationRun) -> dict[str
             ("eval_tests", run.tests),
             ("eval_institution_changes", run.institutions),
             ("eval_warnings", run.warnings),
+            ("eval_uninsured_groups", uninsured_groups),
+            ("eval_uninsured_districts", uninsured_districts),
         ):
             with registered(con, "eval_frame", frame):
                 con.execute(

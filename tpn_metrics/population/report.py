@@ -154,7 +154,8 @@ def corrections_html(frame: pd.DataFrame) -> str:
         "share covered by other schemes. Sorted by the size of the correction, in percentage "
         "points (pp).</p>"
         f"{chart}"
-        "<table><thead><tr><th>district</th><th>members paid</th><th>RSSB target</th>"
+        "<table><thead><tr><th style='text-align:left'>district</th><th>members paid</th>"
+        "<th>RSSB target</th>"
         "<th>reported %</th><th>corrected % (range)</th><th>correction (pp)</th>"
-        f"<th>flags</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th style='text-align:left'>flags</th></tr></thead><tbody>{rows}</tbody></table>"
     )

@@ -30,8 +30,18 @@ EVALUATION_DESCRIPTIONS = {
         "Grain: one row per comparison_id x institution_id."
     ),
     "evaluation.eval_warnings": (
-        "Caveats found while evaluating (e.g. regression to the mean). "
-        "Grain: one row per comparison_id x warning."
+        "Caveats found while evaluating (e.g. regression to the mean, a district left out and "
+        "why). Grain: one row per comparison_id x warning."
+    ),
+    "evaluation.eval_uninsured_groups": (
+        "Decline of the uninsured share (100 - coverage) as the 2024 paper computes it, on the "
+        "group means: (u0 - u1) / u0 in percent of the baseline uninsured share, for reported "
+        "and corrected coverage. Grain: one row per comparison_id (coverage) x group."
+    ),
+    "evaluation.eval_uninsured_districts": (
+        "Each district's uninsured share at baseline and endline, its own relative decline "
+        "where defined, and excluded_reason when it is left out (e.g. coverage above 100 %). "
+        "Grain: one row per comparison_id (coverage) x institution_id."
     ),
 }
 

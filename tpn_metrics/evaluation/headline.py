@@ -1,0 +1,150 @@
+"""One headline per comparison, in words: the estimate the report recommends, its 95% interval
+and its one-sided p-value. ``tpn evaluate`` prints these; the report's summary is built from
+them, so the two cannot disagree.
+
+The recommended estimator of a before/after comparison is the baseline-adjusted (ANCOVA)
+effect: it removes the part of a low starter's gain that is regression to the mean, and is at
+least as precise as the raw difference in change (Vickers & Altman, BMJ 2001). When it cannot
+be computed, Welch's t-test on the raw difference is the fallback. The uninsured-share decline
+is a ratio of group means, so its headline is the bootstrap interval and permutation p-value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tpn_metrics.evaluation.runner import UNINSURED_METHOD, EvaluationRun, uninsured_id
+
+METHOD_NAMES = {
+    "z_difference": "two-sample z-test, as in the paper",
+    "z_within_focus": "before/after z-test in the focus group, as in the paper",
+    "z_within_comparison": "before/after z-test in the comparison group, as in the paper",
+    "welch_t": "Welch's t-test (unequal variances)",
+    "permutation": "permutation test",
+    "bootstrap_percentile": "bootstrap 95% interval",
+    "ancova": "baseline-adjusted (ANCOVA)",
+    "did_weekly_panel": "difference-in-differences on 13-week averages",
+    UNINSURED_METHOD: "group-mean decline, bootstrap interval and permutation test",
+}
+
+COMPARISON_TITLES = {
+    "accreditation_level_2": "Hospital accreditation, level-2 score",
+    "cbhi_coverage_reported": "CBHI coverage, as reported by RSSB",
+    "cbhi_coverage_corrected": "CBHI coverage, corrected with census projections",
+    "cbhi_uninsured_decline_reported": "Decline of the uninsured share, reported coverage",
+    "cbhi_uninsured_decline_corrected": "Decline of the uninsured share, corrected coverage",
+}
+
+PP = "percentage points"
+PP_OF_UNINSURED = "points more decline (percent of the baseline uninsured share)"
+
+
+def method_name(method: str) -> str:
+    return METHOD_NAMES.get(method, method.replace("_", " "))
+
+
+def comparison_title(comparison_id: str) -> str:
+    return COMPARISON_TITLES.get(comparison_id, comparison_id.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The recommended result of one comparison. ``estimate``, ``ci_low``, ``ci_high`` are in
+    ``unit``; ``focus`` / ``comparison`` describe each group's own change in words."""
+
+    comparison_id: str
+    title: str
+    periods: str
+    focus: str
+    comparison: str
+    method: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    unit: str
+    n_focus: int
+    n_comparison: int
+
+
+def signed(value: float, digits: int = 1) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
+def p_text(p: float) -> str:
+    if math.isnan(p):
+        return "p not computable"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def headlines(run: EvaluationRun) -> list[Headline]:
+    """One :class:`Headline` per comparison and per uninsured-decline measure, in report order."""
+    found = []
+    for comparison_id, _dataset, c in run.comparisons:
+        tests = run.tests[run.tests["comparison_id"] == comparison_id].set_index("method")
+        method = "ancova"
+        if math.isnan(float(tests.loc["ancova", "p_value"])):
+            method = "welch_t"
+        row = tests.loc[method]
+        low, high = float(row["ci_low_pp"]), float(row["ci_high_pp"])
+        if method == "welch_t":
+            low, high = (
+                float(v) for v in tests.loc["bootstrap_percentile", ["ci_low_pp", "ci_high_pp"]]
+            )
+        found.append(
+            Headline(
+                comparison_id=comparison_id,
+                title=comparison_title(comparison_id),
+                periods=f"{c.baseline_label} → {c.endline_label}",
+                focus=f"{signed(c.focus.mean_change_pp)} pp (n = {c.focus.n})",
+                comparison=f"{signed(c.comparison.mean_change_pp)} pp (n = {c.comparison.n})",
+                method=method_name(method),
+                estimate=float(row["estimate_pp"]),
+                ci_low=low,
+                ci_high=high,
+                p_value=float(row["p_value"]),
+                unit=PP,
+                n_focus=int(row["n_focus"]),
+                n_comparison=int(row["n_comparison"]),
+            )
+        )
+        for decline in run.uninsured:
+            if f"cbhi_coverage_{decline.coverage}" != comparison_id:
+                continue
+            found.append(
+                Headline(
+                    comparison_id=uninsured_id(decline),
+                    title=comparison_title(uninsured_id(decline)),
+                    periods=f"{decline.baseline_label} → {decline.endline_label}",
+                    focus=f"{signed(-decline.focus.decline_pct)} % (n = {decline.focus.n})",
+                    comparison=(
+                        f"{signed(-decline.comparison.decline_pct)} % (n = {decline.comparison.n})"
+                    ),
+                    method=method_name(UNINSURED_METHOD),
+                    estimate=decline.difference_pp,
+                    ci_low=decline.ci_low_pp,
+                    ci_high=decline.ci_high_pp,
+                    p_value=decline.p_value,
+                    unit=PP_OF_UNINSURED,
+                    n_focus=decline.focus.n,
+                    n_comparison=decline.comparison.n,
+                )
+            )
+    return found
+
+
+def headline_text(h: Headline) -> str:
+    """One line: what, the two groups, the recommended effect with its interval and p."""
+    interval = (
+        "no interval"
+        if math.isnan(h.ci_low)
+        else f"95% interval {signed(h.ci_low)} to {signed(h.ci_high)}"
+    )
+    return (
+        f"{h.title} ({h.periods}): focus {h.focus}, comparison {h.comparison}; "
+        f"effect {signed(h.estimate)} {h.unit}, {interval}, {p_text(h.p_value)} "
+        f"(one-sided) — {h.method}"
+    )

@@ -1,0 +1,229 @@
+"""The parts of the evaluation report written for a programme manager: the one-minute summary,
+the uninsured-share decline, and our figures beside the published paper's.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tpn_metrics.evaluation.headline import Headline, comparison_title, p_text, signed
+from tpn_metrics.evaluation.paper import INCONSISTENCIES, PAPER, paper_rows
+from tpn_metrics.evaluation.runner import EvaluationRun
+from tpn_metrics.evaluation.uninsured import UninsuredDecline
+from tpn_metrics.reports.markdown_tables import number_cell
+from tpn_metrics.reports.report_blocks import Block
+
+GROUP_WORDS = {
+    "accreditation": ("hospitals that chose accreditation as their TPN focus", "other hospitals"),
+    "cbhi_enrollment": ("districts that chose CBHI enrolment as their focus", "other districts"),
+}
+
+
+def how_sure(h: Headline) -> str:
+    """Plain words for the p-value and interval of a one-sided test."""
+    if math.isnan(h.p_value):
+        return "Too few institutions to say how sure this is."
+    if h.p_value < 0.05 and h.ci_low > 0:
+        return f"A difference this large would rarely arise by chance alone ({p_text(h.p_value)})."
+    if h.p_value < 0.10:
+        return (
+            f"Suggestive, but chance cannot be ruled out ({p_text(h.p_value)}; the 95% "
+            "interval includes no effect)."
+            if h.ci_low <= 0
+            else f"Suggestive ({p_text(h.p_value)})."
+        )
+    return f"This could well be chance ({p_text(h.p_value)}): the 95% interval includes no effect."
+
+
+def _what_was_compared(run: EvaluationRun) -> str:
+    parts = []
+    for comparison_id, dataset, c in run.comparisons:
+        if comparison_id == "cbhi_coverage_corrected":
+            continue
+        focus, others = GROUP_WORDS.get(dataset.topic, ("focus institutions", "the others"))
+        parts.append(
+            f"{c.focus.n} {focus} against {c.comparison.n} {others}, on "
+            f"{comparison_title(comparison_id)} "
+            f"({dataset.baseline_label} → {dataset.endline_label})"
+        )
+    return "We compared " + "; and ".join(parts) + "."
+
+
+def _result(h: Headline) -> str:
+    interval = (
+        "" if math.isnan(h.ci_low) else f" (95% interval {signed(h.ci_low)} to {signed(h.ci_high)})"
+    )
+    return (
+        f"{h.title}: focus {h.focus}, others {h.comparison}. Estimated effect "
+        f"{signed(h.estimate)} {h.unit}{interval}, by {h.method}. {how_sure(h)}"
+    )
+
+
+def _caveats(run: EvaluationRun) -> list[str]:
+    lower = [
+        f"{comparison_title(cid)} by "
+        f"{c.comparison.baseline_mean - c.focus.baseline_mean:.1f} points"
+        for cid, _d, c in run.comparisons
+        if cid != "cbhi_coverage_corrected" and c.focus.baseline_mean < c.comparison.baseline_mean
+    ]
+    rtm = (
+        "Regression to the mean: the focus groups started lower ("
+        + "; ".join(lower)
+        + "), and low starters tend to gain more anyway. The effects above are "
+        "baseline-adjusted (ANCOVA) to allow for this; the raw differences in change are in the "
+        "tables below."
+        if lower
+        else "Regression to the mean: low starters tend to gain more anyway; the effects above "
+        "are baseline-adjusted (ANCOVA) to allow for it."
+    )
+    return [
+        "Self-selection: institutions chose their own focus area, so those that chose it may "
+        "differ from the others (motivation, support, other programmes). The comparison shows "
+        "an association, not proof that twinning caused the gain.",
+        rtm,
+    ]
+
+
+def summary_blocks(run: EvaluationRun, heads: list[Headline]) -> list[Block]:
+    """What was compared, the result, how sure, and the two caveats, in plain words."""
+    main = [h for h in heads if "corrected" not in h.comparison_id]
+    corrected = [h for h in heads if "corrected" in h.comparison_id]
+    blocks = [
+        Block("h2", "Summary"),
+        Block("lead", _what_was_compared(run)),
+        Block("ul", lines=tuple(_result(h) for h in main)),
+        *(Block("warn", f"{topic} not evaluated: {reason}.") for topic, reason in run.skipped),
+    ]
+    if corrected:
+        blocks.append(
+            Block(
+                "p",
+                "With coverage corrected for RSSB's stale target populations (census "
+                "projections): "
+                + "; ".join(
+                    f"{h.title.split(',')[0]} {signed(h.estimate)} {h.unit} ({p_text(h.p_value)})"
+                    for h in corrected
+                )
+                + ".",
+            )
+        )
+    blocks += [
+        Block("p", "Two cautions when reading these results:"),
+        Block("ul", lines=tuple(_caveats(run))),
+    ]
+    return blocks
+
+
+def _uninsured_group_lines(declines: tuple[UninsuredDecline, ...]) -> list[str]:
+    lines = [
+        "| coverage | group | districts used | excluded | uninsured at baseline (% of target) "
+        "| uninsured at endline (% of target) | change (% of baseline uninsured share) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for d in declines:
+        for name, g in (("focus", d.focus), ("comparison", d.comparison)):
+            lines.append(
+                f"| {d.coverage} | {name} | {g.n} | {g.n_excluded} "
+                f"| {number_cell(g.uninsured_baseline_pct, 1)} "
+                f"| {number_cell(g.uninsured_endline_pct, 1)} | {signed(-g.decline_pct)} |"
+            )
+    return lines
+
+
+def _uninsured_district_lines(declines: tuple[UninsuredDecline, ...]) -> list[str]:
+    header = "| district | group |"
+    align = "|---|---|"
+    for d in declines:
+        header += f" uninsured, {d.coverage} (% of target) | change, {d.coverage} (%) |"
+        align += "---|---:|"
+    lines = [header, align]
+    frames = [d.districts.set_index("institution_id") for d in declines]
+    for district_id, first in frames[0].sort_values("institution_name").iterrows():
+        row = f"| {first['institution_name']} | {'focus' if first['is_focus'] else 'comparison'} |"
+        for frame in frames:
+            r = frame.loc[district_id]
+            if isinstance(r["excluded_reason"], str):
+                row += f" excluded: {r['excluded_reason']} | – |"
+            else:
+                row += (
+                    f" {r['uninsured_baseline_pct']:.1f} → {r['uninsured_endline_pct']:.1f} "
+                    f"| {signed(-r['decline_pct'])} |"
+                )
+        lines.append(row)
+    return lines
+
+
+def uninsured_blocks(run: EvaluationRun) -> list[Block]:
+    """The decline of the uninsured share, group level and per district, both measures."""
+    if not run.uninsured:
+        return []
+    blocks = [
+        Block("h2", "Decline of the uninsured share"),
+        Block(
+            "p",
+            "The uninsured share is 100 % minus coverage. As in the paper, each group's change "
+            "is the relative change of its mean uninsured share, (ū1 − ū0) / ū0, in percent of "
+            "the baseline uninsured share (not percentage points); −35 % means the uninsured "
+            "share fell by a third. A district whose coverage passes 100 % has no meaningful "
+            "uninsured share: it is left out of that measure (named below) and kept in the "
+            "other.",
+        ),
+        Block("table", lines=tuple(_uninsured_group_lines(run.uninsured))),
+    ]
+    for d in run.uninsured:
+        interval = (
+            "no interval (too few districts)"
+            if math.isnan(d.ci_low_pp)
+            else f"95% interval {signed(d.ci_low_pp)} to {signed(d.ci_high_pp)}"
+        )
+        blocks.append(
+            Block(
+                "p",
+                f"{d.coverage.capitalize()} coverage: the focus districts' uninsured share "
+                f"declined by {signed(d.difference_pp)} percentage points of the baseline share "
+                f"more than the others' ({interval}; {p_text(d.p_value)}, one-sided).",
+            )
+        )
+        for row in d.excluded.itertuples():
+            blocks.append(
+                Block(
+                    "warn",
+                    f"{row.institution_name} left out of {d.coverage} coverage: "
+                    f"{row.excluded_reason}.",
+                )
+            )
+    blocks.append(Block("table", lines=tuple(_uninsured_district_lines(run.uninsured))))
+    return blocks
+
+
+def paper_blocks(run: EvaluationRun) -> list[Block]:
+    """Our figures beside the published ones, on the same definitions, and the paper's slips."""
+    rows = paper_rows(run)
+    lines = [
+        f"| measure | unit | {PAPER}: focus | {PAPER}: comparison | ours: focus "
+        "| ours: comparison |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cell = (lambda v: f"{v:.1f}") if r.unit == "%" else signed
+        lines.append(
+            f"| {r.measure} | {r.unit} | {cell(r.paper_focus)} | {cell(r.paper_comparison)} "
+            f"| {cell(r.ours_focus)} | {cell(r.ours_comparison)} |"
+        )
+    blocks = [
+        Block("h2", f"Our figures beside the published paper ({PAPER})"),
+        Block(
+            "p",
+            "Same definitions as the paper: level-2 accreditation score of district and "
+            "provincial hospitals, 2021 → 2023; CBHI coverage as reported by RSSB at the "
+            "reports nearest 23 March 2021 and 2023; uninsured share as the relative change of "
+            "the group means. Changes in pp are percentage points.",
+        ),
+    ]
+    if rows:
+        blocks.append(Block("table", lines=tuple(lines)))
+    blocks += [
+        Block("p", "Where the paper is inconsistent with itself:"),
+        Block("ul", lines=INCONSISTENCIES),
+    ]
+    return blocks
