@@ -46,6 +46,12 @@ NEXT_STEPS = {
         "loaded, built and evaluated. `tpn quarantine` lists the reasons in words a sender can "
         "act on: ask for corrected files and drop them in the folder again."
     ),
+    "ConfigurationError": (
+        "A setting is missing or wrong (the line above names it). Nothing was done and the "
+        "run was not retried: fix the setting on the worker (or set it and run `prefect "
+        "--no-prompt deploy --all` again for TPN_DROP_FOLDER and TPN_MOH_DROP_FOLDER), then "
+        "run the deployment again."
+    ),
     "FileNotFoundError": (
         "A folder or file the run needs is missing: check TPN_HOME, TPN_DROP_FOLDER and "
         "TPN_MOH_DROP_FOLDER on the worker, and the deployment's parameters."
