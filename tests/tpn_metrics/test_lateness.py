@@ -73,3 +73,20 @@ def test_missing_weeks_are_the_gaps_and_the_overdue_week():
     assert [w.report_date for w in late] == [dt.date(2023, 3, 31), dt.date(2023, 4, 14)]
     assert late[-1].due_at == utc(2023, 4, 15, 10)
     assert missing_weeks({}, utc(2023, 4, 15), DEFAULT) == []
+
+
+def test_no_second_definition_of_lateness_in_dbt():
+    """dbt's source freshness (age of loaded_at) would disagree with the Friday deadline:
+    lateness lives only in tpn_metrics.lateness."""
+    import yaml
+
+    from tpn_metrics.settings import PROJECT_ROOT
+
+    found = []
+    for path in (PROJECT_ROOT / "dbt_project").rglob("*.yml"):
+        if "target" in path.parts or "dbt_packages" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "freshness" in text and "freshness:" in yaml.safe_dump(yaml.safe_load(text)):
+            found.append(str(path.relative_to(PROJECT_ROOT)))
+    assert found == [], f"a dbt freshness block beside tpn_metrics.lateness: {found}"
