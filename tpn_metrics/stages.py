@@ -22,6 +22,7 @@ from tpn_metrics.reports.evaluation_report import ReportSection, render_html, re
 from tpn_metrics.reports.outbox import DeliveryReport, SmtpSettings, deliver_week
 from tpn_metrics.reports.recipients import load_recipients
 from tpn_metrics.settings import Settings
+from tpn_metrics.snapshot import writing_for_analysts
 from tpn_metrics.twinning import report_section as twinning_section
 from tpn_metrics.twinning import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
@@ -121,7 +122,7 @@ def run_evaluation(
     """Refresh the eval_* tables and the report. ``periods`` may override
     ``accreditation_years`` (a pair of survey years) and ``cbhi_dates`` (a pair of dates).
     """
-    with open_warehouse(settings.warehouse_path) as con:
+    with writing_for_analysts(settings) as con:  # evaluation.* and twinning.* reach analysts
         run = evaluate(standard_datasets(con, **periods), n_resamples=n_resamples)
         counts = write_tables(con, run)
         corrections = latest_corrections(con)
