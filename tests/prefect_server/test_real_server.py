@@ -130,6 +130,7 @@ def test_a_scheduled_run_completes_on_the_worker_and_a_second_trigger_waits(
     )
     weekly = _deployments(stack)["weekly-cbhi"]
     runs = _scheduled_by(stack, weekly, "test-once", timeout=60)
+    assert runs, "the scheduler created no run in 60 s:\n" + tail(stack.log("server"), 40)
     # The scheduler keeps at least 3 runs ahead (a day apart): the first is the one at anchor.
     first = runs[0]
     assert _at(first["expected_start_time"]) == anchor
