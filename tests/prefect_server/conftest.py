@@ -28,7 +28,9 @@ NEW_WEEK = "rssb_2023-03-31_semicolon_bom_aliases.csv"
 NEW_REPORT_DATE = "2023-03-31"
 
 
-@pytest.fixture(scope="session")
+# Package scope: one server for every test of this folder, stopped as soon as the last of
+# them ends (not at the end of the whole session, while other suites run).
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
     base = tmp_path_factory.mktemp("prefect-server")
     home, drop, moh = base / "home", base / "drop", base / "moh"

@@ -162,6 +162,11 @@ def test_a_scheduled_run_completes_on_the_worker_and_a_second_trigger_waits(
     assert not both_running, f"both weekly runs were Running at {both_running}"
     assert _at(second["start_time"]) >= _at(first["end_time"])
     assert "AwaitingConcurrencySlot" in _state_names(stack, second["id"])
+    print(  # figures for docs/operations.md (pytest -s)
+        f"scheduled weekly run: {first['total_run_time']:.0f} s running; second trigger "
+        f"started {(_at(second['start_time']) - _at(first['end_time'])).total_seconds():.0f} s "
+        f"after the first ended, ran {second['total_run_time']:.0f} s"
+    )
     home = Path(stack.env["TPN_HOME"])
     emails = sorted((home / "outbox" / NEW_REPORT_DATE).glob("*.eml"))
     assert len(emails) == 30, [p.name for p in emails]  # one per district, the second run sent none
