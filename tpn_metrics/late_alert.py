@@ -42,9 +42,9 @@ def alert_text(weeks: tuple[lateness.WeekLateness, ...], deadline: lateness.File
         f"with these report dates was received by its deadline ({deadline.describe()}).",
         "",
     ]
-    lines += [f"  {w.report_date} (Friday), due {w.due_at:%Y-%m-%d %H:%M} UTC" for w in weeks[:60]]
     if len(weeks) > 60:
-        lines.append(f"  ... and {len(weeks) - 60} earlier weeks")
+        lines.append(f"  ... {len(weeks) - 60} earlier weeks, then:")
+    lines += [f"  {w.report_date} (Friday), due {w.due_at:%Y-%m-%d %H:%M} UTC" for w in weeks[-60:]]
     lines += [
         "",
         "What to do: ask RSSB for the file, drop it in TPN_DROP_FOLDER and run",

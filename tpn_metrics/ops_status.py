@@ -188,6 +188,14 @@ def _ago(days: int | None) -> str:
     return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
 
 
+def _late_summary(weeks: tuple[lateness.WeekLateness, ...]) -> str:
+    """``none``, or the count and the latest three report dates."""
+    if not weeks:
+        return "none"
+    latest = ", ".join(str(w.report_date) for w in weeks[-3:])
+    return f"{len(weeks)}: {'… ' if len(weeks) > 3 else ''}{latest}"
+
+
 def render_status(status: OpsStatus) -> Group:
     """Rich renderables for ``console.print``: sources, freshness, then what needs a person."""
     parts: list[Table | Text] = []
@@ -213,7 +221,7 @@ def render_status(status: OpsStatus) -> Group:
         )
         fresh.add_row(
             f"RSSB weeks late (deadline {status.deadline.describe()})",
-            ", ".join(str(w.report_date) for w in status.late_weeks[-5:]) or "none",
+            _late_summary(status.late_weeks),
         )
         fresh.add_row("latest load", _ago(status.days_since_load))
         fresh.add_row(

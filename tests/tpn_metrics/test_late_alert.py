@@ -115,3 +115,14 @@ def test_the_alert_goes_over_smtp_when_it_is_set(settings: Settings, smtp_server
     assert _alerts(settings) == []
     assert check_late_files(settings, now=_utc(2023, 4, 15, 13)).alerted == ()
     assert len(smtp_server.received) == 1
+
+
+def test_a_long_gap_lists_the_latest_weeks(settings: Settings, no_smtp: None):
+    _ledger(settings, [("2023-03-24", "loaded", dt.datetime(2023, 3, 24, 18))])
+    report = check_late_files(settings, now=_utc(2024, 12, 31))
+    assert len(report.alerted) == 92  # 31 March 2023 to 27 December 2024
+    [path] = _alerts(settings)
+    text = read_eml(path).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "... 32 earlier weeks, then:" in text
+    assert "2024-12-27 (Friday)" in text
+    assert "2023-03-31 (Friday)" not in text

@@ -78,7 +78,7 @@ def test_status_reports_loads_freshness_emails_and_quarantine(settings: Settings
     assert any("1 district email(s) pending" in p for p in status.problems)
     text = _text(status)
     assert "2023-03-31 (20 days ago)" in text
-    assert "2023-04-07, 2023-04-14" in text
+    assert "2: 2023-04-07, 2023-04-14" in text
     assert "rssb_weekly" in text
 
 
