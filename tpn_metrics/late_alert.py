@@ -66,6 +66,8 @@ def check_late_files(
 
     now = now or dt.datetime.now(dt.UTC)
     deadline = deadline or lateness.FileDeadline.from_environment()
+    if not settings.warehouse_path.exists():  # a fresh setup: nothing expected yet
+        return LateAlertReport((), (), None)
     with open_warehouse(settings.warehouse_path) as con:
         con.execute(ALERTS_DDL)
         received = _received(con)

@@ -44,6 +44,12 @@ def _alerts(settings: Settings) -> list[Path]:
     return sorted((settings.outbox_dir / "alerts").glob("*.eml"))
 
 
+def test_no_warehouse_yet_means_no_alert_and_no_file_created(settings: Settings, no_smtp: None):
+    report = check_late_files(settings, now=_utc(2023, 4, 15))
+    assert report.alerted == () and report.delivered is None
+    assert not settings.warehouse_path.exists()
+
+
 def test_one_alert_per_missing_week_to_the_outbox(settings: Settings, no_smtp: None):
     _ledger(
         settings,
