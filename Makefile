@@ -1,25 +1,39 @@
 # Two commands for a new user: `make demo` and `make test`. Everything else is optional.
+# Dependencies come from uv.lock, exactly (`uv sync --locked`); `make lock` refreshes it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv itself is pinned and lives in its own small environment: `uv sync` removes from .venv
+# every package that is not in the lock, uv included.
+UV_VERSION := 0.13.9
+UV := .venv-uv/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test reliability bench-friday bench-history bench-payments lint venv venv-dev clean
+.PHONY: demo test reliability bench-friday bench-history bench-payments lint lock venv venv-dev clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+$(UV):
+	$(PYTHON) -m venv .venv-uv
+	.venv-uv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-# Stamps re-run the install whenever pyproject.toml changes.
-$(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Stamps re-run the install whenever pyproject.toml or uv.lock changes. --locked refuses to
+# install when uv.lock no longer matches pyproject.toml (run `make lock`).
+$(VENV)/.installed-runtime: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --no-dev --quiet
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e . --group dev
+$(VENV)/.installed-dev: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --quiet
 	touch $@ $(VENV)/.installed-runtime
+
+# After editing the dependencies in pyproject.toml: re-resolve uv.lock, keeping every other
+# pinned version. `make lock UPGRADE=1` moves every package to its newest allowed version.
+lock: | $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
 
 venv: $(VENV)/.installed-runtime
 venv-dev: $(VENV)/.installed-dev

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
@@ -18,7 +16,7 @@ from flows.tasks import (
     raise_if_refused,
     refresh_evaluation,
 )
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import Settings, require_folder
 
 
 @flow(name="annual-accreditation", on_failure=[notify_failure], on_crashed=[notify_failure])
@@ -36,8 +34,7 @@ def annual_accreditation(
     after the build and the summary, so the failure notice names them.
     """
     home = home or str(Settings().home)
-    if not Path(drop_folder).exists():
-        raise FileNotFoundError(f"the MOH drop folder {drop_folder} does not exist")
+    require_folder(drop_folder, "TPN_MOH_DROP_FOLDER", "the MOH drop folder")
     ingest = ingest_files(home, [drop_folder])
     if not any(o.kind == "accreditation" and o.status == "loaded" for o in ingest.outcomes):
         get_run_logger().warning(

@@ -14,8 +14,6 @@ district and week in ops.email_deliveries).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
@@ -29,7 +27,7 @@ from flows.tasks import (
     raise_if_refused,
     refresh_evaluation,
 )
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import ConfigurationError, Settings, require_folder
 
 
 @flow(name="backfill", on_failure=[notify_failure], on_crashed=[notify_failure])
@@ -43,8 +41,8 @@ def backfill(
     permutation test and bootstrap; progress_every, files between progress log lines.
     """
     home = home or str(Settings().home)
-    if not Path(folder).is_dir():
-        raise FileNotFoundError(f"the backfill folder {folder} does not exist")
+    if not require_folder(folder, "the folder parameter", "the backfill folder").is_dir():
+        raise ConfigurationError(f"the backfill folder {folder} is a file, not a folder")
     ingest = ingest_batch(home, [folder], progress_every=progress_every)
     build_warehouse(home)
     corrections = check_population_corrections(home)

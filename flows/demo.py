@@ -18,4 +18,5 @@ def tpn_demo(
     """
     home = home or str(Settings().home)
     sample_dir = generate_sample_files(home, seed)
-    return weekly_cbhi(drop_folder=sample_dir, home=home, n_resamples=n_resamples)
+    # Sample data: never to real district teams, whatever TPN_SMTP_HOST says.
+    return weekly_cbhi(drop_folder=sample_dir, home=home, use_smtp=False, n_resamples=n_resamples)

@@ -15,11 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import smtplib
 import traceback
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +42,12 @@ NEXT_STEPS = {
         "Some files were refused (quarantined or crashed in validation); everything else was "
         "loaded, built and evaluated. `tpn quarantine` lists the reasons in words a sender can "
         "act on: ask for corrected files and drop them in the folder again."
+    ),
+    "ConfigurationError": (
+        "A setting is missing or wrong (the line above names it). Nothing was done and the "
+        "run was not retried: fix the setting on the worker (or set it and run `prefect "
+        "--no-prompt deploy --all` again for TPN_DROP_FOLDER and TPN_MOH_DROP_FOLDER), then "
+        "run the deployment again."
     ),
     "FileNotFoundError": (
         "A folder or file the run needs is missing: check TPN_HOME, TPN_DROP_FOLDER and "
@@ -156,48 +159,18 @@ def compose_failure_notice(
     return FailureNotice(subject, "\n".join(text_lines) + "\n", "\n".join(md) + "\n")
 
 
-def notice_message(notice: FailureNotice, sender: str, to: tuple[str, ...]) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = notice.subject
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=False)
-    domain = parseaddr(sender)[1].partition("@")[2] or "tpn.local"
-    message["Message-ID"] = make_msgid("tpn-failure", domain=domain)
-    message.set_content(notice.text)
-    return message
-
-
 def deliver_failure_notice(notice: FailureNotice, settings: Settings) -> str:
-    """Email the data team (SMTP from TPN_SMTP_*), or write an .eml file; return where it went.
+    """Email the data team (SMTP from TPN_SMTP_*), or write an .eml file under
+    outbox/failures/; return where it went (tpn_metrics.reports.data_team, shared with the
+    late-file alert).
 
     Never raises for a delivery problem: the run has already failed, and the .eml file (plus
     the log line and artifact) is the fallback.
     """
-    from tpn_metrics.reports.outbox import smtp_send
-    from tpn_metrics.reports.recipients import load_recipients
-    from tpn_metrics.stages import smtp_from_environment
+    from tpn_metrics.reports.data_team import data_team_message, deliver_to_data_team
 
-    recipients = load_recipients(
-        Path(os.environ.get("TPN_RECIPIENTS", str(settings.recipients_file)))
-    )
-    to = recipients.data_team or (parseaddr(recipients.sender)[1],)
-    message = notice_message(notice, recipients.sender, to)
-    smtp = smtp_from_environment()
-    problem = ""
-    if smtp is not None:
-        try:
-            smtp_send(smtp, message)
-            return f"emailed to {', '.join(to)} via {smtp.host}"
-        except (OSError, smtplib.SMTPException) as error:
-            problem = f" (SMTP failed: {type(error).__name__}: {error})"
-    folder = settings.outbox_dir / "failures"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    slug = re.sub(r"[^a-z0-9]+", "-", notice.subject.lower().split(":")[0])[:60].strip("-")
-    path = folder / f"{stamp}-{slug}.eml"
-    path.write_bytes(bytes(message))
-    return f"written to {path}{problem}"
+    message = data_team_message(notice.subject, notice.text, settings, kind="tpn-failure")
+    return deliver_to_data_team(message, settings, folder="failures")
 
 
 def _error_of(state: Any) -> BaseException | None:

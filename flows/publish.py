@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.failure_notice import notify_failure
 from flows.tasks import publish_tables
 from tpn_metrics.publish import PublishReport
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import ConfigurationError, Settings
 
 
 def publish_markdown(report: PublishReport) -> str:
@@ -43,7 +43,9 @@ def publish(url: str | None = None, home: str | None = None) -> PublishReport:
     home = home or str(Settings().home)
     url = url or os.environ.get("TPN_PUBLISH_URL")
     if not url:
-        raise ValueError("nowhere to publish: pass url or set TPN_PUBLISH_URL on the worker")
+        raise ConfigurationError(
+            "nowhere to publish: set TPN_PUBLISH_URL on the worker (or pass url)"
+        )
     report = publish_tables(home, url)
     create_markdown_artifact(
         key="tpn-publish",

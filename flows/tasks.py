@@ -17,11 +17,28 @@ from tpn_metrics.evaluation.periods import PeriodError
 from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
 from tpn_metrics.publish import PublishReport, is_connection_error, sql_publish
 from tpn_metrics.reports.outbox import DeliveryReport
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import ConfigurationError, Settings
 
 
 def _settings(home: str) -> Settings:
     return Settings(home=Path(home))
+
+
+def _retry_unless_configuration(task: object, task_run: object, state: object) -> bool:
+    """retry_condition_fn of the I/O tasks: never retry a ConfigurationError (a missing
+    setting or folder does not appear by itself between retries)."""
+    return not isinstance(_exception_of(state), ConfigurationError)
+
+
+def _exception_of(state: object) -> BaseException | None:
+    error = getattr(state, "data", None)
+    if isinstance(error, BaseException):
+        return error
+    try:
+        error = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return error if isinstance(error, BaseException) else None
 
 
 @task(name="generate-sample")
@@ -34,7 +51,12 @@ def generate_sample_files(home: str, seed: int) -> str:
     return str(settings.sample_dir)
 
 
-@task(name="ingest-files", retries=2, retry_delay_seconds=[5, 30])
+@task(
+    name="ingest-files",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=_retry_unless_configuration,
+)
 def ingest_files(home: str, paths: list[str], today: dt.date | None = None) -> stages.IngestSummary:
     logger = get_run_logger()
     summary = stages.run_ingest(_settings(home), [Path(p) for p in paths], today=today)
@@ -87,11 +109,15 @@ def refresh_evaluation(home: str, n_resamples: int = 10_000) -> stages.Evaluatio
     retries=3,
     retry_delay_seconds=exponential_backoff(backoff_factor=10),
     retry_jitter_factor=0.5,
+    retry_condition_fn=_retry_unless_configuration,
 )
-def deliver_emails(home: str, use_smtp: bool = False) -> DeliveryReport:
-    smtp = stages.smtp_from_environment() if use_smtp else None
+def deliver_emails(home: str, use_smtp: bool | None = None) -> DeliveryReport:
+    """Over SMTP when TPN_SMTP_HOST is set, to the outbox otherwise (``use_smtp`` None);
+    True requires SMTP, False forces the outbox. The weekly flow checks this before any work,
+    and a ConfigurationError is never retried."""
+    smtp = stages.smtp_from_environment() if use_smtp is not False else None
     if use_smtp and smtp is None:
-        raise RuntimeError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
+        raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     report = stages.run_emails(_settings(home), smtp=smtp)
     get_run_logger().info(
         "emails for %s: %d delivered, %d already done, %d pending",
@@ -100,7 +126,7 @@ def deliver_emails(home: str, use_smtp: bool = False) -> DeliveryReport:
         report.already_done,
         report.pending,
     )
-    if use_smtp and report.pending:
+    if smtp is not None and report.pending:
         # Prefect retries this task; the ledger makes a retry send only what is still pending.
         raise RuntimeError(
             f"{report.pending} emails still pending: " + "; ".join(report.errors[:3])
@@ -183,7 +209,12 @@ class _IngestProgress:
             self.logger.warning("progress artifact not updated (%s)", error)
 
 
-@task(name="ingest-batch", retries=2, retry_delay_seconds=[5, 30])
+@task(
+    name="ingest-batch",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=_retry_unless_configuration,
+)
 def ingest_batch(
     home: str,
     paths: list[str],
@@ -220,13 +251,8 @@ def ingest_batch(
 
 def _retry_on_connection_error(task: object, task_run: object, state: object) -> bool:
     """retry_condition_fn: retry a publish after a lost or refused connection, nothing else."""
-    error = getattr(state, "data", None)
-    if not isinstance(error, BaseException):
-        try:
-            error = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
-        except Exception:
-            return False
-    return isinstance(error, BaseException) and is_connection_error(error)
+    error = _exception_of(state)
+    return error is not None and is_connection_error(error)
 
 
 @task(

@@ -17,25 +17,35 @@ from flows.tasks import (
     count_tables,
     deliver_emails,
     ingest_files,
+    raise_if_refused,
     refresh_evaluation,
 )
-from tpn_metrics.settings import Settings
+from tpn_metrics.reports.outbox import SmtpSettings
+from tpn_metrics.settings import ConfigurationError, Settings, require_folder
 
 
 @flow(name="weekly-cbhi", on_failure=[notify_failure], on_crashed=[notify_failure])
 def weekly_cbhi(
     drop_folder: str,
     home: str | None = None,
-    use_smtp: bool = False,
+    use_smtp: bool | None = None,
     today: dt.date | None = None,
     n_resamples: int = 10_000,
 ) -> dict[str, object]:
     """Load a drop folder (or file) and bring marts, evaluation and emails up to date.
 
     Parameters: drop_folder, where RSSB files arrive; home, the TPN_HOME of the warehouse;
-    use_smtp, send through TPN_SMTP_* instead of writing .eml files to the outbox.
+    use_smtp, None (default) to send through TPN_SMTP_* when TPN_SMTP_HOST is set and write
+    .eml files to the outbox otherwise, True to require SMTP, False to force the outbox.
+
+    Configuration is checked first (ConfigurationError, one line, no retry). Refused files do
+    not stop the others: everything else is loaded, built and emailed, then the run ends
+    Failed (RefusedFilesError) so the failure notice names them.
     """
     home = home or str(Settings().home)
+    require_folder(drop_folder, "TPN_DROP_FOLDER", "the RSSB drop folder")
+    if use_smtp and SmtpSettings.from_environment() is None:
+        raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     ingest = ingest_files(home, [drop_folder], today=today)
     build_warehouse(home)
     corrections = check_population_corrections(home)
@@ -49,6 +59,7 @@ def weekly_cbhi(
         ),
         description="Files, tables, corrections, evaluation and emails of this run",
     )
+    raise_if_refused(ingest)
     return {
         "ingest": ingest,
         "tables": tables,

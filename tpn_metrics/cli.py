@@ -478,8 +478,13 @@ def run_weekly(
         str | None, typer.Option(help="Run as on this date, YYYY-MM-DD (default: today)")
     ] = None,
     smtp: Annotated[
-        bool, typer.Option(help="Send through TPN_SMTP_* instead of writing .eml files")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--smtp/--outbox",
+            help="Send through TPN_SMTP_*, or write .eml files to the outbox "
+            "(default: SMTP when TPN_SMTP_HOST is set)",
+        ),
+    ] = None,
     resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
 ) -> None:
     """The Friday run now: ingest, validate, dbt build, corrections, evaluation, emails."""

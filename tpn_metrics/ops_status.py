@@ -9,7 +9,7 @@ for the command line.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -17,11 +17,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from tpn_metrics import lateness
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import WarehouseBusyError, connect, table_exists
 
-#: RSSB reports every Friday: a week plus a day of slack before we call the data late.
-RSSB_STALE_AFTER_DAYS = 8
 SOURCES = ("rssb_weekly", "accreditation", "registry")
 
 
@@ -46,6 +45,9 @@ class OpsStatus:
     quarantined: int = 0
     crashed: int = 0
     problems: tuple[str, ...] = field(default=())
+    #: RSSB weeks whose deadline passed with no accepted file (tpn_metrics.lateness).
+    late_weeks: tuple[lateness.WeekLateness, ...] = ()
+    deadline: lateness.FileDeadline = field(default_factory=lateness.FileDeadline)
 
     @property
     def days_since_report(self) -> int | None:
@@ -70,13 +72,13 @@ def _problems(status: OpsStatus) -> tuple[str, ...]:
         return (f"no warehouse at {status.warehouse}: run `tpn demo` or the weekly flow",)
     if status.busy:
         return ("the warehouse is busy (a run is writing): try again in a few minutes",)
-    days = status.days_since_report
-    if days is None:
+    if status.last_report_date is None:
         found.append("no RSSB report loaded yet")
-    elif days > RSSB_STALE_AFTER_DAYS:
+    elif status.late_weeks:
         found.append(
-            f"the latest RSSB report is {days} days old ({status.last_report_date}): "
-            "check the drop folder and the weekly run"
+            f"RSSB file late for {len(status.late_weeks)} week(s) (deadline "
+            f"{status.deadline.describe()}), latest {status.late_weeks[-1].report_date}: "
+            "check the drop folder, `tpn quarantine` and the weekly run"
         )
     if status.quarantined:
         found.append(f"{status.quarantined} file(s) in quarantine: see `tpn quarantine`")
@@ -90,10 +92,26 @@ def _problems(status: OpsStatus) -> tuple[str, ...]:
 
 
 def collect_status(
-    settings: Settings, *, today: dt.date | None = None, wait_seconds: float = 5.0
+    settings: Settings,
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    deadline: lateness.FileDeadline | None = None,
+    wait_seconds: float = 5.0,
 ) -> OpsStatus:
-    """The warehouse's state for operators; never raises for a missing or busy warehouse."""
-    today = today or dt.date.today()
+    """The warehouse's state for operators; never raises for a missing or busy warehouse.
+
+    Late RSSB weeks are judged at ``now`` (UTC; default: the end of ``today`` when it is
+    given, else the current time) against ``deadline`` (default: TPN_RSSB_DEADLINE).
+    """
+    if now is None:
+        now = (
+            dt.datetime.combine(today, dt.time.max, tzinfo=dt.UTC)
+            if today
+            else dt.datetime.now(dt.UTC)
+        )
+    today = today or now.date()
+    deadline = deadline or lateness.FileDeadline.from_environment()
     path = settings.warehouse_path
     if not path.exists():
         status = OpsStatus(path, today, exists=False)
@@ -104,14 +122,15 @@ def collect_status(
         return _with_problems(OpsStatus(path, today, busy=True))
     try:
         status = _read(con, path, today)
+        if table_exists(con, "landing", "file_ledger"):
+            late = lateness.missing_weeks(lateness.received_reports(con), now, deadline)
+            status = replace(status, late_weeks=tuple(late), deadline=deadline)
     finally:
         con.close()
     return _with_problems(status)
 
 
 def _with_problems(status: OpsStatus) -> OpsStatus:
-    from dataclasses import replace
-
     return replace(status, problems=_problems(status))
 
 
@@ -169,6 +188,14 @@ def _ago(days: int | None) -> str:
     return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
 
 
+def _late_summary(weeks: tuple[lateness.WeekLateness, ...]) -> str:
+    """``none``, or the count and the latest three report dates."""
+    if not weeks:
+        return "none"
+    latest = ", ".join(str(w.report_date) for w in weeks[-3:])
+    return f"{len(weeks)}: {'… ' if len(weeks) > 3 else ''}{latest}"
+
+
 def render_status(status: OpsStatus) -> Group:
     """Rich renderables for ``console.print``: sources, freshness, then what needs a person."""
     parts: list[Table | Text] = []
@@ -191,6 +218,10 @@ def render_status(status: OpsStatus) -> Group:
         fresh.add_column("value", justify="right")
         fresh.add_row(
             "latest RSSB report", f"{status.last_report_date} ({_ago(status.days_since_report)})"
+        )
+        fresh.add_row(
+            f"RSSB weeks late (deadline {status.deadline.describe()})",
+            _late_summary(status.late_weeks),
         )
         fresh.add_row("latest load", _ago(status.days_since_load))
         fresh.add_row(

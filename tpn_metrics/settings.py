@@ -60,3 +60,30 @@ class Settings:
     @property
     def recipients_file(self) -> Path:
         return self.project_root / "tpn_metrics" / "reports" / "recipients.yaml"
+
+
+class ConfigurationError(ValueError):
+    """A setting is missing or wrong: the run cannot succeed until a person fixes it.
+
+    Raised before any work, with one line naming the setting. Flows never retry it (a retry
+    cannot fix configuration); tasks retry I/O faults only.
+    """
+
+
+def require_folder(path: str, setting: str, what: str) -> Path:
+    """``path`` as an existing folder or file, else ConfigurationError naming ``setting``.
+
+    ``{{ $VAR }}`` left literally in a deployment parameter means VAR was unset when
+    `prefect deploy` ran: that is what the message says then.
+    """
+    if "{{" in path or not path.strip():
+        raise ConfigurationError(
+            f"{setting} was not set when the deployment was created: set it in the shell that "
+            f"runs `prefect --no-prompt deploy --all` and deploy again ({what} is {path!r})"
+        )
+    folder = Path(path)
+    if not folder.exists():
+        raise ConfigurationError(
+            f"{what} {folder} does not exist: create it or point {setting} at the right folder"
+        )
+    return folder

@@ -28,6 +28,7 @@ from tpn_metrics.reports.evaluation_report import ReportSection, render_html, re
 from tpn_metrics.reports.outbox import DeliveryReport, SmtpSettings, deliver_week
 from tpn_metrics.reports.recipients import load_recipients
 from tpn_metrics.settings import Settings
+from tpn_metrics.snapshot import writing_for_analysts
 from tpn_metrics.twinning import report_section as twinning_section
 from tpn_metrics.twinning import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
@@ -139,7 +140,7 @@ def run_evaluation(
     complete.
     """
     variables = project_vars(settings)
-    with open_warehouse(settings.warehouse_path) as con:
+    with writing_for_analysts(settings) as con:  # evaluation.* and twinning.* reach analysts
         datasets, skipped = evaluable_datasets(
             con,
             topics=topics,

@@ -132,8 +132,8 @@ def test_annual_accreditation_without_its_drop_folder_fails_with_a_notice(
     assert state.is_failed()
     [path] = _notices(home)
     text = read_eml(path).get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "FileNotFoundError" in text
-    assert "TPN_MOH_DROP_FOLDER" in text  # the advice for a missing folder
+    assert "ConfigurationError" in text
+    assert "TPN_MOH_DROP_FOLDER" in text  # the setting to fix
 
 
 def test_refused_files_end_the_run_with_their_names_and_the_advice():

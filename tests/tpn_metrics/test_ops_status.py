@@ -68,11 +68,17 @@ def test_status_reports_loads_freshness_emails_and_quarantine(settings: Settings
     assert status.days_since_report == 20
     assert status.pending_emails == 1
     assert status.quarantined == 1
-    assert any("20 days old" in p for p in status.problems)
+    # Files for 24 and 31 March; 7 and 14 April passed their Saturday-noon deadlines.
+    assert [w.report_date for w in status.late_weeks] == [
+        dt.date(2023, 4, 7),
+        dt.date(2023, 4, 14),
+    ]
+    assert any("RSSB file late for 2 week(s)" in p for p in status.problems)
     assert any("quarantine" in p for p in status.problems)
     assert any("1 district email(s) pending" in p for p in status.problems)
     text = _text(status)
     assert "2023-03-31 (20 days ago)" in text
+    assert "2: 2023-04-07, 2023-04-14" in text
     assert "rssb_weekly" in text
 
 

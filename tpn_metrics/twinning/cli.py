@@ -128,6 +128,7 @@ def recommend(
     ] = None,
 ) -> None:
     """Classify institutions, recommend partners, write the twinning tables, draw the network."""
+    from tpn_metrics.snapshot import writing_for_analysts
     from tpn_metrics.twinning.compute import TwinningConfig
     from tpn_metrics.twinning.topics import load_topic_metrics, select_topics
     from tpn_metrics.twinning.warehouse import (
@@ -135,7 +136,6 @@ def recommend(
         WarehouseNotBuiltError,
         run_twinning,
     )
-    from tpn_metrics.warehouse import open_warehouse
 
     settings = Settings()
     try:
@@ -145,7 +145,7 @@ def recommend(
         console.print(f"[red]{error}", soft_wrap=True)
         raise typer.Exit(2) from error
     try:
-        with open_warehouse(settings.warehouse_path) as con:
+        with writing_for_analysts(settings) as con:  # twinning.* reach the snapshot
             run = run_twinning(
                 con,
                 reports_dir=settings.reports_dir,
