@@ -69,6 +69,7 @@ def test_snapshot_follows_build_evaluation_and_twinning(
             GOOD / "accreditation_2022_fractions.csv",
             GOOD / "accreditation_2023_percent.csv",
             GOOD / "rssb_2023-03-24_canonical.csv",
+            GOOD / "rssb_2023-03-31_semicolon_bom_aliases.csv",
         ],
         today=dt.date(2026, 11, 23),
     )
@@ -76,13 +77,21 @@ def test_snapshot_follows_build_evaluation_and_twinning(
     live, snapshot = settings.warehouse_path, publish_paths(settings).snapshot
     assert _tables(snapshot, "marts.") == _tables(live, "marts.") != {}
 
-    stages.run_evaluation(settings, n_resamples=50)
+    stages.run_evaluation(
+        settings, n_resamples=50, topics=("accreditation",), start="2022", end="2023"
+    )
     first = _tables(live, "evaluation.")
     assert first and _tables(snapshot, "evaluation.") == first
     assert _tables(snapshot, "twinning.") == _tables(live, "twinning.") != {}
 
-    # The case: a narrower evaluation replaces the tables; the snapshot follows.
-    stages.run_evaluation(settings, n_resamples=50, accreditation_years=(2022, 2023))
+    # The case: another evaluation replaces the tables; the snapshot follows.
+    stages.run_evaluation(
+        settings,
+        n_resamples=50,
+        topics=("cbhi_enrollment",),
+        start="2023-03-24",
+        end="2023-03-31",
+    )
     second = _tables(live, "evaluation.")
     assert second != first
     assert _tables(snapshot, "evaluation.") == second
