@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from tpn_metrics.ingest.headers import ACCREDITATION
-from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
-from tpn_metrics.ingest.readers import read_table
+from tpn_metrics.ingest.parsed import ParsedFile, naming_sheet, reject_if_any, require_columns
+from tpn_metrics.ingest.readers import RawTable, read_table
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
 from tpn_metrics.names import UnknownNameError
@@ -38,7 +38,13 @@ def decide_scale(values: list[float]) -> str:
 
 
 def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
+    """Read, check and type one file; refusals about a workbook name the sheet read."""
     table = read_table(path, canonical=ACCREDITATION.canonical, required=set(_required()))
+    with naming_sheet(table.sheet):
+        return _parse_table(table, seeds_dir=seeds_dir, validate=validate)
+
+
+def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     require_columns(table.columns, _required())
     hospitals = hospital_resolver(seeds_dir)
     districts = district_resolver(seeds_dir)
@@ -118,5 +124,9 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
         period_key=str(int(frame["survey_year"].iloc[0])),
         tables={"accreditation_results": landing},
         warnings=tuple(warnings),
-        details={"score_scale": scale, "format": table.source_format},
+        details={
+            "score_scale": scale,
+            "format": table.source_format,
+            **({"sheet": table.sheet} if table.sheet else {}),
+        },
     )

@@ -34,7 +34,7 @@ from tpn_metrics.ingest.readers import (
     MAX_FILE_BYTES,
     check_size,
     decode_text,
-    read_xlsx_sheets,
+    read_workbook,
 )
 from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
@@ -135,10 +135,22 @@ def detect_kind(path: Path) -> str:
     data = path.read_bytes()
     tabbed: list[list[str]] = []
     if data[:4] == b"PK\x03\x04":
-        sheets = read_xlsx_sheets(data)
-        if looks_like_registry(sheets):
+        workbook = read_workbook(data)
+        visible = workbook.visible_sheets()
+        if looks_like_registry(s.title for s in visible):
             return "registry"
-        rows = next(iter(sheets.values()), [])
+        for sheet in visible:  # the first visible sheet that holds a known table decides
+            rows = [list(r) for r in sheet.rows]
+            scores = {lay.kind: _header_score(rows, set(lay.lookup())) for lay in _LAYOUTS}
+            kind, score = max(scores.items(), key=lambda item: item[1])
+            if score >= 3:
+                return kind
+        raise FileRejectedError(
+            "not a recognised input: no visible sheet holds an RSSB weekly update "
+            "(report_date, district, target_population, members_paid, ...) or an "
+            "accreditation table (survey_year, hospital, level_1_score, ...): "
+            + workbook.describe()
+        )
     else:
         lines = decode_text(data).splitlines()[:15]
         rows = [line.replace(";", ",").split(",") for line in lines]

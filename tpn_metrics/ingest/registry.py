@@ -20,7 +20,7 @@ from tpn_metrics.ingest.readers import (
     RawTable,
     check_size,
     read_table,
-    read_xlsx_sheets,
+    read_workbook,
     table_from_rows,
 )
 from tpn_metrics.ingest.validation import FrameValidator
@@ -57,18 +57,18 @@ def read_registry_tables(path: Path) -> dict[str, RawTable]:
                     )
     else:
         check_size(path)
-        sheets = {
-            fold(k).replace(" ", "_"): v for k, v in read_xlsx_sheets(path.read_bytes()).items()
-        }
+        workbook = read_workbook(path.read_bytes())
+        sheets = {fold(s.title).replace(" ", "_"): s for s in workbook.visible_sheets()}
         for name, layout in REGISTRY_SHEETS.items():
             if name in sheets:
-                with _naming(f"sheet {name}"):
+                with _naming(f"sheet {sheets[name].title}"):
                     tables[name] = table_from_rows(
-                        sheets[name],
+                        [list(r) for r in sheets[name].rows],
                         source_format="xlsx",
                         canonical=layout.canonical,
                         required=set(_required(layout)),
-                        sheet=name,
+                        sheet=sheets[name].title,
+                        epoch=workbook.epoch,
                     )
     missing = [n for n in REGISTRY_SHEETS if n not in tables and n not in OPTIONAL_SHEETS]
     if missing:
