@@ -12,7 +12,7 @@ from tpn_metrics.ingest.readers import RawTable, read_table
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
 from tpn_metrics.names import UnknownNameError
-from tpn_metrics.reference import district_resolver, hospital_resolver, load_hospitals
+from tpn_metrics.reference import district_resolver, load_hospitals, resolve_hospital_in_district
 
 SCORES = ("level_1_score", "level_2_score", "level_3_score")
 
@@ -46,7 +46,6 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
 
 def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     require_columns(table.columns, _required())
-    hospitals = hospital_resolver(seeds_dir)
     districts = district_resolver(seeds_dir)
     seed_hospitals = {h.hospital_id: h for h in load_hospitals(seeds_dir)}
     rows: list[dict[str, object]] = []
@@ -59,21 +58,14 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
         except CellError as error:
             problems.append(f"line {line}, survey_year: {error}")
         try:
-            row["hospital_id"] = hospitals.resolve(record["hospital"])
-        except UnknownNameError as error:
-            problems.append(f"line {line}: {error}")
-            continue
-        try:
             district_id = districts.resolve(record.get("district", ""))
+            row["hospital_id"] = resolve_hospital_in_district(
+                seeds_dir, record["hospital"], district_id
+            )
         except UnknownNameError as error:
             problems.append(f"line {line}: {error}")
             continue
         known = seed_hospitals[str(row["hospital_id"])]
-        if district_id != known.district_id:
-            warnings.append(
-                f"line {line}: {known.hospital_name} is in district '{known.district_id}' "
-                f"in the reference data, the file says '{record.get('district')}'"
-            )
         row["district_id"] = known.district_id
         row["hospital_category"] = (record.get("hospital_category") or "").strip().lower() or (
             known.hospital_category
@@ -90,6 +82,15 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
             except CellError as error:
                 problems.append(f"line {line}, {score}: {error}")
         rows.append(row)
+    seen: dict[object, list[str]] = {}
+    for row in rows:
+        seen.setdefault(row["hospital_id"], []).append(str(row["line"]))
+    problems.extend(
+        f"hospital '{seed_hospitals[str(h)].hospital_name}' appears more than once "
+        f"(lines {', '.join(lines)})"
+        for h, lines in seen.items()
+        if len(lines) > 1
+    )
     reject_if_any(problems)
     if not rows:
         reject_if_any(["the file has a header but no hospital rows"])
@@ -105,8 +106,7 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
         frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
     frame["survey_year"] = frame["survey_year"].astype("Int64")
     reject_if_any(validate("accreditation_results", frame))
-    if cut_short := table.cut_short_warning():
-        warnings.append(cut_short)
+    warnings.extend(w for w in (table.cut_short_warning(), table.notes_warning()) if w)
     landing = frame[
         [
             "survey_year",

@@ -21,6 +21,7 @@ from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
 from tpn_metrics.ingest.landing import (
     REGISTRY_FILES,
     LedgerEntry,
+    lacking_from_resubmission,
     ledger_status,
     load_parsed,
     previous_week_members,
@@ -219,6 +220,30 @@ def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -
     return warnings
 
 
+def _refuse_partial_resubmission(con: duckdb.DuckDBPyConnection, item: _Item) -> None:
+    """A new file for a loaded week that covers fewer districts is quarantined, naming them.
+
+    A resubmission replaces the whole week (or survey year): a file with only the districts
+    RSSB corrected would otherwise leave the week with those alone. (A first delivery with
+    missing districts is still accepted with a warning.)
+    """
+    assert item.parsed is not None
+    lacking, previous = lacking_from_resubmission(con, item.parsed)
+    if not lacking:
+        return
+    weekly = item.parsed.kind == "rssb_weekly"
+    what, one = ("districts", "district") if weekly else ("hospitals", "hospital")
+    period, whole = ("week of", "week") if weekly else ("survey year", "year")
+    item.status = "quarantined"
+    item.reason = (
+        f"this file would replace the {period} {item.parsed.period_key} already loaded from "
+        f"{previous}, but lacks {len(lacking)} of its {what}: {', '.join(lacking)}; a "
+        f"resubmission replaces the whole {whole}: send every {one}, the "
+        "corrected ones and the others unchanged"
+    )
+    item.parsed = None
+
+
 def ingest_paths(
     paths: Iterable[Path],
     settings: Settings,
@@ -284,6 +309,8 @@ def ingest_paths(
                 else NOT_KEPT
             )
             name = safe_display_name(item.path)
+            if item.parsed is not None:
+                _refuse_partial_resubmission(con, item)
             if item.parsed is None:
                 entry = LedgerEntry(
                     item.sha256,

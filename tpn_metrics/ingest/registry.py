@@ -26,8 +26,28 @@ from tpn_metrics.ingest.readers import (
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_bool, parse_count, parse_date
 from tpn_metrics.names import UnknownNameError, fold
-from tpn_metrics.reference import district_resolver, hospital_resolver
+from tpn_metrics.reference import district_resolver, resolve_hospital_in_district
 
+_INSTITUTION_COLUMNS = [
+    "line",
+    "institution_id",
+    "institution_name",
+    "institution_kind",
+    "hospital_id",
+    "hospital_category",
+    "district_id",
+    "is_tpn_member",
+    "joined_on",
+]
+_PRIORITY_COLUMNS = ["line", "institution_id", "topic", "priority_rank", "chosen_on"]
+_PAIR_COLUMNS = [
+    "line",
+    "rising_institution_id",
+    "shining_institution_id",
+    "topic",
+    "started_on",
+    "ended_on",
+]
 EVENT_KINDS = {"launch_workshop", "coaching_visit", "exchange_visit", "learning_event"}
 OPTIONAL_SHEETS = {"strengths", "events"}
 
@@ -97,7 +117,6 @@ def _optional_date(text: str, where: str, problems: list[str]) -> dt.date | None
 def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     tables = read_registry_tables(path)
     districts = district_resolver(seeds_dir)
-    hospitals = hospital_resolver(seeds_dir)
     problems: list[str] = []
 
     institutions = []
@@ -114,13 +133,12 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
         }
         try:
             row["district_id"] = districts.resolve(r["district"])
+            if kind == "hospital":  # a hospital is resolved within its own district only
+                row["hospital_id"] = resolve_hospital_in_district(
+                    seeds_dir, r["name"], str(row["district_id"])
+                )
         except UnknownNameError as error:
             problems.append(f"{where}: {error}")
-        if kind == "hospital":
-            try:
-                row["hospital_id"] = hospitals.resolve(r["name"])
-            except UnknownNameError as error:
-                problems.append(f"{where}: {error}")
         try:
             row["is_tpn_member"] = parse_bool(r["is_tpn_member"])
         except CellError as error:
@@ -201,10 +219,11 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
             )
     reject_if_any(problems)
 
+    # Built with their columns named, so a table that holds only its header is zero rows.
     frames = {
-        "tpn_institutions": pd.DataFrame(institutions),
-        "tpn_priorities": pd.DataFrame(priorities),
-        "tpn_pairs": pd.DataFrame(pairs),
+        "tpn_institutions": pd.DataFrame(institutions, columns=_INSTITUTION_COLUMNS),
+        "tpn_priorities": pd.DataFrame(priorities, columns=_PRIORITY_COLUMNS),
+        "tpn_pairs": pd.DataFrame(pairs, columns=_PAIR_COLUMNS),
     }
     for table, frame in frames.items():
         if frame.empty:
