@@ -76,18 +76,43 @@ def sample(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or drop folders")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or drop folders", show_default=False)
+    ] = None,
+    replay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replay",
+            metavar="SHA",
+            help="Ingest again a quarantined, crashed or dismissed file from its kept copy "
+            "(SHA-256 or a unique prefix, as `tpn quarantine` shows); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest files: keep each by hash, validate, load or quarantine (exit 3 if any refused)."""
+    from tpn_metrics.ingest.housekeeping import LedgerLookupError, replay_target
     from tpn_metrics.ingest.intake import data_docs_index
     from tpn_metrics.stages import run_ingest
 
     settings = Settings()
+    paths = list(paths or [])
+    if not paths and not replay:
+        console.print("[red]give files or folders to ingest, or --replay SHA")
+        raise typer.Exit(2)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
-    summary = run_ingest(settings, paths)
+    replayed: dict[str, str] = {}
+    for sha in replay or []:
+        try:
+            target = replay_target(settings, sha)
+        except LedgerLookupError as error:
+            console.print(f"[red]{error}")
+            raise typer.Exit(2) from error
+        replayed[target.file_sha256] = target.file_name
+        paths.append(Path(target.stored_path))
+    summary = run_ingest(settings, paths, replay=replayed)
     console.print(_outcome_table(list(summary.outcomes)))
     console.print(f"ledger: {settings.warehouse_path} (tpn ledger / tpn quarantine)")
     docs = data_docs_index(settings)
@@ -164,16 +189,55 @@ def ledger() -> None:
     console.print(table)
 
 
-@app.command()
-def quarantine() -> None:
+quarantine_app = typer.Typer(
+    help="What was refused, and why (exit 3 when anything is in quarantine); "
+    "`dismiss` a file dropped by mistake.",
+    invoke_without_command=True,
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.callback()
+def quarantine(ctx: typer.Context) -> None:
     """What was refused, and why (exit 3 when anything is in quarantine)."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows = _ledger_rows("where status in ('quarantined', 'crashed')")
+    dismissed = len(_ledger_rows("where status = 'dismissed'"))
+    note = f" ({dismissed} dismissed file(s): see `tpn ledger`)" if dismissed else ""
     if not rows:
-        console.print("quarantine is empty")
+        console.print(f"quarantine is empty{note}")
         return
     for file_name, kind, status, *_rest, reason, sha in rows:
         console.print(f"[red]{status}[/red] {file_name} ({kind}, {sha}): {reason}")
+    if note:
+        console.print(note.strip(" ()"))
+    console.print(
+        "fixed on our side? `tpn ingest --replay SHA`; dropped by mistake? "
+        "`tpn quarantine dismiss SHA --reason TEXT`"
+    )
     raise typer.Exit(EXIT_QUARANTINED)
+
+
+@quarantine_app.command("dismiss")
+def quarantine_dismiss(
+    sha: Annotated[str, typer.Argument(help="SHA-256 of the file, or a unique prefix of it")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is dismissed (kept on record)")],
+) -> None:
+    """Dismiss a quarantined or crashed file: it stays on record, status `dismissed`, and is
+    no longer warned about."""
+    from tpn_metrics.ingest.housekeeping import LedgerLookupError, dismiss
+
+    settings = Settings()
+    if not settings.warehouse_path.exists():
+        console.print("[red]no warehouse yet: nothing has been received")
+        raise typer.Exit(2)
+    try:
+        found = dismiss(settings, sha, reason, now=dt.datetime.now(dt.UTC))
+    except LedgerLookupError as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(2) from error
+    console.print(f"dismissed {found.file_name} ({found.file_sha256[:12]}): {reason.strip()}")
 
 
 @app.command()

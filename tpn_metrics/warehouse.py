@@ -32,8 +32,11 @@ create table if not exists landing.file_ledger (
     row_count integer,
     period_key varchar,
     superseded_by varchar,
-    stored_path varchar not null
+    stored_path varchar not null,
+    sheet_name varchar
 );
+-- Warehouses created before the ledger named the XLSX sheet read.
+alter table landing.file_ledger add column if not exists sheet_name varchar;
 
 create table if not exists landing.rssb_weekly (
     file_sha256 varchar not null,

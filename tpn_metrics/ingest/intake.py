@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
 KINDS = ("rssb_weekly", "accreditation", "registry")
-_FINAL_STATUSES = {"loaded", "superseded", "quarantined"}
+_FINAL_STATUSES = {"loaded", "superseded", "quarantined", "dismissed"}
 _KIND_ORDER = {"registry": 0, "accreditation": 1, "rssb_weekly": 2}
 # An oversized file is refused unread: it is identified by its size and these many bytes from
 # each end, not hashed whole, and no copy of it is kept.
@@ -197,6 +197,7 @@ class _Item:
     status: str = "pending"
     reason: str | None = None
     keep_copy: bool = True
+    sheet: str | None = None
 
     def order(self) -> tuple[int, str, str]:
         period = self.parsed.period_key if self.parsed else ""
@@ -251,6 +252,7 @@ def ingest_paths(
     today: dt.date | None = None,
     on_progress: Callable[[IngestOutcome], None] | None = None,
     on_checked: Callable[[str], None] | None = None,
+    replay: Mapping[str, str] | None = None,
 ) -> list[IngestOutcome]:
     """Hash, check and load files; one outcome each (duplicates first, then as loaded).
 
@@ -259,7 +261,11 @@ def ingest_paths(
     which is known only once each file's dates are read. ``on_checked(name)`` is called as
     each new file is validated; ``on_progress(outcome)`` as each outcome is final (duplicates
     in the first pass, the rest in the second).
+
+    ``replay`` ({sha256: original file name}) names files received before (their landing
+    copies) to ingest again although the ledger already has an outcome for them.
     """
+    replay = replay or {}
     today = today or dt.date.today()
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     items = [Path(p) for p in expand(paths)]
@@ -273,8 +279,8 @@ def ingest_paths(
         for path in items:
             oversized = _oversized(path)  # refused below, unread: never hashed whole nor kept
             sha = _sampled_sha256(path) if oversized else sha256_of(path)
-            name = safe_display_name(path)
-            if sha in seen or ledger_status(con, sha) in _FINAL_STATUSES:
+            name = replay.get(sha) or safe_display_name(path)
+            if sha in seen or (ledger_status(con, sha) in _FINAL_STATUSES and sha not in replay):
                 outcome = IngestOutcome(
                     name, sha, "unknown", "duplicate", reason="same content already received"
                 )
@@ -293,6 +299,7 @@ def ingest_paths(
                 item.parsed = parse_file(path, item.kind, settings, validator)
             except FileRejectedError as error:
                 item.status, item.reason = "quarantined", "; ".join(error.reasons)
+                item.sheet = error.sheet
             except ValidationCrashError as error:
                 item.status, item.reason = "crashed", str(error)
             except Exception as error:  # a parser bug must not look like bad data
@@ -308,7 +315,7 @@ def ingest_paths(
                 if item.keep_copy
                 else NOT_KEPT
             )
-            name = safe_display_name(item.path)
+            name = replay.get(item.sha256) or safe_display_name(item.path)
             if item.parsed is not None:
                 _refuse_partial_resubmission(con, item)
             if item.parsed is None:
@@ -323,6 +330,7 @@ def ingest_paths(
                     None,
                     None,
                     stored,
+                    item.sheet,
                 )
                 record_refusal(con, entry, received_at)
                 outcome = IngestOutcome(name, item.sha256, item.kind, item.status, item.reason)
@@ -342,6 +350,7 @@ def ingest_paths(
                     parsed.period_key,
                     None,
                     stored,
+                    parsed.details.get("sheet"),
                 )
                 superseded = load_parsed(con, entry, parsed, received_at)
                 outcome = IngestOutcome(
