@@ -138,9 +138,10 @@ def resolve_hospital_in_district(seeds_dir: Path, name: str, district_id: str) -
                 f"; the name matches {hospital.hospital_name} in {other_district}, "
                 "another district: check the hospital and the district"
             )
+        closest = ", ".join(f"'{c}'" for c in local.closest(name)) or "none"
         message = (
-            f"hospital '{name}' is not a hospital of {district} (hospitals of {district}: "
-            f"{own}){elsewhere}"
+            f"unknown hospital '{name}' (closest known: {closest}; hospitals "
+            f"of {district}: {own}){elsewhere}"
             if not error.ambiguous
             else f"hospital '{name}' is ambiguous in {district}: it could be "
             + ", ".join(f"'{c}'" for c in error.candidates)

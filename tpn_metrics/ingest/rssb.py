@@ -99,23 +99,9 @@ def _rows(
         except UnknownNameError as error:
             row_problems.append(f"line {line}: {error}")
         problems.extend(row_problems)
+        parsed["is_clean"] = not row_problems
         rows.append(parsed)
-    problems.extend(_duplicates(rows))
     return rows, totals, problems, dates
-
-
-def _duplicates(rows: list[dict[str, object]]) -> list[str]:
-    lines: dict[str, list[str]] = {}
-    for row in rows:
-        if "district_id" in row:
-            lines.setdefault(str(row["district_id"]), []).append(str(row["line"]))
-    return [
-        f"district '{rows[0]['district_name_received']}' appears more than once "
-        f"(lines {', '.join(found)})"
-        for district_id, found in lines.items()
-        if len(found) > 1
-        for rows in [[r for r in rows if r.get("district_id") == district_id]]
-    ]
 
 
 def _check_totals(
@@ -126,7 +112,8 @@ def _check_totals(
     for total in totals:
         province = total["province"]
         rows = frame if province is None else frame[frame["district_id"].map(provinces) == province]
-        what = "national total" if province is None else f"{province} subtotal"
+        what = "national total" if province is None else f"{province} subtotal ('{total['label']}')"
+        whose = "the districts" if province is None else "its districts in the file"
         for column in ("target_population", "members_paid", "households_paid"):
             expected = total.get(column)
             if expected is None or rows[column].isna().any():
@@ -134,11 +121,19 @@ def _check_totals(
             actual = int(rows[column].sum())
             if int(expected) != actual:  # type: ignore[call-overload]
                 problems.append(
-                    f"line {total['line']}: the {what} ('{total['label']}') {column} "
-                    f"{int(expected):,} differs from the sum of its districts in the file "  # type: ignore[call-overload]
-                    f"{actual:,}"
+                    f"line {total['line']}: the {what} {column} {int(expected):,} "  # type: ignore[call-overload]
+                    f"differs from the sum of {whose} {actual:,}"
                 )
     return problems
+
+
+def _typed_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows).set_index(pd.RangeIndex(len(rows)))
+    for column in _COUNTS:
+        frame[column] = frame[column].astype("Int64")
+    frame["report_date"] = pd.to_datetime(frame["report_date"])
+    frame["members_paid_limit"] = frame["target_population"] * MEMBERS_LIMIT_FACTOR
+    return frame
 
 
 def _coverage_scale(frame: pd.DataFrame) -> pd.Series:
@@ -172,17 +167,20 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
     resolver = district_resolver(seeds_dir)
     rows, totals, problems, dates = _rows(table, resolver)
     chosen, date_problems, date_warnings = settle(dates)
-    reject_if_any(problems + date_problems)
+    problems.extend(date_problems)
     if not rows:
-        reject_if_any(["the file has a header but no district rows"])
+        reject_if_any(problems or ["the file has a header but no district rows"])
     for row in rows:
-        row["report_date"] = chosen[str(row.pop("report_date_text"))]
-    frame = pd.DataFrame(rows).set_index(pd.RangeIndex(len(rows)))
-    for column in _COUNTS:
-        frame[column] = frame[column].astype("Int64")
-    frame["report_date"] = pd.to_datetime(frame["report_date"])
-    frame["members_paid_limit"] = frame["target_population"] * MEMBERS_LIMIT_FACTOR
-    reject_if_any(validate("rssb_weekly", frame))
+        text = row.pop("report_date_text", None)
+        row["report_date"] = chosen.get(str(text)) if text is not None else None
+    # The suite runs on every row that parsed, even when others did not, so one refusal
+    # lists every problem (an unknown district and a duplicated one).
+    clean = [r for r in rows if r.pop("is_clean") and r["report_date"] is not None]
+    frame = _typed_frame(clean) if clean else None
+    if frame is not None:
+        problems.extend(validate("rssb_weekly", frame))
+    reject_if_any(problems)
+    assert frame is not None
     frame["coverage_rate_pct"] = _coverage_scale(frame)
 
     problems = []
