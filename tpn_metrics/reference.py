@@ -127,6 +127,17 @@ def resolve_hospital_in_district(seeds_dir: Path, name: str, district_id: str) -
             other = exact_anywhere or everywhere.resolve(name)
         except UnknownNameError:
             other = None
+        if other is None:  # no close match anywhere: still say where the nearest name is
+            nearest = everywhere.closest(name, limit=1)
+            hospital_of = {h.hospital_name: h for h in load_hospitals(seeds_dir)}
+            far = hospital_of.get(nearest[0]) if nearest else None
+            if far is not None and far.hospital_id not in local.display:
+                far_district = next(
+                    d.district_name
+                    for d in load_districts(seeds_dir)
+                    if d.district_id == far.district_id
+                )
+                elsewhere = f"; nearest name elsewhere: '{far.hospital_name}' ({far_district})"
         if other is not None and other not in local.display:
             hospital = next(h for h in load_hospitals(seeds_dir) if h.hospital_id == other)
             other_district = next(

@@ -33,10 +33,10 @@ create table if not exists landing.file_ledger (
     period_key varchar,
     superseded_by varchar,
     stored_path varchar not null,
-    sheet_name varchar
+    xlsx_sheet varchar
 );
 -- Warehouses created before the ledger named the XLSX sheet read.
-alter table landing.file_ledger add column if not exists sheet_name varchar;
+alter table landing.file_ledger add column if not exists xlsx_sheet varchar;
 
 create table if not exists landing.rssb_weekly (
     file_sha256 varchar not null,

@@ -82,14 +82,15 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
             except CellError as error:
                 problems.append(f"line {line}, {score}: {error}")
         rows.append(row)
-    seen: dict[object, list[str]] = {}
+    # Checked here as well as by the suite, so they are listed beside the other problems.
+    seen: dict[object, list[dict[str, object]]] = {}
     for row in rows:
-        seen.setdefault(row["hospital_id"], []).append(str(row["line"]))
+        seen.setdefault(row["hospital_id"], []).append(row)
     problems.extend(
-        f"hospital '{seed_hospitals[str(h)].hospital_name}' appears more than once "
-        f"(lines {', '.join(lines)})"
-        for h, lines in seen.items()
-        if len(lines) > 1
+        f"hospital '{row['hospital_name_received']}' appears more than once (line {row['line']})"
+        for same in seen.values()
+        if len(same) > 1
+        for row in same
     )
     reject_if_any(problems)
     if not rows:

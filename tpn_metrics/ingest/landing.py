@@ -87,7 +87,7 @@ class LedgerEntry:
     period_key: str | None
     superseded_by: str | None
     stored_path: str
-    sheet_name: str | None = None  # the workbook sheet read (XLSX only)
+    xlsx_sheet: str | None = None  # the workbook sheet read (XLSX only)
 
 
 def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
@@ -105,7 +105,7 @@ def _insert_ledger(
         """
         insert into landing.file_ledger (
             file_sha256, file_name, kind, received_at, status, reason, warnings,
-            row_count, period_key, superseded_by, stored_path, sheet_name
+            row_count, period_key, superseded_by, stored_path, xlsx_sheet
         ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
@@ -120,7 +120,7 @@ def _insert_ledger(
             entry.period_key,
             entry.superseded_by,
             entry.stored_path,
-            entry.sheet_name,
+            entry.xlsx_sheet,
         ],
     )
 

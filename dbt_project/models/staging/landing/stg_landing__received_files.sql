@@ -14,7 +14,7 @@ file_ledger as (
         period_key,
         superseded_by,
         stored_path,
-        sheet_name
+        xlsx_sheet
     from {{ source('landing', 'file_ledger') }}
 
 ),
@@ -33,7 +33,7 @@ renamed as (
         period_key,
         superseded_by as superseded_by_file_sha256,
         stored_path,
-        sheet_name,
+        xlsx_sheet,
         superseded_by is not null as is_superseded
     from file_ledger
 
