@@ -1,4 +1,4 @@
-"""MOH's annual hospital accreditation results (shared/contracts.md §2)."""
+"""MOH's annual hospital accreditation results (docs/contracts.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The TPN registry kept by the programme team (shared/contracts.md §3).
+"""The TPN registry kept by the programme team (docs/contracts.md §3).
 
 It arrives as a folder of CSVs (institutions.csv, priorities.csv, ...) or one XLSX with one
 sheet per table. A registry is always whole: a new one replaces the previous one entirely.

@@ -1,4 +1,4 @@
-"""RSSB's Friday CBHI progress update (shared/contracts.md §1)."""
+"""RSSB's Friday CBHI progress update (docs/contracts.md §1)."""
 
 from __future__ import annotations
 
