@@ -35,6 +35,7 @@ TOTAL_LABELS = [
 DATE_TEXTS = [
     *("24-Mar-2023", "24 March 2023", "March 24, 2023", "24-Mar-23", "Friday, 24 March 2023"),
     *("24 mars 2023", "2023-03-24 00:00:00", "24/03/2023", "24.03.2023", "2023/03/24"),
+    *("24th March 2023", "Fri, 24 Mar 2023", "2023-03-24T00:00:00Z", "24/03/2023 08:30"),
 ]
 
 
@@ -126,6 +127,15 @@ def test_national_total_labels_are_checked_not_stored(
     outcome = ingest_one(settings, write_csv(tmp_path / "t.csv", rows))
     assert outcome.status == "loaded", outcome.reason
     assert week(settings) == [(30, TARGET_TOTAL, MEMBERS_TOTAL, dt.date(2023, 3, 24))]
+
+
+def test_a_total_row_with_only_some_counts_checks_those(settings: Settings, tmp_path: Path):
+    rows = baseline_rows()
+    total = total_row("Total", rows[1:])
+    total[2] = ""  # no target total: only members and households are checked
+    rows.append(total)
+    outcome = ingest_one(settings, write_csv(tmp_path / "t.csv", rows))
+    assert outcome.status == "loaded", outcome.reason
 
 
 def test_a_wrong_national_total_is_refused(settings: Settings, tmp_path: Path):

@@ -107,6 +107,16 @@ def test_no_matching_sheet_lists_every_sheet_and_what_it_held(settings: Settings
     assert "sheet 'Blank' (empty)" in reason
 
 
+def test_a_sheet_lacking_a_required_column_is_named_with_the_column(
+    settings: Settings, tmp_path: Path
+):
+    rows = [r[:3] + r[4:] for r in baseline_rows()]  # members_paid dropped
+    path = write_xlsx(tmp_path / "cols.xlsx", [("Week", typed(rows), "visible")])
+    outcome = ingest_one(settings, path)
+    assert outcome.status == "quarantined"
+    assert (outcome.reason or "").startswith("sheet 'Week': missing required column 'members_paid'")
+
+
 def test_a_refusal_names_the_sheet_read(settings: Settings, tmp_path: Path):
     rows = baseline_rows()
     rows[5][1] = "Atlantis"

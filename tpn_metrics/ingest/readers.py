@@ -292,6 +292,14 @@ def _matches(
     return required <= set(names)
 
 
+def _header_size(rows: list[list[str]], canonical: Callable[[str], str | None]) -> int:
+    try:
+        _, names = locate_header(rows, canonical, set())
+    except FileRejectedError:
+        return 0
+    return len({n for n in names if n})
+
+
 def pick_sheet(
     workbook: Workbook, canonical: Callable[[str], str | None], required: set[str]
 ) -> RawTable:
@@ -300,17 +308,20 @@ def pick_sheet(
     Hidden and very hidden sheets (lookup lists, old versions) are never read. When no sheet
     matches, the refusal lists every sheet and what it holds.
     """
-    for sheet in workbook.visible_sheets():
-        rows = [list(r) for r in sheet.rows]
-        if _matches(rows, canonical, required):
-            return table_from_rows(
-                rows,
-                source_format="xlsx",
-                canonical=canonical,
-                required=required,
-                sheet=sheet.title,
-                epoch=workbook.epoch,
-            )
+    visible = [(sheet, [list(r) for r in sheet.rows]) for sheet in workbook.visible_sheets()]
+    matching = [(s, rows) for s, rows in visible if _matches(rows, canonical, required)]
+    # No sheet with every required column, but one with most of a header: read it, so the
+    # refusal names the columns it lacks rather than only listing the sheets.
+    partial = [(s, rows) for s, rows in visible if _header_size(rows, canonical) >= 3]
+    for sheet, rows in matching or partial[:1]:
+        return table_from_rows(
+            rows,
+            source_format="xlsx",
+            canonical=canonical,
+            required=required,
+            sheet=sheet.title,
+            epoch=workbook.epoch,
+        )
     raise FileRejectedError(
         f"no visible sheet has a header with {', '.join(sorted(required))}: {workbook.describe()}"
     )

@@ -66,8 +66,8 @@ _SUBTOTAL_WORDS = (
 
 # A footnote starts with one of these words followed by ':' (or '.', '-'), or with '*'.
 _FOOTNOTE = re.compile(
-    r"^\s*(\*|(source|sources|nb|n\.\s?b\.?|note|notes|remark|remarks|remarque|"
-    r"inkomoko|icyitonderwa|ibisobanuro)\s*[:.\-–])",
+    r"^\s*(\*|(source|sources|data source|nb|n\.\s?b\.?|nota|nota bene|note|notes|footnote|"
+    r"remark|remarks|remarque|disclaimer|inkomoko|icyitonderwa|ibisobanuro)\s*[:.\-–])",
     re.IGNORECASE,
 )
 

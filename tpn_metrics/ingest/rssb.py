@@ -38,14 +38,20 @@ def _required() -> dict[str, str]:
 
 
 def _counts(
-    record: dict[str, str], table: RawTable, line: int, parsed: dict[str, object]
+    record: dict[str, str],
+    table: RawTable,
+    line: int,
+    parsed: dict[str, object],
+    *,
+    is_total: bool = False,
 ) -> list[str]:
+    """Parse the count columns into ``parsed``; a total row may leave any of them empty."""
     problems = []
     decimal_comma = table.source_format == "csv;"
     for column in _COUNTS:
         text = record.get(column, "")
         if column not in table.columns or is_blank(text):
-            if column in ("target_population", "members_paid"):
+            if column in ("target_population", "members_paid") and not is_total:
                 problems.append(f"line {line}, {column}: empty")
             parsed[column] = None
             continue
@@ -73,7 +79,7 @@ def _rows(
             # A total row is checked against the districts, never stored; its date cell is
             # usually empty, and is not needed.
             parsed["label"], parsed["province"] = label, province
-            row_problems = _counts(record, table, line, parsed)
+            row_problems = _counts(record, table, line, parsed, is_total=True)
             problems.extend(row_problems)
             if not row_problems:
                 totals.append(parsed)

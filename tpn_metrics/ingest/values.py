@@ -38,7 +38,15 @@ _WEEKDAY = re.compile(
     r"^(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\s+|"
     r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+"
 )
-_TIME = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(am|pm)?$", re.IGNORECASE)
+_TIME = re.compile(
+    r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(am|pm)?\s*(z|utc|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
+)
+_LEADING_WEEKDAY = re.compile(
+    r"^(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*[.,]?\s+|"
+    r"^(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)[,]?\s+",
+    re.IGNORECASE,
+)
+_ORDINAL = re.compile(r"\b(\d{1,2})(st|nd|rd|th|er)\b", re.IGNORECASE)
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 _NUMERIC_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})$")
 _DATE_HELP = "use 2023-03-24, 24/03/2023 or 24-Mar-2023"
@@ -83,6 +91,7 @@ def parse_date(text: str, *, epoch: dt.datetime | None = None) -> dt.date:
     other reading.
     """
     raw = _TIME.sub("", text.strip()).strip()
+    raw = _ORDINAL.sub(r"\1", _LEADING_WEEKDAY.sub("", raw)).strip()
     if _SERIAL.match(raw):
         if epoch is None:
             raise CellError(
@@ -112,7 +121,7 @@ def parse_date(text: str, *, epoch: dt.datetime | None = None) -> dt.date:
 def month_first_reading(text: str) -> dt.date | None:
     """The other reading of a numeric ``04/07/2023``: month first (7 April), if it is a date
     and differs from the day-first one; None for ISO, month names, or ``24/03/2023``."""
-    match = _NUMERIC_DMY.match(_TIME.sub("", text.strip()).strip())
+    match = _NUMERIC_DMY.match(_LEADING_WEEKDAY.sub("", _TIME.sub("", text.strip()).strip()))
     if not match or match.group(1) == match.group(3):
         return None
     try:
