@@ -125,3 +125,19 @@ def test_partial_resubmission_is_quarantined_naming_the_lacking_districts(settin
         settings,
         "select count(*), sum(members_paid) from landing.rssb_weekly where not is_superseded",
     ) == [(30, MEMBERS_TOTAL)]
+
+
+def test_a_ledger_from_before_the_sheet_column_gains_it(tmp_path: Path):
+    from tpn_metrics.warehouse import ensure_landing_schema
+
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute(
+        "create schema landing; create table landing.file_ledger (file_sha256 varchar primary "
+        "key, file_name varchar not null, kind varchar not null, received_at timestamp not "
+        "null, status varchar not null, reason varchar, warnings varchar, row_count integer, "
+        "period_key varchar, superseded_by varchar, stored_path varchar not null)"
+    )
+    ensure_landing_schema(con)
+    ensure_landing_schema(con)
+    columns = [r[0] for r in con.execute("describe landing.file_ledger").fetchall()]
+    assert columns[-1] == "xlsx_sheet"
