@@ -16,10 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tpn_metrics.ingest.quarantine_cli import EXIT_QUARANTINED
+from tpn_metrics.ingest.quarantine_cli import app as quarantine_app
 from tpn_metrics.settings import Settings
 from tpn_metrics.twinning.cli import app as twinning_app
 
-EXIT_QUARANTINED = 3
 app = typer.Typer(
     help="TPN warehouse: ingest RSSB and MOH files, build marts, evaluate, email districts.",
     no_args_is_help=True,
@@ -189,55 +190,7 @@ def ledger() -> None:
     console.print(table)
 
 
-quarantine_app = typer.Typer(
-    help="What was refused, and why (exit 3 when anything is in quarantine); "
-    "`dismiss` a file dropped by mistake.",
-    invoke_without_command=True,
-)
 app.add_typer(quarantine_app, name="quarantine")
-
-
-@quarantine_app.callback()
-def quarantine(ctx: typer.Context) -> None:
-    """What was refused, and why (exit 3 when anything is in quarantine)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    rows = _ledger_rows("where status in ('quarantined', 'crashed')")
-    dismissed = len(_ledger_rows("where status = 'dismissed'"))
-    note = f" ({dismissed} dismissed file(s): see `tpn ledger`)" if dismissed else ""
-    if not rows:
-        console.print(f"quarantine is empty{note}")
-        return
-    for file_name, kind, status, *_rest, reason, sha in rows:
-        console.print(f"[red]{status}[/red] {file_name} ({kind}, {sha}): {reason}")
-    if note:
-        console.print(note.strip(" ()"))
-    console.print(
-        "fixed on our side? `tpn ingest --replay SHA`; dropped by mistake? "
-        "`tpn quarantine dismiss SHA --reason TEXT`"
-    )
-    raise typer.Exit(EXIT_QUARANTINED)
-
-
-@quarantine_app.command("dismiss")
-def quarantine_dismiss(
-    sha: Annotated[str, typer.Argument(help="SHA-256 of the file, or a unique prefix of it")],
-    reason: Annotated[str, typer.Option("--reason", help="Why it is dismissed (kept on record)")],
-) -> None:
-    """Dismiss a quarantined or crashed file: it stays on record, status `dismissed`, and is
-    no longer warned about."""
-    from tpn_metrics.ingest.housekeeping import LedgerLookupError, dismiss
-
-    settings = Settings()
-    if not settings.warehouse_path.exists():
-        console.print("[red]no warehouse yet: nothing has been received")
-        raise typer.Exit(2)
-    try:
-        found = dismiss(settings, sha, reason, now=dt.datetime.now(dt.UTC))
-    except LedgerLookupError as error:
-        console.print(f"[red]{error}")
-        raise typer.Exit(2) from error
-    console.print(f"dismissed {found.file_name} ({found.file_sha256[:12]}): {reason.strip()}")
 
 
 @app.command()

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from tpn_metrics.settings import Settings
-from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
+from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse, table_exists
 
 REFUSED = ("quarantined", "crashed")
 REPLAYABLE = (*REFUSED, "dismissed")
@@ -37,6 +37,25 @@ class LedgerFile:
     status: str
     reason: str | None
     stored_path: str
+    kind: str = ""
+
+
+def files_with_status(settings: Settings, statuses: tuple[str, ...]) -> list[LedgerFile]:
+    """Ledger rows in these statuses, oldest first (none when nothing was received yet)."""
+    if not settings.warehouse_path.exists():
+        return []
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        if not table_exists(con, "landing", "file_ledger"):
+            return []
+        rows = con.execute(
+            f"""
+            select file_sha256, file_name, status, reason, stored_path, kind
+            from landing.file_ledger where status in ({", ".join("?" for _ in statuses)})
+            order by received_at, kind, period_key, file_name
+            """,
+            list(statuses),
+        ).fetchall()
+    return [LedgerFile(*row) for row in rows]
 
 
 def find_file(con: duckdb.DuckDBPyConnection, sha_prefix: str) -> LedgerFile:
