@@ -54,6 +54,8 @@ def _outcome_table(outcomes: list) -> Table:  # type: ignore[type-arg]
         table.add_column(column)
     for o in outcomes:
         detail = o.reason or "; ".join(o.warnings) or (o.period_key or "")
+        if o.sheet and o.status == "loaded":
+            detail = f"sheet '{o.sheet}'; {detail}"
         style = {"quarantined": "red", "crashed": "red bold", "duplicate": "dim"}.get(o.status)
         table.add_row(o.file_name, o.kind, o.status, str(o.rows), detail[:160], style=style)
     return table
@@ -163,7 +165,9 @@ def _ledger_rows(where: str) -> list[tuple]:  # type: ignore[type-arg]
         return con.execute(
             f"""
             select file_name, kind, status, period_key, row_count, received_at,
-                coalesce(reason, warnings, ''), left(file_sha256, 12)
+                concat_ws('; ', case when status != 'quarantined' and xlsx_sheet is not null
+                    then 'sheet ''' || xlsx_sheet || '''' end, coalesce(reason, warnings)),
+                left(file_sha256, 12)
             from landing.file_ledger {where}
             order by received_at, kind, period_key, file_name
             """

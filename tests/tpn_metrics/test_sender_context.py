@@ -265,3 +265,11 @@ def test_replay_through_the_cli_reports_the_new_outcome(home: Path, tmp_path: Pa
     assert query(Settings(home=home), "select status from landing.file_ledger") == [
         ("quarantined",)
     ]
+
+
+def test_ingest_and_ledger_name_the_sheet_read(home: Path):
+    workbook = FIXTURES / "ingest/cases/xlsx-hidden-first-sheet/cbhi.xlsx"
+    ingested = runner.invoke(app, ["ingest", str(workbook)])
+    assert ingested.exit_code == 0, ingested.output
+    assert "sheet 'CBHI 24.03.2023'" in ingested.output
+    assert "sheet 'CBHI 24.03.2023'" in runner.invoke(app, ["ledger"]).output

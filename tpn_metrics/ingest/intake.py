@@ -63,6 +63,7 @@ class IngestOutcome:
     rows: int = 0
     period_key: str | None = None
     superseded: str | None = None
+    sheet: str | None = None  # the workbook sheet read (XLSX)
 
 
 def looks_like_registry(names: Iterable[str]) -> bool:
@@ -333,7 +334,9 @@ def ingest_paths(
                     item.sheet,
                 )
                 record_refusal(con, entry, received_at)
-                outcome = IngestOutcome(name, item.sha256, item.kind, item.status, item.reason)
+                outcome = IngestOutcome(
+                    name, item.sha256, item.kind, item.status, item.reason, sheet=item.sheet
+                )
             else:
                 parsed = item.parsed
                 warnings = list(parsed.warnings)
@@ -363,6 +366,7 @@ def ingest_paths(
                     parsed.row_count,
                     parsed.period_key,
                     superseded,
+                    parsed.details.get("sheet"),
                 )
             outcomes.append(outcome)
             if on_progress:
