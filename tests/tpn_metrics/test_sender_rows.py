@@ -217,6 +217,7 @@ def test_a_wrong_province_subtotal_is_refused_naming_it(settings: Settings, tmp_
         ["N.B. Gasabo includes late payments"],
         ["* provisional", "Sources: RSSB"],
         ["Icyitonderwa: imibare y'agateganyo"],
+        ["Prepared by: RSSB CBHI division", "(1) provisional figures"],
     ],
 )
 def test_footnotes_after_the_data_are_a_warning_not_data(
@@ -366,3 +367,23 @@ def test_group_problems_keeps_order_and_ranges():
         "registry lacks pairs",
         "institutions lines 4, 9: odd",
     ]
+
+
+def test_a_total_row_without_any_label_is_recognised_by_its_sums(
+    settings: Settings, tmp_path: Path
+):
+    rows = baseline_rows()
+    rows.append(total_row("", rows[1:], date="2023-03-24"))
+    outcome = ingest_one(settings, write_csv(tmp_path / "t.csv", rows))
+    assert outcome.status == "loaded", outcome.reason
+    assert week(settings)[0][0] == 30
+
+
+def test_a_row_without_district_that_is_not_the_total_is_refused(
+    settings: Settings, tmp_path: Path
+):
+    rows = baseline_rows()
+    rows[3][1] = ""
+    outcome = ingest_one(settings, write_csv(tmp_path / "t.csv", rows))
+    assert outcome.status == "quarantined"
+    assert "line 4: district is empty" in (outcome.reason or "")

@@ -97,7 +97,18 @@ def province_subtotal(label: str) -> str | None:
     return _PROVINCE_KEYS.get(words.strip())
 
 
+# A numbered note: "(1) provisional", "1) ...", "[2] ...".
+_NUMBERED_NOTE = re.compile(r"^\s*(\(\d{1,2}\)|\d{1,2}\)|\[\d{1,2}\])\s")
+
+
 def is_footnote(row: tuple[str, ...] | list[str]) -> bool:
-    """A row whose first filled cell is a note (``Source: ...``, ``NB: ...``, ``* ...``)."""
-    first = next((cell for cell in row if cell.strip()), "")
-    return bool(first) and bool(_FOOTNOTE.match(first))
+    """A row whose first filled cell is a note (``Source: ...``, ``NB: ...``, ``* ...``,
+    ``(1) ...``), or a row of one filled cell holding ``label: text`` (``Prepared by: RSSB``):
+    no row of any contract holds a single value."""
+    filled = [cell for cell in row if cell.strip()]
+    if not filled:
+        return False
+    first = filled[0]
+    if _FOOTNOTE.match(first) or _NUMBERED_NOTE.match(first):
+        return True
+    return len(filled) == 1 and ":" in first.strip()[1:] and not first.strip()[0].isdigit()

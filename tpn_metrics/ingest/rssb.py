@@ -70,6 +70,7 @@ def _rows(
     totals: list[dict[str, object]] = []
     problems: list[str] = []
     dates: list[DateReading] = []
+    unlabelled: list[dict[str, object]] = []
     for line, record in table.records():
         name = record.get("district", "")
         label = name or record.get("report_date", "")
@@ -83,6 +84,11 @@ def _rows(
             problems.extend(row_problems)
             if not row_problems:
                 totals.append(parsed)
+            continue
+        if not name.strip() and not _counts(record, table, line, dict(parsed), is_total=True):
+            # No district: the national total without its label, if its sums say so.
+            _counts(record, table, line, parsed, is_total=True)
+            unlabelled.append(parsed)
             continue
         row_problems = []
         text = record.get("report_date", "")
@@ -107,6 +113,15 @@ def _rows(
         problems.extend(row_problems)
         parsed["is_clean"] = not row_problems
         rows.append(parsed)
+    for row in unlabelled:
+        sums = [
+            sum(int(r.get(c) or 0) for r in rows) for c in ("target_population", "members_paid")
+        ]
+        if [row.get("target_population"), row.get("members_paid")] == sums and sums[1]:
+            row["label"], row["province"] = "(no label: the national total)", None
+            totals.append(row)
+        else:
+            problems.append(f"line {row['line']}: district is empty")
     return rows, totals, problems, dates
 
 
