@@ -109,49 +109,83 @@ def _open(data: bytes, *, data_only: bool):  # type: ignore[no-untyped-def]
         ) from error
 
 
-def _sheet_rows(formulas, values, title: str) -> tuple[tuple[str, ...], ...]:  # type: ignore[no-untyped-def]
-    from openpyxl.utils import get_column_letter
-
+def _sheet_rows(sheet, title: str) -> tuple[list[list[object]], list[tuple[int, int, str]]]:  # type: ignore[no-untyped-def]
+    """(cell values by row, formula cells as (row, column, formula)), 1-based positions."""
     # Trust the cells, not <dimension>: read until the last row really present.
-    formulas.reset_dimensions()
-    values.reset_dimensions()
-    rows: list[tuple[str, ...]] = []
-    for number, (cells, saved) in enumerate(
-        zip(formulas.iter_rows(), values.iter_rows(values_only=True), strict=False), start=1
-    ):
-        texts = []
+    sheet.reset_dimensions()
+    rows: list[list[object]] = []
+    formulas: list[tuple[int, int, str]] = []
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        values: list[object] = []
         for column, cell in enumerate(cells, start=1):
-            value = getattr(cell, "value", None)
             if getattr(cell, "data_type", None) == "f":
-                value = saved[column - 1] if column - 1 < len(saved) else None
-                if value is None:
-                    raise FileRejectedError(
-                        f"sheet '{title}', cell {get_column_letter(column)}{number} holds a "
-                        f"formula ({str(cell.value)[:40]}) without a saved value: open the "
-                        "file in a spreadsheet program and save it, or send values only"
-                    )
-            texts.append(cell_text(value))
-        rows.append(tuple(texts))
+                formulas.append((number, column, str(cell.value)))
+                values.append(None)
+            else:
+                values.append(getattr(cell, "value", None))
+        rows.append(values)
         if len(rows) > MAX_ROWS:
             raise FileRejectedError(f"sheet '{title}' has over {MAX_ROWS:,} rows")
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    return tuple(rows)
+    return rows, formulas
+
+
+def _fill_saved_values(
+    rows: list[list[object]],
+    formulas: list[tuple[int, int, str]],
+    saved_sheet,
+    title: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Put the value Excel saved in place of each formula; refuse a formula without one."""
+    from openpyxl.utils import get_column_letter
+
+    saved_sheet.reset_dimensions()
+    wanted = {(r, c) for r, c, _ in formulas}
+    saved: dict[tuple[int, int], object] = {}
+    last_row = max(r for r, _, _ in formulas)
+    for number, values in enumerate(saved_sheet.iter_rows(values_only=True), start=1):
+        if number > last_row:
+            break
+        for column, value in enumerate(values, start=1):
+            if (number, column) in wanted:
+                saved[(number, column)] = value
+    for number, column, formula in formulas:
+        value = saved.get((number, column))
+        if value is None:
+            raise FileRejectedError(
+                f"sheet '{title}', cell {get_column_letter(column)}{number} holds a formula "
+                f"({formula[:40]}) without a saved value: open the file in a spreadsheet "
+                "program and save it, or send values only"
+            )
+        rows[number - 1][column - 1] = value
 
 
 @lru_cache(maxsize=4)
 def read_workbook(data: bytes) -> Workbook:
-    """Every sheet of a workbook, with its visibility, as text rows (formulas never run)."""
+    """Every sheet of a workbook, with its visibility, as text rows (formulas never run).
+
+    The workbook is read once; a second read for the values Excel saved with formulas
+    happens only when a visible sheet holds formulas.
+    """
     check_zip(data)
-    formulas = _open(data, data_only=False)
-    values = _open(data, data_only=True)
+    workbook = _open(data, data_only=False)
+    saved = None
     try:
         sheets = []
-        for sheet, saved in zip(formulas.worksheets, values.worksheets, strict=True):
+        for index, sheet in enumerate(workbook.worksheets):
             state = str(getattr(sheet, "sheet_state", "visible"))
-            rows = _sheet_rows(sheet, saved, sheet.title) if state == "visible" else ()
-            sheets.append(Sheet(title=sheet.title, state=state, rows=rows))
-        return Workbook(sheets=tuple(sheets), epoch=formulas.epoch)
+            if state != "visible":
+                sheets.append(Sheet(title=sheet.title, state=state, rows=()))
+                continue
+            rows, formulas = _sheet_rows(sheet, sheet.title)
+            if formulas:
+                saved = saved or _open(data, data_only=True)
+                _fill_saved_values(rows, formulas, saved.worksheets[index], sheet.title)
+            texts = [tuple(cell_text(v) for v in row) for row in rows]
+            while texts and not any(c.strip() for c in texts[-1]):
+                texts.pop()
+            sheets.append(Sheet(title=sheet.title, state=state, rows=tuple(texts)))
+        return Workbook(sheets=tuple(sheets), epoch=workbook.epoch)
     finally:
-        formulas.close()
-        values.close()
+        workbook.close()
+        if saved is not None:
+            saved.close()
