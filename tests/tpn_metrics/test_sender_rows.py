@@ -92,11 +92,15 @@ def test_an_xlsx_registry_with_header_only_sheets_loads(settings: Settings, tmp_
         lines = (REGISTRY / f"{name}.csv").read_text().splitlines()
         keep = lines if name == "institutions" else lines[:1]
         for line in keep:
-            sheet.append(line.split(","))
+            # joined_on 2021-03-15 as the serial number a lost date format leaves (1900 system)
+            sheet.append([44270 if c == "2021-03-15" else c for c in line.split(",")])
     workbook.save(tmp_path / "registry.xlsx")
     outcome = ingest_one(settings, tmp_path / "registry.xlsx")
     assert outcome.status == "loaded", outcome.reason
     assert query(settings, "select count(*) from landing.tpn_pairs") == [(0,)]
+    assert query(settings, "select min(joined_on) from landing.tpn_institutions") == [
+        (dt.date(2021, 3, 15),)
+    ]
 
 
 # --- kind 4: rows that are not data --------------------------------------------------------

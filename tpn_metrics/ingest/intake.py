@@ -40,6 +40,7 @@ from tpn_metrics.ingest.readers import (
 from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
 from tpn_metrics.ingest.validation import FrameValidator
+from tpn_metrics.reference import load_districts, load_hospitals
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
@@ -222,7 +223,9 @@ def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -
     return warnings
 
 
-def _refuse_partial_resubmission(con: duckdb.DuckDBPyConnection, item: _Item) -> None:
+def _refuse_partial_resubmission(
+    con: duckdb.DuckDBPyConnection, item: _Item, seeds_dir: Path
+) -> None:
     """A new file for a loaded week that covers fewer districts is quarantined, naming them.
 
     A resubmission replaces the whole week (or survey year): a file with only the districts
@@ -230,10 +233,16 @@ def _refuse_partial_resubmission(con: duckdb.DuckDBPyConnection, item: _Item) ->
     missing districts is still accepted with a warning.)
     """
     assert item.parsed is not None
-    lacking, previous = lacking_from_resubmission(con, item.parsed)
-    if not lacking:
+    lacking_ids, previous = lacking_from_resubmission(con, item.parsed)
+    if not lacking_ids:
         return
     weekly = item.parsed.kind == "rssb_weekly"
+    names = (
+        {d.district_id: d.district_name for d in load_districts(seeds_dir)}
+        if weekly
+        else {h.hospital_id: h.hospital_name for h in load_hospitals(seeds_dir)}
+    )
+    lacking = sorted(names.get(i, i) for i in lacking_ids)
     what, one = ("districts", "district") if weekly else ("hospitals", "hospital")
     period, whole = ("week of", "week") if weekly else ("survey year", "year")
     item.status = "quarantined"
@@ -318,7 +327,7 @@ def ingest_paths(
             )
             name = replay.get(item.sha256) or safe_display_name(item.path)
             if item.parsed is not None:
-                _refuse_partial_resubmission(con, item)
+                _refuse_partial_resubmission(con, item, settings.seeds_dir)
             if item.parsed is None:
                 entry = LedgerEntry(
                     item.sha256,

@@ -217,7 +217,7 @@ def lacking_from_resubmission(
 ) -> tuple[list[str], str | None]:
     """What a new file for an already loaded week (or survey year) would lose.
 
-    Returns (names of the districts or hospitals the current load has and this file lacks,
+    Returns (ids of the districts or hospitals the current load has and this file lacks,
     the file name of the current load). A registry is always whole and is not checked.
     """
     if parsed.kind not in _RESUBMITTED:
@@ -233,6 +233,6 @@ def lacking_from_resubmission(
         [parsed.period_key],
     ).fetchall()
     incoming = set(parsed.tables[table][entity])
-    lacking = sorted(str(row[1]) for row in rows if row[0] not in incoming)
+    lacking = sorted(str(row[0]) for row in rows if row[0] not in incoming)
     names = sorted({str(row[2]) for row in rows})
     return lacking, ", ".join(names) or None

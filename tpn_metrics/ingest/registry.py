@@ -104,11 +104,13 @@ def read_registry_tables(path: Path) -> dict[str, RawTable]:
     return tables
 
 
-def _optional_date(text: str, where: str, problems: list[str]) -> dt.date | None:
+def _optional_date(
+    text: str, where: str, problems: list[str], epoch: dt.datetime | None = None
+) -> dt.date | None:
     if is_blank(text):
         return None
     try:
-        return parse_date(text)
+        return parse_date(text, epoch=epoch)
     except CellError as error:
         problems.append(f"{where}: {error}")
         return None
@@ -143,7 +145,9 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
             row["is_tpn_member"] = parse_bool(r["is_tpn_member"])
         except CellError as error:
             problems.append(f"{where}, is_tpn_member: {error}")
-        row["joined_on"] = _optional_date(r.get("joined_on", ""), where, problems)
+        row["joined_on"] = _optional_date(
+            r.get("joined_on", ""), where, problems, tables["institutions"].epoch
+        )
         institutions.append(row)
     known = {str(r["institution_id"]) for r in institutions}
 
@@ -166,7 +170,9 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
                 "institution_id": r["institution_id"],
                 "topic": r["topic"].strip().lower(),
                 "priority_rank": rank,
-                "chosen_on": _optional_date(r.get("chosen_on", ""), where, problems),
+                "chosen_on": _optional_date(
+                    r.get("chosen_on", ""), where, problems, tables["priorities"].epoch
+                ),
             }
         )
     strengths = []
@@ -189,8 +195,12 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
                 "rising_institution_id": r["rising_id"],
                 "shining_institution_id": r["shining_id"],
                 "topic": r["topic"].strip().lower(),
-                "started_on": _optional_date(r.get("started_on", ""), where, problems),
-                "ended_on": _optional_date(r.get("ended_on", ""), where, problems),
+                "started_on": _optional_date(
+                    r.get("started_on", ""), where, problems, tables["pairs"].epoch
+                ),
+                "ended_on": _optional_date(
+                    r.get("ended_on", ""), where, problems, tables["pairs"].epoch
+                ),
             }
         )
     events = []
@@ -205,7 +215,7 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
             ids = [i.strip() for i in r["institution_ids"].split(";") if i.strip()]
             for institution_id in ids:
                 check_known(institution_id, where)
-            event_date = _optional_date(r["event_date"], where, problems)
+            event_date = _optional_date(r["event_date"], where, problems, tables["events"].epoch)
             if event_date is None:
                 problems.append(f"{where}: event_date is empty")
             events.append(
