@@ -96,11 +96,14 @@ def read_registry_tables(path: Path) -> dict[str, RawTable]:
             f"the registry lacks {', '.join(missing)} (expected {', '.join(REGISTRY_SHEETS)} "
             "as CSV files in one folder or sheets of one XLSX)"
         )
+    problems: list[str] = []  # every table's missing columns, not only the first table's
     for name, table in tables.items():
         try:
             require_columns(table.columns, _required(REGISTRY_SHEETS[name]))
         except FileRejectedError as error:
-            raise FileRejectedError([f"{name}: {r}" for r in error.reasons]) from error
+            problems.extend(f"{name}: {r}" for r in error.reasons)
+    if problems:
+        raise FileRejectedError(problems)
     return tables
 
 
