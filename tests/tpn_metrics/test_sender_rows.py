@@ -391,3 +391,18 @@ def test_a_row_without_district_that_is_not_the_total_is_refused(
     outcome = ingest_one(settings, write_csv(tmp_path / "t.csv", rows))
     assert outcome.status == "quarantined"
     assert "line 4: district is empty" in (outcome.reason or "")
+
+
+def test_row_problems_and_coverage_mismatches_are_listed_together(
+    settings: Settings, tmp_path: Path
+):
+    rows = baseline_rows()
+    rows[2][1] = "Atlantis"
+    rows[9][6] = "12.0"  # far from members / target
+    rows[12][3] = "-5"
+    outcome = ingest_one(settings, write_csv(tmp_path / "many.csv", rows))
+    assert outcome.status == "quarantined"
+    reason = outcome.reason or ""
+    assert "line 3: unknown district 'Atlantis'" in reason
+    assert "line 10: coverage_rate 12.0%" in reason
+    assert "members_paid -5" in reason

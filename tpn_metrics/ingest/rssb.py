@@ -148,6 +148,31 @@ def _check_totals(
     return problems
 
 
+def _row_checks(frame: pd.DataFrame) -> list[str]:
+    """The year's plausibility and RSSB's coverage rate against its own counts."""
+    problems = []
+    earliest = frame["report_date"].min().date()
+    if earliest < EARLIEST_REPORT_DATE:
+        problems.append(
+            f"report_date {earliest.isoformat()} is before {EARLIEST_REPORT_DATE.year}; "
+            "check the year"
+        )
+    computed = (
+        frame["members_paid"]
+        / frame["target_population"].where(frame["target_population"] > 0)
+        * 100
+    )
+    gap = (frame["coverage_rate_pct"] - computed).abs()
+    for index in frame.index[gap.fillna(0) > COVERAGE_TOLERANCE_PP]:
+        row = frame.loc[index]
+        problems.append(
+            f"line {row['line']}: coverage_rate {row['coverage_rate_pct']:.1f}% for "
+            f"{row['district_name_received']} does not match members_paid / target_population "
+            f"× 100 = {computed[index]:.1f}%; which one is right?"
+        )
+    return problems
+
+
 def _typed_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows).set_index(pd.RangeIndex(len(rows)))
     for column in _COUNTS:
@@ -200,29 +225,13 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
     frame = _typed_frame(clean) if clean else None
     if frame is not None:
         problems.extend(validate("rssb_weekly", frame))
+        frame["coverage_rate_pct"] = _coverage_scale(frame)
+        problems.extend(_row_checks(frame))
+        if not problems:  # a total can only be judged when every district row is good
+            provinces = {d.district_id: d.province for d in load_districts(seeds_dir)}
+            problems.extend(_check_totals(frame, totals, provinces))
     reject_if_any(problems)
     assert frame is not None
-    frame["coverage_rate_pct"] = _coverage_scale(frame)
-
-    problems = []
-    earliest = frame["report_date"].min().date()
-    if earliest < EARLIEST_REPORT_DATE:
-        problems.append(
-            f"report_date {earliest.isoformat()} is before {EARLIEST_REPORT_DATE.year}; "
-            "check the year"
-        )
-    computed = frame["members_paid"] / frame["target_population"] * 100
-    gap = (frame["coverage_rate_pct"] - computed).abs()
-    for index in frame.index[gap.fillna(0) > COVERAGE_TOLERANCE_PP]:
-        row = frame.loc[index]
-        problems.append(
-            f"line {row['line']}: coverage_rate {row['coverage_rate_pct']:.1f}% for "
-            f"{row['district_name_received']} does not match members_paid / target_population "
-            f"× 100 = {computed[index]:.1f}%; which one is right?"
-        )
-    provinces = {d.district_id: d.province for d in load_districts(seeds_dir)}
-    problems.extend(_check_totals(frame, totals, provinces))
-    reject_if_any(problems)
 
     report_date = frame["report_date"].iloc[0].date()
     warnings = [w for w in [table.cut_short_warning(), table.notes_warning()] if w]
