@@ -1,5 +1,5 @@
-"""Issue 16, kinds 1, 4, 5, 8 and 10 on files we write: empty tables, rows that are not data,
-dates as spreadsheets write them, locale numbers and line ends, every problem listed."""
+"""Issue 16, kinds 1, 4, 5 and 8 on files we write: empty tables, rows that are not data,
+dates as spreadsheets write them, locale numbers and line ends (kind 10: test_sender_problems)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from tests.tpn_metrics.sender_files import (
     total_row,
     write_csv,
 )
-from tpn_metrics.ingest.parsed import group_problems
 from tpn_metrics.ingest.report_dates import DateReading, settle
 from tpn_metrics.ingest.row_labels import is_footnote, is_national_total, province_subtotal
 from tpn_metrics.names import normalise_name
@@ -332,47 +331,6 @@ def test_unquoted_thousands_in_a_comma_file_names_the_likely_cause(
     assert "(write 1204311, not 1,204,311)" in (outcome.reason or "")
 
 
-# --- kind 10: every problem listed ---------------------------------------------------------
-
-
-def test_an_unknown_and_a_duplicate_district_are_both_listed(settings: Settings, tmp_path: Path):
-    rows = baseline_rows()
-    rows[4][1] = "Atlantis"
-    rows.append(list(rows[6]))
-    outcome = ingest_one(settings, write_csv(tmp_path / "two.csv", rows))
-    assert outcome.status == "quarantined"
-    reason = outcome.reason or ""
-    assert "line 5: unknown district 'Atlantis'" in reason
-    assert f"district '{rows[6][1]}' appears more than once" in reason
-
-
-def test_a_problem_on_many_lines_is_one_grouped_message(settings: Settings, tmp_path: Path):
-    outcome = ingest_one(settings, write_csv(tmp_path / "g.csv", with_dates("someday")))
-    assert outcome.status == "quarantined"
-    assert outcome.reason == (
-        "lines 2–31, report_date: 'someday' is not a date "
-        "(use 2023-03-24, 24/03/2023 or 24-Mar-2023)"
-    )
-
-
-def test_group_problems_keeps_order_and_ranges():
-    problems = [
-        "line 2, x: bad",
-        "line 3, x: bad",
-        "line 7: unknown district 'A'",
-        "line 5, x: bad",
-        "registry lacks pairs",
-        "institutions line 4: odd",
-        "institutions line 9: odd",
-    ]
-    assert group_problems(problems) == [
-        "lines 2–3, 5, x: bad",
-        "line 7: unknown district 'A'",
-        "registry lacks pairs",
-        "institutions lines 4, 9: odd",
-    ]
-
-
 def test_a_total_row_without_any_label_is_recognised_by_its_sums(
     settings: Settings, tmp_path: Path
 ):
@@ -391,18 +349,3 @@ def test_a_row_without_district_that_is_not_the_total_is_refused(
     outcome = ingest_one(settings, write_csv(tmp_path / "t.csv", rows))
     assert outcome.status == "quarantined"
     assert "line 4: district is empty" in (outcome.reason or "")
-
-
-def test_row_problems_and_coverage_mismatches_are_listed_together(
-    settings: Settings, tmp_path: Path
-):
-    rows = baseline_rows()
-    rows[2][1] = "Atlantis"
-    rows[9][6] = "12.0"  # far from members / target
-    rows[12][3] = "-5"
-    outcome = ingest_one(settings, write_csv(tmp_path / "many.csv", rows))
-    assert outcome.status == "quarantined"
-    reason = outcome.reason or ""
-    assert "line 3: unknown district 'Atlantis'" in reason
-    assert "line 10: coverage_rate 12.0%" in reason
-    assert "members_paid -5" in reason
