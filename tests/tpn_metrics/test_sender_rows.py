@@ -30,6 +30,7 @@ REGISTRY = FIXTURES / "ingest" / "good" / "registry"
 TOTAL_LABELS = [
     *("Total", "Total:", "TOTAL GENERAL", "Grand Total", "Rwanda", "Rwanda Total", "National"),
     *("Igiteranyo", "Total général", "Total national", "Overall total"),
+    *("Total (30 districts)", "Igiteranyo cy'uturere", "Grand-Total"),
 ]
 DATE_TEXTS = [
     *("24-Mar-2023", "24 March 2023", "March 24, 2023", "24-Mar-23", "Friday, 24 March 2023"),
@@ -235,6 +236,7 @@ def test_footnotes_after_the_data_are_a_warning_not_data(
 
 def test_the_label_list_is_one_place():
     assert is_national_total("GRAND TOTAL:")
+    assert not is_national_total("Total Eastern")  # a subtotal, checked against the East
     assert not is_national_total("Gasabo")
     assert province_subtotal("Sub-total: Iburasirazuba") == "Eastern"
     assert province_subtotal("Kigali City Total") == "Kigali City"

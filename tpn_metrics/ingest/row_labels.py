@@ -82,8 +82,17 @@ _PROVINCE_KEYS = {
 }
 
 
+# A label that starts with one of these words and names no province is the national total
+# too: "Total (30 districts)", "TOTAL RWANDA 2023", "Igiteranyo cy'uturere".
+_NATIONAL_PREFIXES = ("total", "totals", "grand total", "igiteranyo", "overall total")
+
+
 def is_national_total(label: str) -> bool:
-    return _key(label) in _NATIONAL_KEYS
+    key = _key(label)
+    if key in _NATIONAL_KEYS:
+        return True
+    starts = any(key.startswith(prefix + " ") for prefix in _NATIONAL_PREFIXES)
+    return starts and province_subtotal(label) is None
 
 
 def province_subtotal(label: str) -> str | None:
