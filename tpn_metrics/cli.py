@@ -16,10 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tpn_metrics.ingest.quarantine_cli import EXIT_QUARANTINED
+from tpn_metrics.ingest.quarantine_cli import app as quarantine_app
 from tpn_metrics.settings import Settings
 from tpn_metrics.twinning.cli import app as twinning_app
 
-EXIT_QUARANTINED = 3
 app = typer.Typer(
     help="TPN warehouse: ingest RSSB and MOH files, build marts, evaluate, email districts.",
     no_args_is_help=True,
@@ -53,6 +54,8 @@ def _outcome_table(outcomes: list) -> Table:  # type: ignore[type-arg]
         table.add_column(column)
     for o in outcomes:
         detail = o.reason or "; ".join(o.warnings) or (o.period_key or "")
+        if o.sheet and o.status == "loaded":
+            detail = f"sheet '{o.sheet}'; {detail}"
         style = {"quarantined": "red", "crashed": "red bold", "duplicate": "dim"}.get(o.status)
         table.add_row(o.file_name, o.kind, o.status, str(o.rows), detail[:160], style=style)
     return table
@@ -76,18 +79,43 @@ def sample(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or drop folders")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or drop folders", show_default=False)
+    ] = None,
+    replay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replay",
+            metavar="SHA",
+            help="Ingest again a quarantined, crashed or dismissed file from its kept copy "
+            "(SHA-256 or a unique prefix, as `tpn quarantine` shows); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest files: keep each by hash, validate, load or quarantine (exit 3 if any refused)."""
+    from tpn_metrics.ingest.housekeeping import LedgerLookupError, replay_target
     from tpn_metrics.ingest.intake import data_docs_index
     from tpn_metrics.stages import run_ingest
 
     settings = Settings()
+    paths = list(paths or [])
+    if not paths and not replay:
+        console.print("[red]give files or folders to ingest, or --replay SHA")
+        raise typer.Exit(2)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
-    summary = run_ingest(settings, paths)
+    replayed: dict[str, str] = {}
+    for sha in replay or []:
+        try:
+            target = replay_target(settings, sha)
+        except LedgerLookupError as error:
+            console.print(f"[red]{error}")
+            raise typer.Exit(2) from error
+        replayed[target.file_sha256] = target.file_name
+        paths.append(Path(target.stored_path))
+    summary = run_ingest(settings, paths, replay=replayed)
     console.print(_outcome_table(list(summary.outcomes)))
     console.print(f"ledger: {settings.warehouse_path} (tpn ledger / tpn quarantine)")
     docs = data_docs_index(settings)
@@ -137,7 +165,9 @@ def _ledger_rows(where: str) -> list[tuple]:  # type: ignore[type-arg]
         return con.execute(
             f"""
             select file_name, kind, status, period_key, row_count, received_at,
-                coalesce(reason, warnings, ''), left(file_sha256, 12)
+                concat_ws('; ', case when status != 'quarantined' and xlsx_sheet is not null
+                    then 'sheet ''' || xlsx_sheet || '''' end, coalesce(reason, warnings)),
+                left(file_sha256, 12)
             from landing.file_ledger {where}
             order by received_at, kind, period_key, file_name
             """
@@ -164,16 +194,7 @@ def ledger() -> None:
     console.print(table)
 
 
-@app.command()
-def quarantine() -> None:
-    """What was refused, and why (exit 3 when anything is in quarantine)."""
-    rows = _ledger_rows("where status in ('quarantined', 'crashed')")
-    if not rows:
-        console.print("quarantine is empty")
-        return
-    for file_name, kind, status, *_rest, reason, sha in rows:
-        console.print(f"[red]{status}[/red] {file_name} ({kind}, {sha}): {reason}")
-    raise typer.Exit(EXIT_QUARANTINED)
+app.add_typer(quarantine_app, name="quarantine")
 
 
 @app.command()

@@ -16,6 +16,11 @@ from rapidfuzz.distance import Levenshtein
 
 # Suffixes people add to district and hospital names; removed before comparing. Longest first.
 _SUFFIXES = (
+    "level two teaching hospital",
+    "level 2 teaching hospital",
+    "level ii teaching hospital",
+    "l2 teaching hospital",
+    "l2th",
     "district hospital",
     "provincial hospital",
     "referral hospital",
@@ -58,15 +63,23 @@ def normalise_name(text: str) -> str:
 class UnknownNameError(ValueError):
     """A name that matches no known entity, or more than one."""
 
-    def __init__(self, kind: str, name: str, candidates: list[str], *, ambiguous: bool) -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        candidates: list[str],
+        *,
+        ambiguous: bool,
+        message: str | None = None,
+    ) -> None:
         self.kind = kind
         self.name = name
         self.candidates = candidates
         self.ambiguous = ambiguous
         closest = ", ".join(f"'{c}'" for c in candidates) or "none"
-        if ambiguous:
+        if message is None and ambiguous:
             message = f"{kind} '{name}' is ambiguous: it could be {closest}"
-        else:
+        elif message is None:
             message = f"unknown {kind} '{name}' (closest known: {closest})"
         super().__init__(message)
 
@@ -117,6 +130,33 @@ class NameResolver:
         return [self.display[e] for e in seen]
 
     def resolve(self, name: str) -> str:
+        """The id a name means; a bracketed old name counts (``Huye (Butare)``) when both
+        parts agree or only one is known. Raises UnknownNameError (unknown or ambiguous)."""
+        if "(" in name and ")" in name:
+            bracketed = self._resolve_bracketed(name)
+            if bracketed is not None:
+                return bracketed
+        return self._resolve_one(name)
+
+    def exact(self, name: str) -> str | None:
+        """The id whose name or alias is exactly this name (once normalised), else None."""
+        return self.keys.get(normalise_name(name))
+
+    def _resolve_bracketed(self, name: str) -> str | None:
+        parts = [re.sub(r"\(.*?\)", " ", name), *re.findall(r"\((.*?)\)", name)]
+        found: set[str] = set()
+        for part in parts:
+            try:
+                found.add(self._resolve_one(part))
+            except UnknownNameError:
+                continue
+        if len(found) > 1:
+            raise UnknownNameError(
+                self.kind, name, sorted(self.display[f] for f in found), ambiguous=True
+            )
+        return found.pop() if found else None
+
+    def _resolve_one(self, name: str) -> str:
         key = normalise_name(name)
         if not key:
             raise UnknownNameError(self.kind, name, [], ambiguous=False)

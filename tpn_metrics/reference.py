@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tpn_metrics.names import NameResolver
+from tpn_metrics.names import NameResolver, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,105 @@ def load_hospitals(seeds_dir: Path) -> tuple[Hospital, ...]:
 
 
 @cache
+def district_aliases(seeds_dir: Path) -> dict[str, tuple[str, ...]]:
+    """Historic names per district id (``district_aliases.csv``: Butare → huye, ...)."""
+    path = seeds_dir / "district_aliases.csv"
+    aliases: dict[str, list[str]] = {}
+    for row in _rows(path) if path.exists() else []:
+        aliases.setdefault(row["district_id"], []).append(row["alias"])
+    return {district_id: tuple(names) for district_id, names in aliases.items()}
+
+
+@cache
 def district_resolver(seeds_dir: Path) -> NameResolver:
+    aliases = district_aliases(seeds_dir)
     return NameResolver.build(
-        "district", ((d.district_id, d.district_name, ()) for d in load_districts(seeds_dir))
+        "district",
+        (
+            (d.district_id, d.district_name, aliases.get(d.district_id, ()))
+            for d in load_districts(seeds_dir)
+        ),
     )
+
+
+@cache
+def _hospitals_of_district(seeds_dir: Path, district_id: str) -> NameResolver:
+    return NameResolver.build(
+        "hospital",
+        (
+            (h.hospital_id, h.hospital_name, h.aliases)
+            for h in load_hospitals(seeds_dir)
+            if h.district_id == district_id
+        ),
+    )
+
+
+def resolve_hospital_in_district(seeds_dir: Path, name: str, district_id: str) -> str:
+    """The hospital ``name`` means among the hospitals of ``district_id``.
+
+    A name is resolved only within the district its row names: a spelling close to a hospital
+    of another district ('Butare Hospital' in Huye vs Butaro Hospital in Burera) is an error
+    that names the district's own hospitals, never a silent match elsewhere.
+
+    Raises UnknownNameError with the district's hospitals as candidates.
+    """
+    local = _hospitals_of_district(seeds_dir, district_id)
+    everywhere = hospital_resolver(seeds_dir)
+    exact_here, exact_anywhere = local.exact(name), everywhere.exact(name)
+    if exact_here is not None:
+        return exact_here
+    try:
+        if exact_anywhere is not None:  # exactly a hospital of another district: no fuzzing
+            raise UnknownNameError("hospital", name, [], ambiguous=False)
+        return local.resolve(name)
+    except UnknownNameError as error:
+        district = next(
+            (d.district_name for d in load_districts(seeds_dir) if d.district_id == district_id),
+            district_id,
+        )
+        own = ", ".join(f"'{n}'" for n in sorted(local.display.values())) or "none"
+        elsewhere = ""
+        try:
+            other = exact_anywhere or everywhere.resolve(name)
+        except UnknownNameError:
+            other = None
+        if other is None:  # no close match anywhere: still say where the nearest name is
+            nearest = everywhere.closest(name, limit=1)
+            hospital_of = {h.hospital_name: h for h in load_hospitals(seeds_dir)}
+            far = hospital_of.get(nearest[0]) if nearest else None
+            if far is not None and far.hospital_id not in local.display:
+                far_district = next(
+                    d.district_name
+                    for d in load_districts(seeds_dir)
+                    if d.district_id == far.district_id
+                )
+                elsewhere = f"; nearest name elsewhere: '{far.hospital_name}' ({far_district})"
+        if other is not None and other not in local.display:
+            hospital = next(h for h in load_hospitals(seeds_dir) if h.hospital_id == other)
+            other_district = next(
+                d.district_name
+                for d in load_districts(seeds_dir)
+                if d.district_id == hospital.district_id
+            )
+            elsewhere = (
+                f"; the name matches {hospital.hospital_name} in {other_district}, "
+                "another district: check the hospital and the district"
+            )
+        closest = ", ".join(f"'{c}'" for c in local.closest(name)) or "none"
+        message = (
+            f"unknown hospital '{name}' (closest known: {closest}; hospitals "
+            f"of {district}: {own}){elsewhere}"
+            if not error.ambiguous
+            else f"hospital '{name}' is ambiguous in {district}: it could be "
+            + ", ".join(f"'{c}'" for c in error.candidates)
+        )
+        raise UnknownNameError(
+            "hospital",
+            name,
+            sorted(local.display.values()),
+            ambiguous=error.ambiguous,
+            message=message,
+        ) from error
 
 
 @cache

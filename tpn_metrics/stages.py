@@ -63,9 +63,12 @@ class IngestSummary:
 
 
 def run_ingest(
-    settings: Settings, paths: list[Path], today: dt.date | None = None
+    settings: Settings,
+    paths: list[Path],
+    today: dt.date | None = None,
+    replay: dict[str, str] | None = None,
 ) -> IngestSummary:
-    return IngestSummary(tuple(ingest_paths(paths, settings, today=today)))
+    return IngestSummary(tuple(ingest_paths(paths, settings, today=today, replay=replay)))
 
 
 def run_dbt_build(settings: Settings, *, full_refresh: bool = False) -> DbtRunOutcome:

@@ -32,8 +32,11 @@ create table if not exists landing.file_ledger (
     row_count integer,
     period_key varchar,
     superseded_by varchar,
-    stored_path varchar not null
+    stored_path varchar not null,
+    xlsx_sheet varchar
 );
+-- Warehouses created before the ledger named the XLSX sheet read.
+alter table landing.file_ledger add column if not exists xlsx_sheet varchar;
 
 create table if not exists landing.rssb_weekly (
     file_sha256 varchar not null,

@@ -1,4 +1,4 @@
-"""MOH's annual hospital accreditation results (shared/contracts.md §2)."""
+"""MOH's annual hospital accreditation results (docs/contracts.md §2)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from tpn_metrics.ingest.headers import ACCREDITATION
-from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
-from tpn_metrics.ingest.readers import read_table
+from tpn_metrics.ingest.parsed import ParsedFile, naming_sheet, reject_if_any, require_columns
+from tpn_metrics.ingest.readers import RawTable, read_table
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
 from tpn_metrics.names import UnknownNameError
-from tpn_metrics.reference import district_resolver, hospital_resolver, load_hospitals
+from tpn_metrics.reference import district_resolver, load_hospitals, resolve_hospital_in_district
 
 SCORES = ("level_1_score", "level_2_score", "level_3_score")
 
@@ -38,9 +38,14 @@ def decide_scale(values: list[float]) -> str:
 
 
 def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
+    """Read, check and type one file; refusals about a workbook name the sheet read."""
     table = read_table(path, canonical=ACCREDITATION.canonical, required=set(_required()))
+    with naming_sheet(table.sheet):
+        return _parse_table(table, seeds_dir=seeds_dir, validate=validate)
+
+
+def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     require_columns(table.columns, _required())
-    hospitals = hospital_resolver(seeds_dir)
     districts = district_resolver(seeds_dir)
     seed_hospitals = {h.hospital_id: h for h in load_hospitals(seeds_dir)}
     rows: list[dict[str, object]] = []
@@ -53,21 +58,14 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
         except CellError as error:
             problems.append(f"line {line}, survey_year: {error}")
         try:
-            row["hospital_id"] = hospitals.resolve(record["hospital"])
-        except UnknownNameError as error:
-            problems.append(f"line {line}: {error}")
-            continue
-        try:
             district_id = districts.resolve(record.get("district", ""))
+            row["hospital_id"] = resolve_hospital_in_district(
+                seeds_dir, record["hospital"], district_id
+            )
         except UnknownNameError as error:
             problems.append(f"line {line}: {error}")
             continue
         known = seed_hospitals[str(row["hospital_id"])]
-        if district_id != known.district_id:
-            warnings.append(
-                f"line {line}: {known.hospital_name} is in district '{known.district_id}' "
-                f"in the reference data, the file says '{record.get('district')}'"
-            )
         row["district_id"] = known.district_id
         row["hospital_category"] = (record.get("hospital_category") or "").strip().lower() or (
             known.hospital_category
@@ -84,6 +82,16 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
             except CellError as error:
                 problems.append(f"line {line}, {score}: {error}")
         rows.append(row)
+    # Checked here as well as by the suite, so they are listed beside the other problems.
+    seen: dict[object, list[dict[str, object]]] = {}
+    for row in rows:
+        seen.setdefault(row["hospital_id"], []).append(row)
+    problems.extend(
+        f"hospital '{row['hospital_name_received']}' appears more than once (line {row['line']})"
+        for same in seen.values()
+        if len(same) > 1
+        for row in same
+    )
     reject_if_any(problems)
     if not rows:
         reject_if_any(["the file has a header but no hospital rows"])
@@ -99,8 +107,7 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
         frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
     frame["survey_year"] = frame["survey_year"].astype("Int64")
     reject_if_any(validate("accreditation_results", frame))
-    if cut_short := table.cut_short_warning():
-        warnings.append(cut_short)
+    warnings.extend(w for w in (table.cut_short_warning(), table.notes_warning()) if w)
     landing = frame[
         [
             "survey_year",
@@ -118,5 +125,9 @@ def parse_accreditation(path: Path, *, seeds_dir: Path, validate: FrameValidator
         period_key=str(int(frame["survey_year"].iloc[0])),
         tables={"accreditation_results": landing},
         warnings=tuple(warnings),
-        details={"score_scale": scale, "format": table.source_format},
+        details={
+            "score_scale": scale,
+            "format": table.source_format,
+            **({"sheet": table.sheet} if table.sheet else {}),
+        },
     )

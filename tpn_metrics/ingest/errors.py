@@ -8,6 +8,7 @@ class FileRejectedError(Exception):
 
     def __init__(self, reasons: list[str] | str) -> None:
         self.reasons = [reasons] if isinstance(reasons, str) else list(reasons)
+        self.sheet: str | None = None  # the workbook sheet read, when there was one
         super().__init__("; ".join(self.reasons))
 
 

@@ -1,4 +1,4 @@
-"""Column names and their aliases, per input kind (shared/contracts.md).
+"""Column names and their aliases, per input kind (docs/contracts.md).
 
 Headers compare case-, space-, accent- and punctuation-insensitively: "Report Date",
 "report_date" and "REPORT-DATE" are one column.

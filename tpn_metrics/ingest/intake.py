@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
 from tpn_metrics.ingest.landing import (
     REGISTRY_FILES,
     LedgerEntry,
+    lacking_from_resubmission,
     ledger_status,
     load_parsed,
     previous_week_members,
@@ -34,16 +35,17 @@ from tpn_metrics.ingest.readers import (
     MAX_FILE_BYTES,
     check_size,
     decode_text,
-    read_xlsx_sheets,
+    read_workbook,
 )
 from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
 from tpn_metrics.ingest.validation import FrameValidator
+from tpn_metrics.reference import load_districts, load_hospitals
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
 KINDS = ("rssb_weekly", "accreditation", "registry")
-_FINAL_STATUSES = {"loaded", "superseded", "quarantined"}
+_FINAL_STATUSES = {"loaded", "superseded", "quarantined", "dismissed"}
 _KIND_ORDER = {"registry": 0, "accreditation": 1, "rssb_weekly": 2}
 # An oversized file is refused unread: it is identified by its size and these many bytes from
 # each end, not hashed whole, and no copy of it is kept.
@@ -62,6 +64,7 @@ class IngestOutcome:
     rows: int = 0
     period_key: str | None = None
     superseded: str | None = None
+    sheet: str | None = None  # the workbook sheet read (XLSX)
 
 
 def looks_like_registry(names: Iterable[str]) -> bool:
@@ -135,10 +138,22 @@ def detect_kind(path: Path) -> str:
     data = path.read_bytes()
     tabbed: list[list[str]] = []
     if data[:4] == b"PK\x03\x04":
-        sheets = read_xlsx_sheets(data)
-        if looks_like_registry(sheets):
+        workbook = read_workbook(data)
+        visible = workbook.visible_sheets()
+        if looks_like_registry(s.title for s in visible):
             return "registry"
-        rows = next(iter(sheets.values()), [])
+        for sheet in visible:  # the first visible sheet that holds a known table decides
+            rows = [list(r) for r in sheet.rows]
+            scores = {lay.kind: _header_score(rows, set(lay.lookup())) for lay in _LAYOUTS}
+            kind, score = max(scores.items(), key=lambda item: item[1])
+            if score >= 3:
+                return kind
+        raise FileRejectedError(
+            "not a recognised input: no visible sheet holds an RSSB weekly update "
+            "(report_date, district, target_population, members_paid, ...) or an "
+            "accreditation table (survey_year, hospital, level_1_score, ...): "
+            + workbook.describe()
+        )
     else:
         lines = decode_text(data).splitlines()[:15]
         rows = [line.replace(";", ",").split(",") for line in lines]
@@ -184,6 +199,7 @@ class _Item:
     status: str = "pending"
     reason: str | None = None
     keep_copy: bool = True
+    sheet: str | None = None
 
     def order(self) -> tuple[int, str, str]:
         period = self.parsed.period_key if self.parsed else ""
@@ -207,6 +223,38 @@ def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -
     return warnings
 
 
+def _refuse_partial_resubmission(
+    con: duckdb.DuckDBPyConnection, item: _Item, seeds_dir: Path
+) -> None:
+    """A new file for a loaded week that covers fewer districts is quarantined, naming them.
+
+    A resubmission replaces the whole week (or survey year): a file with only the districts
+    RSSB corrected would otherwise leave the week with those alone. (A first delivery with
+    missing districts is still accepted with a warning.)
+    """
+    assert item.parsed is not None
+    lacking_ids, previous = lacking_from_resubmission(con, item.parsed)
+    if not lacking_ids:
+        return
+    weekly = item.parsed.kind == "rssb_weekly"
+    names = (
+        {d.district_id: d.district_name for d in load_districts(seeds_dir)}
+        if weekly
+        else {h.hospital_id: h.hospital_name for h in load_hospitals(seeds_dir)}
+    )
+    lacking = sorted(names.get(i, i) for i in lacking_ids)
+    what, one = ("districts", "district") if weekly else ("hospitals", "hospital")
+    period, whole = ("week of", "week") if weekly else ("survey year", "year")
+    item.status = "quarantined"
+    item.reason = (
+        f"this file would replace the {period} {item.parsed.period_key} already loaded from "
+        f"{previous}, but lacks {len(lacking)} of its {what}: {', '.join(lacking)}; a "
+        f"resubmission replaces the whole {whole}: send every {one}, the "
+        "corrected ones and the others unchanged"
+    )
+    item.parsed = None
+
+
 def ingest_paths(
     paths: Iterable[Path],
     settings: Settings,
@@ -214,6 +262,7 @@ def ingest_paths(
     today: dt.date | None = None,
     on_progress: Callable[[IngestOutcome], None] | None = None,
     on_checked: Callable[[str], None] | None = None,
+    replay: Mapping[str, str] | None = None,
 ) -> list[IngestOutcome]:
     """Hash, check and load files; one outcome each (duplicates first, then as loaded).
 
@@ -222,7 +271,11 @@ def ingest_paths(
     which is known only once each file's dates are read. ``on_checked(name)`` is called as
     each new file is validated; ``on_progress(outcome)`` as each outcome is final (duplicates
     in the first pass, the rest in the second).
+
+    ``replay`` ({sha256: original file name}) names files received before (their landing
+    copies) to ingest again although the ledger already has an outcome for them.
     """
+    replay = replay or {}
     today = today or dt.date.today()
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     items = [Path(p) for p in expand(paths)]
@@ -236,8 +289,8 @@ def ingest_paths(
         for path in items:
             oversized = _oversized(path)  # refused below, unread: never hashed whole nor kept
             sha = _sampled_sha256(path) if oversized else sha256_of(path)
-            name = safe_display_name(path)
-            if sha in seen or ledger_status(con, sha) in _FINAL_STATUSES:
+            name = replay.get(sha) or safe_display_name(path)
+            if sha in seen or (ledger_status(con, sha) in _FINAL_STATUSES and sha not in replay):
                 outcome = IngestOutcome(
                     name, sha, "unknown", "duplicate", reason="same content already received"
                 )
@@ -256,6 +309,7 @@ def ingest_paths(
                 item.parsed = parse_file(path, item.kind, settings, validator)
             except FileRejectedError as error:
                 item.status, item.reason = "quarantined", "; ".join(error.reasons)
+                item.sheet = error.sheet
             except ValidationCrashError as error:
                 item.status, item.reason = "crashed", str(error)
             except Exception as error:  # a parser bug must not look like bad data
@@ -271,7 +325,9 @@ def ingest_paths(
                 if item.keep_copy
                 else NOT_KEPT
             )
-            name = safe_display_name(item.path)
+            name = replay.get(item.sha256) or safe_display_name(item.path)
+            if item.parsed is not None:
+                _refuse_partial_resubmission(con, item, settings.seeds_dir)
             if item.parsed is None:
                 entry = LedgerEntry(
                     item.sha256,
@@ -284,9 +340,12 @@ def ingest_paths(
                     None,
                     None,
                     stored,
+                    item.sheet,
                 )
                 record_refusal(con, entry, received_at)
-                outcome = IngestOutcome(name, item.sha256, item.kind, item.status, item.reason)
+                outcome = IngestOutcome(
+                    name, item.sha256, item.kind, item.status, item.reason, sheet=item.sheet
+                )
             else:
                 parsed = item.parsed
                 warnings = list(parsed.warnings)
@@ -303,6 +362,7 @@ def ingest_paths(
                     parsed.period_key,
                     None,
                     stored,
+                    parsed.details.get("sheet"),
                 )
                 superseded = load_parsed(con, entry, parsed, received_at)
                 outcome = IngestOutcome(
@@ -315,6 +375,7 @@ def ingest_paths(
                     parsed.row_count,
                     parsed.period_key,
                     superseded,
+                    parsed.details.get("sheet"),
                 )
             outcomes.append(outcome)
             if on_progress:

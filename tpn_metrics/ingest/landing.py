@@ -87,6 +87,7 @@ class LedgerEntry:
     period_key: str | None
     superseded_by: str | None
     stored_path: str
+    xlsx_sheet: str | None = None  # the workbook sheet read (XLSX only)
 
 
 def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
@@ -104,8 +105,8 @@ def _insert_ledger(
         """
         insert into landing.file_ledger (
             file_sha256, file_name, kind, received_at, status, reason, warnings,
-            row_count, period_key, superseded_by, stored_path
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            row_count, period_key, superseded_by, stored_path, xlsx_sheet
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             entry.file_sha256,
@@ -119,6 +120,7 @@ def _insert_ledger(
             entry.period_key,
             entry.superseded_by,
             entry.stored_path,
+            entry.xlsx_sheet,
         ],
     )
 
@@ -196,3 +198,41 @@ def previous_week_members(
         [previous],
     ).df()
     return previous, frame
+
+
+# Per kind: the landing table, its period column and the entity one row stands for.
+_RESUBMITTED = {
+    "rssb_weekly": ("rssb_weekly", "report_date", "district_id", "district_name_received"),
+    "accreditation": (
+        "accreditation_results",
+        "survey_year",
+        "hospital_id",
+        "hospital_name_received",
+    ),
+}
+
+
+def lacking_from_resubmission(
+    con: duckdb.DuckDBPyConnection, parsed: ParsedFile
+) -> tuple[list[str], str | None]:
+    """What a new file for an already loaded week (or survey year) would lose.
+
+    Returns (ids of the districts or hospitals the current load has and this file lacks,
+    the file name of the current load). A registry is always whole and is not checked.
+    """
+    if parsed.kind not in _RESUBMITTED:
+        return [], None
+    table, period, entity, received = _RESUBMITTED[parsed.kind]
+    rows = con.execute(
+        f"""
+        select t.{entity}, any_value(t.{received}), any_value(l.file_name)
+        from landing.{table} t join landing.file_ledger l using (file_sha256)
+        where not t.is_superseded and cast(t.{period} as varchar) = ?
+        group by t.{entity}
+        """,
+        [parsed.period_key],
+    ).fetchall()
+    incoming = set(parsed.tables[table][entity])
+    lacking = sorted(str(row[0]) for row in rows if row[0] not in incoming)
+    names = sorted({str(row[2]) for row in rows})
+    return lacking, ", ".join(names) or None

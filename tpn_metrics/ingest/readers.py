@@ -11,18 +11,31 @@ import dataclasses
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from tpn_metrics.ingest.errors import FileRejectedError
+from tpn_metrics.ingest.row_labels import is_footnote
+from tpn_metrics.ingest.xlsx import (
+    MAX_ROWS,
+    MAX_XLSX_COMPRESSION_RATIO,
+    MAX_XLSX_UNCOMPRESSED_BYTES,
+    Workbook,
+    read_workbook,
+)
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "MAX_XLSX_COMPRESSION_RATIO",
+    "MAX_XLSX_UNCOMPRESSED_BYTES",
+    "RawTable",
+    "read_table",
+    "read_workbook",
+]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_XLSX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-MAX_XLSX_COMPRESSION_RATIO = 200
-MAX_ROWS = 200_000
 HEADER_SEARCH_ROWS = 15
 _FORMULA_PREFIXES = ("=", "@", "+", "-")
 
@@ -37,20 +50,51 @@ class RawTable:
     first_data_line: int
     sheet: str | None = None
     unterminated: bool = False  # a CSV whose last line has no line break: maybe cut short
+    # The workbook's date system (XLSX only): a plain number in a date column is a serial.
+    epoch: dt.datetime | None = None
+
+    def _lines(self) -> list[tuple[int, tuple[str, ...]]]:
+        return [
+            (self.first_data_line + offset, row)
+            for offset, row in enumerate(self.rows)
+            if any(cell.strip() for cell in row)
+        ]
 
     def records(self) -> list[tuple[int, dict[str, str]]]:
-        """(line number as a person sees it in the file, {canonical column: text})."""
+        """(line number as a person sees it in the file, {canonical column: text}).
+
+        Blank lines and footnote rows (``Source: ...``, ``NB: ...``) are not records.
+        """
         out = []
-        for offset, row in enumerate(self.rows):
-            if not any(cell.strip() for cell in row):
+        for line, row in self._lines():
+            if is_footnote(row):
                 continue
             record = {
                 name: (row[i].strip() if i < len(row) else "")
                 for i, name in enumerate(self.columns)
                 if name is not None
             }
-            out.append((self.first_data_line + offset, record))
+            out.append((line, record))
         return out
+
+    def footnotes(self) -> list[tuple[int, str]]:
+        return [
+            (line, " ".join(c.strip() for c in row if c.strip()))
+            for line, row in self._lines()
+            if is_footnote(row)
+        ]
+
+    def notes_warning(self) -> str | None:
+        """The footnotes, recorded as a warning (they are not data)."""
+        notes = self.footnotes()
+        if not notes:
+            return None
+        shown = "; ".join(f"line {line}: {text[:100]}" for line, text in notes[:5])
+        return f"{len(notes)} footnote row(s) not loaded as data: {shown}"
+
+    def where(self) -> str:
+        """How messages name the part of the file read: the sheet of a workbook."""
+        return f"sheet '{self.sheet}'" if self.sheet else ""
 
     def cut_short_warning(self) -> str | None:
         """A file without a final line break may have been cut inside its last row."""
@@ -80,18 +124,6 @@ def is_formula(cell: str) -> bool:
     return True
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def check_size(path: Path) -> None:
     size = path.stat().st_size
     if size == 0:
@@ -101,62 +133,6 @@ def check_size(path: Path) -> None:
             f"the file is {size / 1024 / 1024:.0f} MB; inputs are expected to be small "
             f"(limit {MAX_FILE_BYTES // 1024 // 1024} MB): check it is the right file"
         )
-
-
-def _check_zip(data: bytes) -> zipfile.ZipFile:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise FileRejectedError(
-            "the file looks like an XLSX workbook but is damaged or truncated; export it again"
-        ) from error
-    total = 0
-    for info in archive.infolist():
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if ratio > MAX_XLSX_COMPRESSION_RATIO and info.file_size > 1024 * 1024:
-            raise FileRejectedError(
-                f"the workbook part '{info.filename}' expands {ratio:.0f}× when unpacked "
-                "(a zip bomb?); refused: export the sheet again as a normal XLSX or CSV"
-            )
-    if total > MAX_XLSX_UNCOMPRESSED_BYTES:
-        raise FileRejectedError(
-            f"the workbook unpacks to {total / 1024 / 1024:.0f} MB "
-            f"(limit {MAX_XLSX_UNCOMPRESSED_BYTES // 1024 // 1024} MB); refused"
-        )
-    return archive
-
-
-def read_xlsx_sheets(data: bytes) -> dict[str, list[list[str]]]:
-    """Every sheet of a workbook as text rows (formulas kept as their text, never evaluated)."""
-    # Kind detection and parsing both read the workbook; openpyxl is the slow part of both.
-    sheets = _read_xlsx_sheets(data)
-    return {name: [list(row) for row in rows] for name, rows in sheets.items()}
-
-
-@lru_cache(maxsize=4)
-def _read_xlsx_sheets(data: bytes) -> dict[str, tuple[tuple[str, ...], ...]]:
-    _check_zip(data)
-    from openpyxl import load_workbook  # openpyxl is slow to import; only XLSX inputs need it
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises many kinds for a broken workbook
-        raise FileRejectedError(
-            f"the XLSX workbook cannot be opened ({type(error).__name__}); export it again"
-        ) from error
-    sheets: dict[str, tuple[tuple[str, ...], ...]] = {}
-    try:
-        for sheet in workbook.worksheets:
-            rows: list[tuple[str, ...]] = []
-            for row in sheet.iter_rows(values_only=True):
-                rows.append(tuple(_cell_text(v) for v in row))
-                if len(rows) > MAX_ROWS:
-                    raise FileRejectedError(f"sheet '{sheet.title}' has over {MAX_ROWS:,} rows")
-            sheets[sheet.title] = tuple(rows)
-    finally:
-        workbook.close()
-    return sheets
 
 
 _UTF16_32_BOMS = (
@@ -201,6 +177,9 @@ def decode_text(data: bytes) -> str:
 
 
 def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
+    # Old Mac exports end lines with CR alone; csv reads those as one long line.
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
@@ -251,7 +230,7 @@ def check_row_widths(header: list[str], data_rows: list[list[str]], *, first_lin
     named = max((i + 1 for i, cell in enumerate(header) if cell.strip()), default=0)
     width = max(len(header), named)
     for offset, row in enumerate(data_rows):
-        if not any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row) or is_footnote(row):
             continue
         line = first_line + offset
         if len(row) < named:
@@ -275,6 +254,7 @@ def table_from_rows(
     canonical: Callable[[str], str | None],
     required: set[str],
     sheet: str | None = None,
+    epoch: dt.datetime | None = None,
 ) -> RawTable:
     header_index, names = locate_header(rows, canonical, required)
     dupes = duplicate_columns(names)
@@ -298,23 +278,63 @@ def table_from_rows(
         rows=tuple(tuple(r) for r in data_rows),
         first_data_line=header_index + 2,
         sheet=sheet,
+        epoch=epoch,
+    )
+
+
+def _matches(
+    rows: list[list[str]], canonical: Callable[[str], str | None], required: set[str]
+) -> bool:
+    try:
+        _, names = locate_header(rows, canonical, required)
+    except FileRejectedError:
+        return False
+    return required <= set(names)
+
+
+def _header_size(rows: list[list[str]], canonical: Callable[[str], str | None]) -> int:
+    try:
+        _, names = locate_header(rows, canonical, set())
+    except FileRejectedError:
+        return 0
+    return len({n for n in names if n})
+
+
+def pick_sheet(
+    workbook: Workbook, canonical: Callable[[str], str | None], required: set[str]
+) -> RawTable:
+    """The first visible sheet whose header holds the contract's required columns.
+
+    Hidden and very hidden sheets (lookup lists, old versions) are never read. When no sheet
+    matches, the refusal lists every sheet and what it holds.
+    """
+    visible = [(sheet, [list(r) for r in sheet.rows]) for sheet in workbook.visible_sheets()]
+    matching = [(s, rows) for s, rows in visible if _matches(rows, canonical, required)]
+    # No sheet with every required column, but one with most of a header: read it, so the
+    # refusal names the columns it lacks rather than only listing the sheets.
+    partial = [(s, rows) for s, rows in visible if _header_size(rows, canonical) >= 3]
+    for sheet, rows in matching or partial[:1]:
+        return table_from_rows(
+            rows,
+            source_format="xlsx",
+            canonical=canonical,
+            required=required,
+            sheet=sheet.title,
+            epoch=workbook.epoch,
+        )
+    raise FileRejectedError(
+        f"no visible sheet has a header with {', '.join(sorted(required))}: {workbook.describe()}"
     )
 
 
 def read_table(
     path: Path, *, canonical: Callable[[str], str | None], required: set[str]
 ) -> RawTable:
-    """Read the first sheet of an XLSX, or a CSV separated by ',' or ';'."""
+    """Read the matching sheet of an XLSX (see ``pick_sheet``), or a CSV separated by ',' or ';'."""
     check_size(path)
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
-        sheets = read_xlsx_sheets(data)
-        if not sheets:
-            raise FileRejectedError("the workbook has no sheet")
-        name, rows = next(iter(sheets.items()))
-        return table_from_rows(
-            rows, source_format="xlsx", canonical=canonical, required=required, sheet=name
-        )
+        return pick_sheet(read_workbook(data), canonical, required)
     text = decode_text(data)
     best: RawTable | None = None
     best_score = -1

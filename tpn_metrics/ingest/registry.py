@@ -1,4 +1,4 @@
-"""The TPN registry kept by the programme team (shared/contracts.md §3).
+"""The TPN registry kept by the programme team (docs/contracts.md §3).
 
 It arrives as a folder of CSVs (institutions.csv, priorities.csv, ...) or one XLSX with one
 sheet per table. A registry is always whole: a new one replaces the previous one entirely.
@@ -20,14 +20,34 @@ from tpn_metrics.ingest.readers import (
     RawTable,
     check_size,
     read_table,
-    read_xlsx_sheets,
+    read_workbook,
     table_from_rows,
 )
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_bool, parse_count, parse_date
 from tpn_metrics.names import UnknownNameError, fold
-from tpn_metrics.reference import district_resolver, hospital_resolver
+from tpn_metrics.reference import district_resolver, resolve_hospital_in_district
 
+_INSTITUTION_COLUMNS = [
+    "line",
+    "institution_id",
+    "institution_name",
+    "institution_kind",
+    "hospital_id",
+    "hospital_category",
+    "district_id",
+    "is_tpn_member",
+    "joined_on",
+]
+_PRIORITY_COLUMNS = ["line", "institution_id", "topic", "priority_rank", "chosen_on"]
+_PAIR_COLUMNS = [
+    "line",
+    "rising_institution_id",
+    "shining_institution_id",
+    "topic",
+    "started_on",
+    "ended_on",
+]
 EVENT_KINDS = {"launch_workshop", "coaching_visit", "exchange_visit", "learning_event"}
 OPTIONAL_SHEETS = {"strengths", "events"}
 
@@ -57,18 +77,18 @@ def read_registry_tables(path: Path) -> dict[str, RawTable]:
                     )
     else:
         check_size(path)
-        sheets = {
-            fold(k).replace(" ", "_"): v for k, v in read_xlsx_sheets(path.read_bytes()).items()
-        }
+        workbook = read_workbook(path.read_bytes())
+        sheets = {fold(s.title).replace(" ", "_"): s for s in workbook.visible_sheets()}
         for name, layout in REGISTRY_SHEETS.items():
             if name in sheets:
-                with _naming(f"sheet {name}"):
+                with _naming(f"sheet {sheets[name].title}"):
                     tables[name] = table_from_rows(
-                        sheets[name],
+                        [list(r) for r in sheets[name].rows],
                         source_format="xlsx",
                         canonical=layout.canonical,
                         required=set(_required(layout)),
-                        sheet=name,
+                        sheet=sheets[name].title,
+                        epoch=workbook.epoch,
                     )
     missing = [n for n in REGISTRY_SHEETS if n not in tables and n not in OPTIONAL_SHEETS]
     if missing:
@@ -76,19 +96,24 @@ def read_registry_tables(path: Path) -> dict[str, RawTable]:
             f"the registry lacks {', '.join(missing)} (expected {', '.join(REGISTRY_SHEETS)} "
             "as CSV files in one folder or sheets of one XLSX)"
         )
+    problems: list[str] = []  # every table's missing columns, not only the first table's
     for name, table in tables.items():
         try:
             require_columns(table.columns, _required(REGISTRY_SHEETS[name]))
         except FileRejectedError as error:
-            raise FileRejectedError([f"{name}: {r}" for r in error.reasons]) from error
+            problems.extend(f"{name}: {r}" for r in error.reasons)
+    if problems:
+        raise FileRejectedError(problems)
     return tables
 
 
-def _optional_date(text: str, where: str, problems: list[str]) -> dt.date | None:
+def _optional_date(
+    text: str, where: str, problems: list[str], epoch: dt.datetime | None = None
+) -> dt.date | None:
     if is_blank(text):
         return None
     try:
-        return parse_date(text)
+        return parse_date(text, epoch=epoch)
     except CellError as error:
         problems.append(f"{where}: {error}")
         return None
@@ -97,7 +122,6 @@ def _optional_date(text: str, where: str, problems: list[str]) -> dt.date | None
 def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
     tables = read_registry_tables(path)
     districts = district_resolver(seeds_dir)
-    hospitals = hospital_resolver(seeds_dir)
     problems: list[str] = []
 
     institutions = []
@@ -114,18 +138,19 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
         }
         try:
             row["district_id"] = districts.resolve(r["district"])
+            if kind == "hospital":  # a hospital is resolved within its own district only
+                row["hospital_id"] = resolve_hospital_in_district(
+                    seeds_dir, r["name"], str(row["district_id"])
+                )
         except UnknownNameError as error:
             problems.append(f"{where}: {error}")
-        if kind == "hospital":
-            try:
-                row["hospital_id"] = hospitals.resolve(r["name"])
-            except UnknownNameError as error:
-                problems.append(f"{where}: {error}")
         try:
             row["is_tpn_member"] = parse_bool(r["is_tpn_member"])
         except CellError as error:
             problems.append(f"{where}, is_tpn_member: {error}")
-        row["joined_on"] = _optional_date(r.get("joined_on", ""), where, problems)
+        row["joined_on"] = _optional_date(
+            r.get("joined_on", ""), where, problems, tables["institutions"].epoch
+        )
         institutions.append(row)
     known = {str(r["institution_id"]) for r in institutions}
 
@@ -148,7 +173,9 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
                 "institution_id": r["institution_id"],
                 "topic": r["topic"].strip().lower(),
                 "priority_rank": rank,
-                "chosen_on": _optional_date(r.get("chosen_on", ""), where, problems),
+                "chosen_on": _optional_date(
+                    r.get("chosen_on", ""), where, problems, tables["priorities"].epoch
+                ),
             }
         )
     strengths = []
@@ -171,8 +198,12 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
                 "rising_institution_id": r["rising_id"],
                 "shining_institution_id": r["shining_id"],
                 "topic": r["topic"].strip().lower(),
-                "started_on": _optional_date(r.get("started_on", ""), where, problems),
-                "ended_on": _optional_date(r.get("ended_on", ""), where, problems),
+                "started_on": _optional_date(
+                    r.get("started_on", ""), where, problems, tables["pairs"].epoch
+                ),
+                "ended_on": _optional_date(
+                    r.get("ended_on", ""), where, problems, tables["pairs"].epoch
+                ),
             }
         )
     events = []
@@ -187,7 +218,7 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
             ids = [i.strip() for i in r["institution_ids"].split(";") if i.strip()]
             for institution_id in ids:
                 check_known(institution_id, where)
-            event_date = _optional_date(r["event_date"], where, problems)
+            event_date = _optional_date(r["event_date"], where, problems, tables["events"].epoch)
             if event_date is None:
                 problems.append(f"{where}: event_date is empty")
             events.append(
@@ -201,10 +232,11 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
             )
     reject_if_any(problems)
 
+    # Built with their columns named, so a table that holds only its header is zero rows.
     frames = {
-        "tpn_institutions": pd.DataFrame(institutions),
-        "tpn_priorities": pd.DataFrame(priorities),
-        "tpn_pairs": pd.DataFrame(pairs),
+        "tpn_institutions": pd.DataFrame(institutions, columns=_INSTITUTION_COLUMNS),
+        "tpn_priorities": pd.DataFrame(priorities, columns=_PRIORITY_COLUMNS),
+        "tpn_pairs": pd.DataFrame(pairs, columns=_PAIR_COLUMNS),
     }
     for table, frame in frames.items():
         if frame.empty:

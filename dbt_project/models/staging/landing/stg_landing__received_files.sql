@@ -13,7 +13,8 @@ file_ledger as (
         row_count,
         period_key,
         superseded_by,
-        stored_path
+        stored_path,
+        xlsx_sheet
     from {{ source('landing', 'file_ledger') }}
 
 ),
@@ -32,6 +33,7 @@ renamed as (
         period_key,
         superseded_by as superseded_by_file_sha256,
         stored_path,
+        xlsx_sheet,
         superseded_by is not null as is_superseded
     from file_ledger
 

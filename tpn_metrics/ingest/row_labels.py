@@ -1,0 +1,123 @@
+"""Rows that are not data: national totals, province subtotals and footnotes.
+
+The one list of the labels senders put on such rows (English, Kinyarwanda, French). A label is
+compared case-, accent- and punctuation-insensitively, so ``Total:``, ``TOTAL`` and ``total``
+are one label; words such as ``Province``, ``Intara y'`` or ``Sub-total`` around a province
+name do not matter (``Eastern Province Total`` and ``Sub-total: Iburasirazuba`` are both the
+Eastern subtotal).
+"""
+
+from __future__ import annotations
+
+import re
+
+from tpn_metrics.names import fold
+
+NATIONAL_TOTAL_LABELS = (
+    "Total",
+    "Totals",
+    "Grand total",
+    "Total general",
+    "Total général",
+    "General total",
+    "Overall total",
+    "Sum",
+    "Rwanda",
+    "Rwanda total",
+    "Total Rwanda",
+    "National",
+    "National total",
+    "Total national",
+    "Igiteranyo",
+    "Igiteranyo cyose",
+    "Igiteranyo rusange",
+)
+
+# Province (as in dbt_project/seeds/reference/districts.csv) → the names senders use for it.
+PROVINCE_LABELS = {
+    "Kigali City": (
+        "Kigali City",
+        "City of Kigali",
+        "Kigali",
+        "Umujyi wa Kigali",
+        "Ville de Kigali",
+        "Mairie de la Ville de Kigali",
+    ),
+    "Northern": ("Northern", "North", "Amajyaruguru", "Nord"),
+    "Southern": ("Southern", "South", "Amajyepfo", "Sud"),
+    "Eastern": ("Eastern", "East", "Iburasirazuba", "Est"),
+    "Western": ("Western", "West", "Iburengerazuba", "Ouest"),
+}
+
+# Words around a province name on a subtotal row; removed before comparing.
+_SUBTOTAL_WORDS = (
+    "sub total",
+    "subtotal",
+    "sous total",
+    "total",
+    "igiteranyo",
+    "province de l",
+    "province du",
+    "province de",
+    "province",
+    "intara y",
+    "intara",
+)
+
+# A footnote starts with one of these words followed by ':' (or '.', '-'), or with '*'.
+_FOOTNOTE = re.compile(
+    r"^\s*(\*|(source|sources|data source|nb|n\.\s?b\.?|nota|nota bene|note|notes|footnote|"
+    r"remark|remarks|remarque|disclaimer|inkomoko|icyitonderwa|ibisobanuro)\s*[:.\-–])",
+    re.IGNORECASE,
+)
+
+
+def _key(text: str) -> str:
+    return fold(text)
+
+
+_NATIONAL_KEYS = {_key(label) for label in NATIONAL_TOTAL_LABELS}
+_PROVINCE_KEYS = {
+    _key(label): province for province, labels in PROVINCE_LABELS.items() for label in labels
+}
+
+
+# A label that starts with one of these words and names no province is the national total
+# too: "Total (30 districts)", "TOTAL RWANDA 2023", "Igiteranyo cy'uturere".
+_NATIONAL_PREFIXES = ("total", "totals", "grand total", "igiteranyo", "overall total")
+
+
+def is_national_total(label: str) -> bool:
+    key = _key(label)
+    if key in _NATIONAL_KEYS:
+        return True
+    starts = any(key.startswith(prefix + " ") for prefix in _NATIONAL_PREFIXES)
+    return starts and province_subtotal(label) is None
+
+
+def province_subtotal(label: str) -> str | None:
+    """The province a subtotal row is labelled with (``Umujyi wa Kigali`` → Kigali City)."""
+    key = _key(label)
+    if key in _PROVINCE_KEYS:
+        return _PROVINCE_KEYS[key]
+    words = f" {key} "
+    for word in _SUBTOTAL_WORDS:
+        words = words.replace(f" {word} ", " ")
+    return _PROVINCE_KEYS.get(words.strip())
+
+
+# A numbered note: "(1) provisional", "1) ...", "[2] ...".
+_NUMBERED_NOTE = re.compile(r"^\s*(\(\d{1,2}\)|\d{1,2}\)|\[\d{1,2}\])\s")
+
+
+def is_footnote(row: tuple[str, ...] | list[str]) -> bool:
+    """A row whose first filled cell is a note (``Source: ...``, ``NB: ...``, ``* ...``,
+    ``(1) ...``), or a row of one filled cell holding ``label: text`` (``Prepared by: RSSB``):
+    no row of any contract holds a single value."""
+    filled = [cell for cell in row if cell.strip()]
+    if not filled:
+        return False
+    first = filled[0]
+    if _FOOTNOTE.match(first) or _NUMBERED_NOTE.match(first):
+        return True
+    return len(filled) == 1 and ":" in first.strip()[1:] and not first.strip()[0].isdigit()
