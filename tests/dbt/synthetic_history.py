@@ -156,7 +156,8 @@ def supersede(
         [new, old[0]],
     )
     con.execute(
-        "insert into landing.file_ledger values "
+        "insert into landing.file_ledger (file_sha256, file_name, kind, received_at, status, "
+        "reason, warnings, row_count, period_key, superseded_by, stored_path) values "
         "(?, 'late.csv', 'rssb_weekly', ?, 'loaded', null, null, 30, ?, null, 'x')",
         [new, CORRECTED_AT, report_date.isoformat()],
     )

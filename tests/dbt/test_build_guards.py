@@ -102,7 +102,8 @@ def landing_files(path: Path) -> list[str]:
 def record_a_file(path: Path, sha: str) -> None:
     with open_warehouse(path) as con:
         con.execute(
-            "insert into landing.file_ledger values "
+            "insert into landing.file_ledger (file_sha256, file_name, kind, received_at, status, "
+            "reason, warnings, row_count, period_key, superseded_by, stored_path) values "
             "(?, 'f.csv', 'rssb_weekly', now(), 'loaded', null, null, 1, 'p', null, 'x')",
             [sha],
         )

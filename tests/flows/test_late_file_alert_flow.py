@@ -22,7 +22,9 @@ def one_week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
         con.execute(
-            "insert into landing.file_ledger values ('sha', 'rssb.csv', 'rssb_weekly', "
+            "insert into landing.file_ledger (file_sha256, file_name, kind, received_at, status, "
+            "reason, warnings, row_count, period_key, superseded_by, stored_path) values "
+            "('sha', 'rssb.csv', 'rssb_weekly', "
             "timestamp '2023-03-24 18:00', 'loaded', null, null, 30, '2023-03-24', null, 'x')"
         )
     return settings

@@ -122,7 +122,14 @@ class PrefectStack:
         raise AssertionError(f"server not healthy after {timeout} s:\n{tail(self.log('server'))}")
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=30)
+        """One API call. Like Prefect's own client (PREFECT_CLIENT_MAX_RETRIES), it retries
+        the server's 502/503 answers, which a busy SQLite database gives under load (the
+        server rolled the request back), with a growing delay."""
+        for delay in (1, 2, 4, 8, None):
+            response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=30)
+            if response.status_code not in (502, 503) or delay is None:
+                break
+            time.sleep(delay)
         assert response.status_code < 300, f"{method} {path}: {response.text}"
         return response.json() if response.content else None
 

@@ -28,7 +28,9 @@ def _ledger(settings: Settings, rows: list[tuple[str, str, dt.datetime]]) -> Non
         ensure_landing_schema(con)
         for number, (report_date, status, received_at) in enumerate(rows):
             con.execute(
-                "insert into landing.file_ledger values "
+                "insert into landing.file_ledger (file_sha256, file_name, kind, received_at, "
+                "status, reason, warnings, row_count, period_key, superseded_by, stored_path) "
+                "values "
                 "(?, ?, 'rssb_weekly', ?, ?, null, null, 30, ?, null, 'x')",
                 [f"sha{number}", f"rssb_{report_date}.csv", received_at, status, report_date],
             )
