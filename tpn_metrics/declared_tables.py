@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -74,7 +75,7 @@ class DeclaredTable:
         return f"{head} {quoted(self.schema)}.{quoted(self.name)} (\n    {lines}\n)"
 
 
-def _table(schema: str, spec: dict, where: str) -> DeclaredTable:
+def _table(schema: str, spec: dict[str, Any], where: str) -> DeclaredTable:
     name = spec.get("name")
     columns = []
     for column in spec.get("columns") or []:
