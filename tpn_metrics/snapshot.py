@@ -4,11 +4,11 @@ they read.
 Analysts (and `tpn export`) read the snapshot, never the live warehouse, so a write to a
 table they read is not finished until the snapshot has it. Two kinds of write reach them:
 
-- the dbt build (marts, and any evaluation or twinning table once it moves into dbt):
-  :func:`tpn_metrics.warehouse_build.build_atomically` refreshes the snapshot as it swaps
-  the built copy in;
-- Python writes outside dbt (``evaluation.eval_*``, ``twinning.*``): made inside
-  :func:`writing_for_analysts`, which refreshes the snapshot when the block succeeds.
+- the dbt build (marts): :func:`tpn_metrics.warehouse_build.build_atomically` refreshes the
+  snapshot as it swaps the built copy in;
+- Python writes outside dbt (``evaluation.eval_*``, ``twinning.*``, tables declared in
+  :mod:`tpn_metrics.declared_tables`): made inside :func:`writing_for_analysts`, which
+  refreshes the snapshot when the block succeeds.
 
 A failed block leaves the snapshot as it was (analysts keep the previous, consistent state).
 """

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from tpn_metrics.declared_tables import declared_table, declared_tables
 from tpn_metrics.publish import UnsupportedTypeError, normalise_url, safe_url
 from tpn_metrics.publish.catalog import load_descriptions
 from tpn_metrics.publish.types import sqlalchemy_type
@@ -73,7 +74,13 @@ def test_descriptions_come_from_the_dbt_manifest_and_survive_its_absence(tmp_pat
     assert found["marts.dim_district"].table == "Districts. Grain: district_id."
     assert found["marts.dim_district"].columns == {"district_id": "District key."}
     assert "marts.x" not in found
-    assert found["evaluation.eval_tests"].table  # described in tpn_metrics.publish.catalog
-    assert set(load_descriptions(tmp_path / "missing.json")) == {
-        d for d in found if d.startswith("evaluation.")
-    }
+    # The tables Python writes are described by their declaration, with or without a manifest.
+    tests = declared_table("evaluation", "eval_tests")
+    assert found["evaluation.eval_tests"].table == tests.description
+    p_value = next(c for c in tests.columns if c.name == "p_value")
+    assert found["evaluation.eval_tests"].columns["p_value"] == p_value.description
+    assert (
+        set(load_descriptions(tmp_path / "missing.json"))
+        == set(declared_tables())
+        == {d for d in found if d.startswith(("evaluation.", "twinning."))}
+    )

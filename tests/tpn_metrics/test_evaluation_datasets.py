@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
 import pytest
 
+from tpn_metrics.declared_tables import declared_tables
 from tpn_metrics.evaluation.datasets import (
     accreditation_dataset,
     cbhi_dataset,
     nearest_report_date,
     weekly_panel,
 )
-from tpn_metrics.evaluation.runner import evaluate, standard_datasets, uninsured_tables
+from tpn_metrics.evaluation.runner import (
+    evaluate,
+    standard_datasets,
+    uninsured_tables,
+    write_tables,
+)
 
 
 @pytest.fixture
@@ -112,17 +119,23 @@ def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
         standard_datasets(con, topics=("stock_outs",))
 
 
-def test_uninsured_tables_keep_their_types_when_no_cbhi_comparison_ran(con):
-    """An empty table of untyped columns would reach DuckDB as type NULL, which publish
-    refuses; an accreditation-only run must still write typed tables."""
+def test_an_accreditation_only_run_writes_every_table_with_its_declared_types(con):
+    """Empty tables typed from the data reached DuckDB as type NULL, which publish refuses:
+    every evaluation table is created from its declaration, empty or not."""
     run = evaluate(standard_datasets(con, topics=("accreditation",)), n_resamples=100)
+    run = replace(run, warnings=run.warnings.iloc[0:0])
     groups, districts = uninsured_tables(run)
     assert groups.empty and districts.empty
-    con.register("empty_districts", districts)
-    described = con.execute("describe select * from empty_districts").fetchall()
-    assert {row[0]: row[1] for row in described[:3]} == {
-        "comparison_id": "VARCHAR",
-        "coverage": "VARCHAR",
-        "institution_id": "VARCHAR",
-    }
-    assert str(groups["decline_pct_of_baseline"].dtype) == "float64"
+    counts = write_tables(con, run)
+    assert counts["evaluation.eval_warnings"] == 0
+    assert counts["evaluation.eval_uninsured_districts"] == 0
+    assert counts["evaluation.eval_tests"] > 0
+    declared = {n: t for n, t in declared_tables().items() if t.schema == "evaluation"}
+    assert set(counts) == set(declared)
+    for name, table in declared.items():
+        on_file = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [table.schema, table.name],
+        ).fetchall()
+        assert on_file == [(c.name, c.data_type.upper()) for c in table.columns], name

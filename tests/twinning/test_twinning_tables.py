@@ -21,9 +21,10 @@ from tpn_metrics.twinning.compute import TwinningInputs, compute_twinning
 from tpn_metrics.twinning.plot import report_section
 from tpn_metrics.twinning.topics import TopicMetric, parse_topic_metrics
 from tpn_metrics.twinning.warehouse import (
-    TABLES,
+    TABLE_NAMES,
     TwinningSchemaError,
     WarehouseNotBuiltError,
+    declared,
     read_inputs,
     read_metric_values,
     run_twinning,
@@ -50,7 +51,7 @@ def fake_picture(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
-    columns = [c for c, _ in TABLES[name][0]]
+    columns = list(declared(name).column_names)
     return con.execute(f"select * from twinning.{name} order by all").df().loc[:, columns]
 
 
@@ -125,10 +126,10 @@ def test_run_writes_every_table_with_the_expected_content(con, tmp_path: Path):
 
 def test_a_second_run_and_shuffled_inputs_give_the_same_tables(con, tmp_path: Path):
     run_twinning(con, reports_dir=tmp_path, metrics=METRICS)
-    first = {name: table(con, name) for name in TABLES}
+    first = {name: table(con, name) for name in TABLE_NAMES}
     png = (tmp_path / "twinning_network.png").read_bytes()
     run_twinning(con, reports_dir=tmp_path, metrics=METRICS)
-    for name in TABLES:
+    for name in TABLE_NAMES:
         pd.testing.assert_frame_equal(first[name], table(con, name))
     assert (tmp_path / "twinning_network.png").read_bytes() == png
     inputs = read_inputs(con, METRICS)
@@ -165,7 +166,7 @@ def test_a_topic_run_replaces_only_that_topics_rows(con, tmp_path: Path, fake_pi
 
 def test_the_tables_are_replaced_in_one_transaction(con, tmp_path: Path, fake_picture):
     run = run_twinning(con, reports_dir=tmp_path, metrics=METRICS)
-    before = {name: table(con, name) for name in TABLES}
+    before = {name: table(con, name) for name in TABLE_NAMES}
     # The last table written breaks its primary key: nothing of the new run may remain.
     broken = replace(
         run.result,
@@ -174,7 +175,7 @@ def test_the_tables_are_replaced_in_one_transaction(con, tmp_path: Path, fake_pi
     )
     with pytest.raises(duckdb.ConstraintException):
         write_tables(con, broken)
-    for name in TABLES:
+    for name in TABLE_NAMES:
         pd.testing.assert_frame_equal(before[name], table(con, name))
 
 
@@ -252,9 +253,11 @@ def test_table_definitions_match_the_frames_the_pure_modules_build():
         "fct_twinning_chosen_pairs_assessed": ASSESSED_COLUMNS,
         "fct_twinning_comparison": SUMMARY_COLUMNS,
     }
-    for name, (columns, key) in TABLES.items():
-        assert tuple(c for c, _ in columns) == named_columns(expected[name]), name
-        assert set(key) <= set(expected[name])
+    assert set(expected) == set(TABLE_NAMES)
+    for name in TABLE_NAMES:
+        table = declared(name)
+        assert table.column_names == named_columns(expected[name]), name
+        assert table.primary_key and set(table.primary_key) <= set(expected[name])
 
 
 def test_tables_name_every_institution_beside_its_id(con, tmp_path: Path):
@@ -262,9 +265,9 @@ def test_tables_name_every_institution_beside_its_id(con, tmp_path: Path):
     names = dict(
         con.execute("select institution_id, institution_name from marts.dim_institution").fetchall()
     )
-    for table, (columns, _) in TABLES.items():
+    for table in TABLE_NAMES:
         frame = con.execute(f"select * from twinning.{table}").df()
-        for id_column in [c for c, _ in columns if c.endswith("institution_id")]:
+        for id_column in [c for c in declared(table).column_names if c.endswith("institution_id")]:
             pairs = frame[[id_column, id_column.replace("_id", "_name")]].dropna()
             assert len(pairs) or table == "fct_twinning_comparison", (table, id_column)
             assert all(names[i] == n for i, n in pairs.itertuples(index=False)), (table, id_column)

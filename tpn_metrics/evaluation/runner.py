@@ -19,12 +19,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from tpn_metrics.declared_tables import declared_table, insert_frame, replace_table
 from tpn_metrics.evaluation.compare import Comparison, compare_groups, comparison_rows, test_rows
 from tpn_metrics.evaluation.datasets import Dataset, accreditation_dataset, cbhi_dataset
 from tpn_metrics.evaluation.periods import PeriodError, accreditation_years, cbhi_report_dates
 from tpn_metrics.evaluation.stats import difference_in_differences
 from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
-from tpn_metrics.warehouse import registered, transaction
+from tpn_metrics.warehouse import transaction
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class EvaluationRun:
 
 
 TOPICS_WITH_METRICS = ("accreditation", "cbhi_enrollment")
+SCHEMA = "evaluation"
 
 
 def standard_datasets(
@@ -256,39 +258,6 @@ def uninsured_test_row(decline: UninsuredDecline) -> dict[str, object]:
     }
 
 
-# Column types, so the tables keep their types (and stay publishable) when no CBHI comparison
-# ran and they are empty.
-UNINSURED_GROUP_COLUMNS = {
-    "comparison_id": "string",
-    "coverage": "string",
-    "baseline_label": "string",
-    "endline_label": "string",
-    "group": "string",
-    "n": "int64",
-    "n_excluded": "int64",
-    "uninsured_baseline_pct": "float64",
-    "uninsured_endline_pct": "float64",
-    "decline_pct_of_baseline": "float64",
-}
-UNINSURED_DISTRICT_COLUMNS = {
-    "comparison_id": "string",
-    "coverage": "string",
-    "institution_id": "string",
-    "institution_name": "string",
-    "is_focus": "bool",
-    "coverage_baseline_pct": "float64",
-    "coverage_endline_pct": "float64",
-    "uninsured_baseline_pct": "float64",
-    "uninsured_endline_pct": "float64",
-    "decline_pct": "float64",
-    "excluded_reason": "string",
-}
-
-
-def _typed(rows: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    return rows[list(columns)].astype(columns)
-
-
 def uninsured_tables(run: EvaluationRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``eval_uninsured_groups`` and ``eval_uninsured_districts`` as frames."""
     groups = [
@@ -311,16 +280,13 @@ def uninsured_tables(run: EvaluationRun) -> tuple[pd.DataFrame, pd.DataFrame]:
         d.districts.assign(comparison_id=uninsured_id(d), coverage=d.coverage)
         for d in run.uninsured
     ]
+    group_columns = declared_table(SCHEMA, "eval_uninsured_groups").column_names
+    district_columns = declared_table(SCHEMA, "eval_uninsured_districts").column_names
     return (
-        _typed(
-            pd.DataFrame(groups, columns=list(UNINSURED_GROUP_COLUMNS)), UNINSURED_GROUP_COLUMNS
-        ),
-        _typed(
-            pd.concat(districts, ignore_index=True)
-            if districts
-            else pd.DataFrame(columns=list(UNINSURED_DISTRICT_COLUMNS)),
-            UNINSURED_DISTRICT_COLUMNS,
-        ),
+        pd.DataFrame(groups, columns=list(group_columns)),
+        pd.concat(districts, ignore_index=True)
+        if districts
+        else pd.DataFrame(columns=list(district_columns)),
     )
 
 
@@ -347,10 +313,13 @@ def did_row(comparison: Comparison, panel: pd.DataFrame) -> dict[str, object]:
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, run: EvaluationRun) -> dict[str, int]:
-    """Replace the evaluation tables in one transaction; return row counts."""
+    """Replace the evaluation tables in one transaction; return row counts.
+
+    Each table is created from its declaration (tpn_metrics.declared_tables: types, primary
+    key), then filled, so an empty table keeps its declared types.
+    """
     counts = {}
     uninsured_groups, uninsured_districts = uninsured_tables(run)
-    con.execute("create schema if not exists evaluation")
     with transaction(con):
         for name, frame in (
             ("eval_group_summaries", run.groups),
@@ -360,9 +329,7 @@ def write_tables(con: duckdb.DuckDBPyConnection, run: EvaluationRun) -> dict[str
             ("eval_uninsured_groups", uninsured_groups),
             ("eval_uninsured_districts", uninsured_districts),
         ):
-            with registered(con, "eval_frame", frame):
-                con.execute(
-                    f"create or replace table evaluation.{name} as select * from eval_frame"
-                )
-            counts[f"evaluation.{name}"] = len(frame)
+            table = declared_table(SCHEMA, name)
+            replace_table(con, table)
+            counts[table.qualified_name] = insert_frame(con, table, frame)
     return counts

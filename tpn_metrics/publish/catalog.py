@@ -1,8 +1,9 @@
 """What analysts see next to the published tables: a table of contents, with descriptions.
 
 Model and column descriptions come from dbt's ``manifest.json`` (written by every dbt build
-under ``settings.dbt_target_dir``); the evaluation tables, written by Python, are described
-here. A missing or unreadable manifest only leaves descriptions empty.
+under ``settings.dbt_target_dir``); the tables Python writes (``evaluation``, ``twinning``)
+from their one declaration (:mod:`tpn_metrics.declared_tables`, the dbt source YAML), whether
+or not a manifest exists. A missing or unreadable manifest only leaves the marts undescribed.
 """
 
 from __future__ import annotations
@@ -13,37 +14,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-CATALOG_SCHEMA = "tpn_catalog"
+from tpn_metrics.declared_tables import declared_tables
 
-#: Tables written by tpn_metrics.evaluation.runner (no dbt YAML describes them).
-EVALUATION_DESCRIPTIONS = {
-    "evaluation.eval_group_summaries": (
-        "Baseline, endline and mean change per comparison and group (TPN focus vs "
-        "comparison), in percentage points. Grain: one row per comparison_id x group."
-    ),
-    "evaluation.eval_tests": (
-        "Estimates, p-values and intervals of each comparison, one per statistical method. "
-        "Grain: one row per comparison_id x method."
-    ),
-    "evaluation.eval_institution_changes": (
-        "Each institution's baseline, endline and change in each comparison. "
-        "Grain: one row per comparison_id x institution_id."
-    ),
-    "evaluation.eval_warnings": (
-        "Caveats found while evaluating (e.g. regression to the mean, a district left out and "
-        "why). Grain: one row per comparison_id x warning."
-    ),
-    "evaluation.eval_uninsured_groups": (
-        "Decline of the uninsured share (100 - coverage) as the 2024 paper computes it, on the "
-        "group means: (u0 - u1) / u0 in percent of the baseline uninsured share, for reported "
-        "and corrected coverage. Grain: one row per comparison_id (coverage) x group."
-    ),
-    "evaluation.eval_uninsured_districts": (
-        "Each district's uninsured share at baseline and endline, its own relative decline "
-        "where defined, and excluded_reason when it is left out (e.g. coverage above 100 %). "
-        "Grain: one row per comparison_id (coverage) x institution_id."
-    ),
-}
+CATALOG_SCHEMA = "tpn_catalog"
 
 
 @dataclass(frozen=True)
@@ -53,8 +26,12 @@ class Description:
 
 
 def load_descriptions(manifest_path: Path) -> dict[str, Description]:
-    """``schema.table`` → descriptions, from a dbt manifest (models, seeds, snapshots)."""
-    found = {name: Description(table=text) for name, text in EVALUATION_DESCRIPTIONS.items()}
+    """``schema.table`` → descriptions: the tables Python writes from their declarations
+    (tpn_metrics.declared_tables), the others from a dbt manifest (models, seeds, snapshots)."""
+    found = {
+        name: Description(table.description, {c.name: c.description for c in table.columns})
+        for name, table in declared_tables().items()
+    }
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -15,143 +15,36 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from tpn_metrics.declared_tables import DeclaredTable, declared_table, insert_frame, replace_table
 from tpn_metrics.twinning.compute import (
     TwinningConfig,
     TwinningInputs,
     TwinningResult,
     compute_twinning,
 )
-from tpn_metrics.twinning.institution_names import name_column
 from tpn_metrics.twinning.topics import TopicMetric, load_topic_metrics, select_topics
-from tpn_metrics.warehouse import registered, table_exists, transaction
+from tpn_metrics.warehouse import table_exists, transaction
 
 LOGGER = logging.getLogger(__name__)
 SCHEMA = "twinning"
 NETWORK_PNG = "twinning_network.png"
 
-_Columns = tuple[tuple[str, str], ...]
+TABLE_NAMES = (
+    "fct_twinning_classification",
+    "fct_twinning_recommendations",
+    "fct_twinning_network",
+    "fct_twinning_chosen_pairs_assessed",
+    "fct_twinning_comparison",
+)
 
 
-def _named(columns: _Columns) -> _Columns:
-    """Each ``…institution_id`` column followed by its ``…institution_name`` (varchar)."""
-    return tuple(
-        typed
-        for name, kind in columns
-        for typed in (
-            ((name, kind), (name_column(name), "varchar"))
-            if name.endswith("institution_id")
-            else ((name, kind),)
-        )
-    )
+def declared(table: str) -> DeclaredTable:
+    """A twinning table's one declaration (tpn_metrics.declared_tables): columns with their
+    DuckDB types (each ``…institution_id`` followed by its ``…institution_name``), primary
+    key, descriptions."""
+    return declared_table(SCHEMA, table)
 
 
-#: Table → (columns with DuckDB types, primary key). Column lists mirror the pure modules',
-#: with the institution names after the ids (tpn_metrics.twinning.institution_names).
-_TABLES: dict[str, tuple[_Columns, tuple[str, ...]]] = {
-    "fct_twinning_classification": (
-        (
-            ("topic", "varchar"),
-            ("metric", "varchar"),
-            ("institution_id", "varchar"),
-            ("institution_kind", "varchar"),
-            ("value", "double"),
-            ("as_of", "varchar"),
-            ("score", "double"),
-            ("peer_group", "varchar"),
-            ("classified_within", "varchar"),
-            ("group_size", "integer"),
-            ("percentile", "double"),
-            ("role", "varchar"),
-        ),
-        ("topic", "metric", "institution_id"),
-    ),
-    "fct_twinning_recommendations": (
-        (
-            ("topic", "varchar"),
-            ("metric", "varchar"),
-            ("rising_institution_id", "varchar"),
-            ("shining_institution_id", "varchar"),
-            ("rising_value", "double"),
-            ("shining_value", "double"),
-            ("gap", "double"),
-            ("rising_peer_group", "varchar"),
-            ("shining_peer_group", "varchar"),
-            ("same_peer_group", "boolean"),
-            ("distance_class", "varchar"),
-            ("rising_lists_priority", "boolean"),
-            ("shining_lists_strength", "boolean"),
-            ("cost", "double"),
-            ("is_matched", "boolean"),
-            ("reason", "varchar"),
-        ),
-        ("topic", "metric", "rising_institution_id"),
-    ),
-    "fct_twinning_network": (
-        (
-            ("source_institution_id", "varchar"),
-            ("target_institution_id", "varchar"),
-            ("topic", "varchar"),
-            ("origin", "varchar"),
-            ("metric", "varchar"),
-            ("is_active", "boolean"),
-            ("gap", "double"),
-            ("is_shining_better", "boolean"),
-        ),
-        ("origin", "topic", "source_institution_id", "target_institution_id"),
-    ),
-    "fct_twinning_chosen_pairs_assessed": (
-        (
-            ("topic", "varchar"),
-            ("metric", "varchar"),
-            ("rising_institution_id", "varchar"),
-            ("shining_institution_id", "varchar"),
-            ("is_active", "boolean"),
-            ("rising_value", "double"),
-            ("shining_value", "double"),
-            ("gap", "double"),
-            ("is_shining_better", "boolean"),
-            ("rising_role", "varchar"),
-            ("shining_role", "varchar"),
-            ("same_peer_group", "boolean"),
-            ("distance_class", "varchar"),
-            ("recommended_shining_institution_id", "varchar"),
-            ("recommended_gap", "double"),
-            ("agrees_with_recommendation", "boolean"),
-            ("rising_value_at_launch", "double"),
-            ("shining_value_at_launch", "double"),
-            ("gap_at_launch", "double"),
-            ("is_shining_better_at_launch", "boolean"),
-        ),
-        ("topic", "metric", "rising_institution_id", "shining_institution_id"),
-    ),
-    "fct_twinning_comparison": (
-        (
-            ("topic", "varchar"),
-            ("metric", "varchar"),
-            ("chosen_pairs", "integer"),
-            ("chosen_pairs_measured", "integer"),
-            ("chosen_shining_better", "integer"),
-            ("chosen_shining_worse", "integer"),
-            ("chosen_rising_classified_rising", "integer"),
-            ("chosen_shining_classified_shining", "integer"),
-            ("chosen_same_peer_group", "integer"),
-            ("chosen_far", "integer"),
-            ("chosen_mean_gap", "double"),
-            ("chosen_pairs_measured_at_launch", "integer"),
-            ("chosen_shining_worse_at_launch", "integer"),
-            ("chosen_mean_gap_at_launch", "double"),
-            ("rising_institutions", "integer"),
-            ("recommended_pairs", "integer"),
-            ("unmatched_rising", "integer"),
-            ("recommended_same_peer_group", "integer"),
-            ("recommended_far", "integer"),
-            ("recommended_mean_gap", "double"),
-            ("agreement", "integer"),
-        ),
-        ("topic", "metric"),
-    ),
-}
-TABLES = {table: (_named(columns), key) for table, (columns, key) in _TABLES.items()}
 REQUIRED_RELATIONS = (
     ("marts", "dim_institution"),
     ("marts", "dim_district"),
@@ -244,30 +137,20 @@ def _frames(result: TwinningResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def _ddl(table: str, *, replace: bool) -> str:
-    columns, key = TABLES[table]
-    body = ",\n    ".join(f"{name} {kind}" for name, kind in columns)
-    head = "create or replace table" if replace else "create table if not exists"
-    return f"{head} {SCHEMA}.{table} (\n    {body},\n    primary key ({', '.join(key)})\n)"
-
-
 class TwinningSchemaError(RuntimeError):
     """A twinning table on file has other columns than this version writes."""
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    on_file = [
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [SCHEMA, table],
-        ).fetchall()
-    ]
-    expected = [name for name, _ in TABLES[table][0]]
+    on_file = con.execute(
+        "select column_name, upper(data_type) from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [SCHEMA, table],
+    ).fetchall()
+    expected = [(c.name, c.data_type.upper()) for c in declared(table).columns]
     if on_file != expected:
         raise TwinningSchemaError(
-            f"{SCHEMA}.{table} was written by another version (columns differ): run "
+            f"{SCHEMA}.{table} was written by another version (columns or types differ): run "
             "`tpn twinning recommend` without --topic once to rebuild every twinning table"
         )
 
@@ -282,23 +165,20 @@ def write_tables(con: duckdb.DuckDBPyConnection, result: TwinningResult) -> dict
     counts: dict[str, int] = {}
     with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
-        for table, frame in frames.items():
-            columns, _ = TABLES[table]
-            con.execute(_ddl(table, replace=result.topics is None))
-            if result.topics is not None:
-                _check_columns(con, table)
+        for name, frame in frames.items():
+            table = declared(name)
+            if result.topics is None:
+                replace_table(con, table)
+            else:
+                con.execute(table.ddl(replace=False))
+                _check_columns(con, name)
                 placeholders = ", ".join("?" for _ in result.topics)
                 con.execute(
-                    f"delete from {SCHEMA}.{table} where topic in ({placeholders})",
+                    f"delete from {SCHEMA}.{name} where topic in ({placeholders})",
                     list(result.topics),
                 )
-            if len(frame):
-                selected = frame.loc[:, [name for name, _ in columns]].astype(object)
-                selected = selected.where(selected.notna(), None)
-                casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in columns)
-                with registered(con, "twinning_frame", selected):
-                    con.execute(f"insert into {SCHEMA}.{table} select {casts} from twinning_frame")
-            counts[f"{SCHEMA}.{table}"] = len(frame)
+            insert_frame(con, table, frame)
+            counts[table.qualified_name] = len(frame)
     return counts
 
 
