@@ -1,0 +1,67 @@
+"""Argument checks shared by the `tpn` commands: a wrong argument is answered by click's usage
+error (exit 2, one line saying what is accepted), never by a traceback.
+
+Callbacks raise ``typer.BadParameter``; checks that need the warehouse end with ``usage_error``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NoReturn
+
+import typer
+
+from tpn_metrics.settings import Settings
+
+DATE_FORMATS = ["%Y-%m-%d"]
+"""ISO dates only (`2023-03-24`): the form every report date is shown in."""
+
+
+def usage_error(message: str) -> NoReturn:
+    """One line on stderr (never wrapped), exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def as_date(value: dt.datetime | None) -> dt.date | None:
+    """The day of a `--date`/`--week` parsed by typer with DATE_FORMATS."""
+    return value.date() if value is not None else None
+
+
+def share_below_one(value: float) -> float:
+    """A share of the population, 0 ≤ share < 1 (1 would leave no one for CBHI)."""
+    if not 0 <= value < 1:
+        raise typer.BadParameter(f"{value:g} is not a share: use 0 ≤ share < 1, e.g. 0.10")
+    return value
+
+
+def district_id(name: str) -> str:
+    """The district id a name means (`Gasabo`, `gasabo`, `Butare`); a province, an unknown or
+    an ambiguous name is a usage error naming the closest districts."""
+    from tpn_metrics.names import UnknownNameError, normalise_name
+    from tpn_metrics.reference import district_resolver, load_districts
+
+    seeds = Settings().seeds_dir
+    districts = load_districts(seeds)
+    provinces = {
+        normalise_name(form): d.province
+        for d in districts
+        for form in (d.province, d.province.removesuffix(" City"), f"{d.province} Province")
+    }
+    province = provinces.get(normalise_name(name))
+    if province is not None:
+        names = ", ".join(d.district_name for d in districts if d.province == province)
+        raise typer.BadParameter(f"'{name}' is a province, not a district: use one of {names}")
+    try:
+        return district_resolver(seeds).resolve(name)
+    except UnknownNameError as error:
+        raise typer.BadParameter(str(error)) from error
+
+
+def warehouse_or_exit(settings: Settings) -> None:
+    """Exit 2 with the command to run when there is no warehouse yet."""
+    if not settings.warehouse_path.exists():
+        usage_error(
+            f"no warehouse at {settings.warehouse_path}: run `tpn demo`, or `tpn ingest` "
+            "then `tpn build`"
+        )
