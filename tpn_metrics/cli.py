@@ -128,7 +128,7 @@ def ingest(
     console.print(f"ledger: {settings.warehouse_path} (tpn ledger / tpn quarantine)")
     docs = data_docs_index(settings)
     if docs.exists():
-        console.print(f"GX Data Docs: {docs.as_uri()}")
+        console.print(f"validation results: {docs.as_uri()}")
     if summary.refused:
         raise typer.Exit(EXIT_QUARANTINED)
 
