@@ -20,6 +20,7 @@ from tpn_metrics.cli_params import (
     DATE_FORMATS,
     as_date,
     district_id,
+    report_week_or_exit,
     share_below_one,
     usage_error,
     warehouse_or_exit,
@@ -367,8 +368,8 @@ def emails_send(
         console.print("[red]TPN_SMTP_HOST is not set: use --dry-run or configure SMTP")
         raise typer.Exit(2)
     settings = Settings()
-    warehouse_or_exit(settings)
-    report = run_emails(settings, smtp=smtp, report_date=as_date(week))
+    day = report_week_or_exit(settings, as_date(week))
+    report = run_emails(settings, smtp=smtp, report_date=day)
     console.print(
         f"week {report.report_date}: {report.delivered} delivered ({report.corrections} "
         f"corrections), {report.already_done} already delivered, {report.pending} pending"
@@ -382,7 +383,10 @@ def emails_send(
 @emails_app.command("preview")
 def emails_preview(
     district: Annotated[
-        str, typer.Argument(callback=district_id, help="District name or id, e.g. Gasabo")
+        str,
+        typer.Argument(
+            callback=district_id, metavar="DISTRICT", help="District name or id, e.g. Gasabo"
+        ),
     ],
     week: Annotated[
         dt.datetime | None,
@@ -390,15 +394,14 @@ def emails_preview(
     ] = None,
 ) -> None:
     """Write one district's email as HTML and print its path."""
-    from tpn_metrics.reports.district_weeks import district_weeks, latest_report_date
+    from tpn_metrics.reports.district_weeks import district_weeks
     from tpn_metrics.reports.email_content import render_district_html
     from tpn_metrics.warehouse import open_warehouse
 
     settings = Settings()
-    warehouse_or_exit(settings)
+    day = report_week_or_exit(settings, as_date(week))
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
-        day = as_date(week) or latest_report_date(con)
-        weeks = {w.district_id: w for w in district_weeks(con, day)} if day else {}
+        weeks = {w.district_id: w for w in district_weeks(con, day)}
     if district not in weeks:  # the callback turned the name into the district's id
         console.print(f"[red]no data for {district} in week {day}")
         raise typer.Exit(1)
@@ -678,9 +681,21 @@ def export(
 
 
 def main() -> None:
+    """The `tpn` entry point. A wrong argument is click's plain usage error (exit 2): the
+    `Error: …` line holds the whole message, where typer's rich panel would wrap it."""
     _environment(Settings())
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors (typer vendors click)
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"Error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
     except Exception as error:  # an operator gets one clear line, not a traceback
         from tpn_metrics.warehouse import WarehouseBusyError
 
@@ -688,3 +703,4 @@ def main() -> None:
             console.print(f"[red]{error}")
             sys.exit(1)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -65,3 +65,32 @@ def warehouse_or_exit(settings: Settings) -> None:
             f"no warehouse at {settings.warehouse_path}: run `tpn demo`, or `tpn ingest` "
             "then `tpn build`"
         )
+
+
+def report_week_or_exit(settings: Settings, week: dt.date | None) -> dt.date:
+    """The CBHI report date to use: ``week`` if it is one the marts hold, else the latest.
+    Exit 2 naming the nearest loaded report dates when ``week`` is not one of them, or when
+    nothing has been built yet."""
+    from tpn_metrics.warehouse import open_warehouse, table_exists
+
+    warehouse_or_exit(settings)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        if not table_exists(con, "marts", "fct_cbhi_weekly"):
+            usage_error(f"no CBHI marts in {settings.warehouse_path} yet: run `tpn build`")
+        loaded = [
+            row[0]
+            for row in con.execute(
+                "select distinct report_date from marts.fct_cbhi_weekly order by report_date"
+            ).fetchall()
+        ]
+    if not loaded:
+        usage_error("no RSSB week is loaded yet: `tpn ingest` an RSSB update, then `tpn build`")
+    if week is None:
+        return loaded[-1]  # type: ignore[no-any-return]
+    if week not in loaded:
+        nearest = sorted(loaded, key=lambda day: (abs((day - week).days), day))[:2]
+        usage_error(
+            f"--week {week}: no RSSB report for that date; nearest loaded: "
+            f"{', '.join(map(str, sorted(nearest)))} (weeks {loaded[0]} to {loaded[-1]})"
+        )
+    return week

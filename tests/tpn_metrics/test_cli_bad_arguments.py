@@ -7,6 +7,8 @@ which is itself one of the wrong situations a new user meets.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +152,37 @@ def test_bad_argument_exits_2_with_one_clear_line(
     assert expected.lower() in " ".join(output.split()).lower(), output
     if "Usage:" not in output:  # our own answers: one line, not a wrapped paragraph
         assert len(output.strip().splitlines()) == 1, output
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["emails", "preview", "Kigali"],
+            "Error: Invalid value for 'DISTRICT': 'Kigali' is a province, not a district: "
+            "use one of Gasabo, Kicukiro, Nyarugenge",
+        ),
+        (
+            ["population", "--date", "2023-03-24", "--share", "1.5"],
+            "Error: Invalid value for '--share': 1.5 is not a share: use 0 ≤ share < 1, e.g. 0.10",
+        ),
+        (["emails", "preview", "Gasabo"], "error: no warehouse at "),
+    ],
+)
+def test_the_tpn_entry_point_puts_the_whole_message_on_one_line(
+    argv: list[str], message: str, tmp_path: Path
+):
+    """Through `main()`, as an operator runs it: click's plain usage error, whose `Error:` line
+    holds the whole message (typer's rich panel would wrap it over several lines)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "from tpn_metrics.cli import main; main()", *argv],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "TPN_HOME": str(tmp_path), "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.lower().startswith("error:")]
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
