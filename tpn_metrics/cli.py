@@ -20,10 +20,11 @@ from tpn_metrics.cli_params import (
     DATE_FORMATS,
     as_date,
     district_id,
+    marts_or_exit,
+    projection_date,
     report_week_or_exit,
     share_below_one,
     usage_error,
-    warehouse_or_exit,
 )
 from tpn_metrics.ingest.quarantine_cli import EXIT_QUARANTINED
 from tpn_metrics.ingest.quarantine_cli import app as quarantine_app
@@ -74,9 +75,9 @@ def _outcome_table(outcomes: list) -> Table:  # type: ignore[type-arg]
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option(help="Folder to write the sample files into")] = Path(
-        "sample_data"
-    ),
+    out: Annotated[
+        Path, typer.Option(file_okay=False, help="Folder to write the sample files into")
+    ] = Path("sample_data"),
     seed: Seed = 2024,
 ) -> None:
     """Generate the synthetic input files (RSSB weekly, accreditation, registry)."""
@@ -280,7 +281,7 @@ def evaluate(
             f"use one of {', '.join(TOPICS_WITH_METRICS)}"
         )
     settings = Settings()
-    warehouse_or_exit(settings)
+    marts_or_exit(settings)
     try:
         outputs = run_evaluation(
             settings,
@@ -300,7 +301,12 @@ def evaluate(
 def population(
     day: Annotated[
         dt.datetime,
-        typer.Option("--date", formats=DATE_FORMATS, help="Projection date, e.g. 2024-08-15"),
+        typer.Option(
+            "--date",
+            formats=DATE_FORMATS,
+            callback=projection_date,
+            help="Projection date, e.g. 2024-08-15 (2002-08-15 to 2032-08-15)",
+        ),
     ],
     method: Annotated[str, typer.Option(help="geometric, linear or exponential")] = "geometric",
     control_total: Annotated[
@@ -612,7 +618,7 @@ def publish(
         raise typer.Exit(2)
     _database_url_or_exit(url)
     settings = Settings()
-    warehouse_or_exit(settings)
+    marts_or_exit(settings)
     try:
         report = publish_tables(url, settings)
     except Exception as error:  # one transaction: whatever failed, the target is unchanged

@@ -94,3 +94,36 @@ def report_week_or_exit(settings: Settings, week: dt.date | None) -> dt.date:
             f"{', '.join(map(str, sorted(nearest)))} (weeks {loaded[0]} to {loaded[-1]})"
         )
     return week
+
+
+PROJECTION_YEARS_BEYOND_CENSUS = 10
+"""How far before the 2012 census and after the 2022 one `tpn population` projects: one
+intercensal interval either way (a linear projection far back turns negative)."""
+
+
+def projection_date(value: dt.datetime) -> dt.datetime:
+    """A `--date` within ten years of the census interval (15 Aug 2002 – 15 Aug 2032)."""
+    from tpn_metrics.population.projection import CENSUS_2012, CENSUS_2022
+
+    years = PROJECTION_YEARS_BEYOND_CENSUS
+    first = CENSUS_2012.replace(year=CENSUS_2012.year - years)
+    last = CENSUS_2022.replace(year=CENSUS_2022.year + years)
+    if not first <= value.date() <= last:
+        raise typer.BadParameter(
+            f"{value.date()} is too far from the 2012 and 2022 censuses: "
+            f"use a date from {first} to {last}"
+        )
+    return value
+
+
+def marts_or_exit(settings: Settings) -> None:
+    """Exit 2 with the command to run when the warehouse has no marts built yet."""
+    from tpn_metrics.warehouse import open_warehouse
+
+    warehouse_or_exit(settings)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts'"
+        ).fetchone()
+    if not found or not found[0]:
+        usage_error(f"no marts in {settings.warehouse_path} yet: run `tpn build`")

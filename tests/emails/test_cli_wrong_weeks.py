@@ -87,5 +87,10 @@ def test_a_warehouse_without_marts_says_to_build(tmp_path: Path, monkeypatch: py
     settings = Settings(home=tmp_path)
     settings.warehouse_path.parent.mkdir(parents=True)
     duckdb.connect(str(settings.warehouse_path)).close()
-    for argv in (("emails", "preview", "Gasabo"), ("emails", "send", "--dry-run")):
+    for argv in (
+        ("emails", "preview", "Gasabo"),
+        ("emails", "send", "--dry-run"),
+        ("evaluate", "--resamples", "10"),
+        ("publish", "--url", "postgresql://nobody@127.0.0.1:1/tpn"),
+    ):
         one_line_exit_2(run(settings, monkeypatch, *argv), "run `tpn build`")
