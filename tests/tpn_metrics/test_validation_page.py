@@ -21,6 +21,7 @@ from tpn_metrics.settings import Settings
 TODAY = dt.date(2026, 11, 23)
 GOOD = "ingest/good/rssb_2023-03-24_canonical.csv"
 BAD = "ingest/bad/rssb_duplicate_district.csv"
+FUTURE = "ingest/bad/rssb_future_date.csv"
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,9 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import FIXTURES
 
     settings = Settings(home=tmp_path_factory.mktemp("validation_page"))
-    outcomes = ingest_paths([FIXTURES / GOOD, FIXTURES / BAD], settings, today=TODAY)
-    assert sorted(o.status for o in outcomes) == ["loaded", "quarantined"]
+    files = [FIXTURES / GOOD, FIXTURES / BAD, FIXTURES / FUTURE]
+    outcomes = ingest_paths(files, settings, today=TODAY)
+    assert sorted(o.status for o in outcomes) == ["loaded", "quarantined", "quarantined"]
     return data_docs_index(settings)
 
 
@@ -49,8 +51,9 @@ def test_the_page_lists_each_validation_and_the_reason_for_a_refusal(page: Path)
     text = visible_text(page.read_text(encoding="utf-8"))
     assert "rssb_2023-03-24_canonical.csv · rssb_weekly" in text
     assert "rssb_duplicate_district.csv · rssb_weekly" in text
-    assert "2 newest of 2 validations, 1 failed" in text
+    assert "3 newest of 3 validations, 2 failed" in text
     assert "appears more than once" in text  # the suite's own sentence for the failure
+    assert "report_date 2031-01-03 is in the future" in text  # filled with what was observed
 
 
 @pytest.mark.slow

@@ -8,8 +8,10 @@ stored validation results (``<gx_dir>/validations/<suite>/<run name>/<run time>/
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,26 @@ def _observed(result: dict[str, Any]) -> str:
     return ""
 
 
+def _reason(template: str, result: dict[str, Any]) -> str:
+    """The suite's sentence; for an unmet expectation, with the observed value filled in when
+    that is all it needs (row-level sentences keep their placeholders: rows are not stored)."""
+    from tpn_metrics.ingest.validation import _format
+
+    details = result.get("result") or {}
+    fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+    if (
+        result.get("success")
+        or fields != {"observed_value"}
+        or details.get("observed_value") is None
+    ):
+        return template
+    observed = details["observed_value"]
+    if isinstance(observed, str):
+        with contextlib.suppress(ValueError):
+            observed = dt.datetime.fromisoformat(observed)
+    return _format(template, {"observed_value": observed})
+
+
 def _arguments(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "batch_id")
 
@@ -80,7 +102,7 @@ def read_run(path: Path) -> ValidationRun:
             ExpectationLine(
                 expectation=config.get("type", ""),
                 arguments=_arguments(config.get("kwargs") or {}),
-                reason=(config.get("meta") or {}).get("reason", ""),
+                reason=_reason((config.get("meta") or {}).get("reason", ""), result),
                 observed=_observed(result),
                 success=bool(result.get("success")) and not crashed,
                 crashed=crashed,
