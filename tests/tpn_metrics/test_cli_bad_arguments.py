@@ -131,6 +131,7 @@ def test_every_command_has_bad_arguments():
         f"commands without bad-argument cases: {sorted(commands - set(BAD_ARGUMENTS))}; "
         f"cases for no command: {sorted(set(BAD_ARGUMENTS) - commands)}"
     )
+    assert all(BAD_ARGUMENTS.values()), "every command needs at least one wrong argument"
 
 
 CASES = [
