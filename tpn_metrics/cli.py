@@ -10,12 +10,22 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from tpn_metrics.cli_params import (
+    DATE_FORMATS,
+    as_date,
+    district_id,
+    marts_or_exit,
+    projection_date,
+    report_week_or_exit,
+    share_below_one,
+    usage_error,
+)
 from tpn_metrics.ingest.quarantine_cli import EXIT_QUARANTINED
 from tpn_metrics.ingest.quarantine_cli import app as quarantine_app
 from tpn_metrics.settings import Settings
@@ -31,6 +41,8 @@ app.add_typer(emails_app, name="emails")
 app.add_typer(twinning_app, name="twinning")
 # Wide enough for paths in the summary even when output is piped (rich assumes 80 then).
 console = Console(width=None if sys.stdout.isatty() else 140)
+Resamples = Annotated[int, typer.Option(min=1, help="Permutation/bootstrap resamples")]
+Seed = Annotated[int, typer.Option(min=0, help="Random seed; the same seed gives the same bytes")]
 
 
 def _environment(settings: Settings) -> None:
@@ -63,12 +75,10 @@ def _outcome_table(outcomes: list) -> Table:  # type: ignore[type-arg]
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option(help="Folder to write the sample files into")] = Path(
-        "sample_data"
-    ),
-    seed: Annotated[
-        int, typer.Option(help="Random seed; the same seed gives the same bytes")
-    ] = 2024,
+    out: Annotated[
+        Path, typer.Option(file_okay=False, help="Folder to write the sample files into")
+    ] = Path("sample_data"),
+    seed: Seed = 2024,
 ) -> None:
     """Generate the synthetic input files (RSSB weekly, accreditation, registry)."""
     from tpn_metrics.sample import generate_sample
@@ -120,7 +130,7 @@ def ingest(
     console.print(f"ledger: {settings.warehouse_path} (tpn ledger / tpn quarantine)")
     docs = data_docs_index(settings)
     if docs.exists():
-        console.print(f"GX Data Docs: {docs.as_uri()}")
+        console.print(f"validation results: {docs.as_uri()}")
     if summary.refused:
         raise typer.Exit(EXIT_QUARANTINED)
 
@@ -251,7 +261,7 @@ def evaluate(
         str | None,
         typer.Option("--to", help="Endline: a survey year (accreditation) or a date (CBHI)"),
     ] = None,
-    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+    resamples: Resamples = 10_000,
 ) -> None:
     """Refresh the evaluation tables and write the report (defaults: the paper's periods).
 
@@ -264,42 +274,50 @@ def evaluate(
     from tpn_metrics.stages import run_evaluation
 
     if (start or end) and topic is None:
-        _usage_error("--from/--to need --topic (years for accreditation, dates for CBHI)")
+        usage_error("--from/--to need --topic (years for accreditation, dates for CBHI)")
     if topic is not None and topic not in TOPICS_WITH_METRICS:
-        _usage_error(
+        usage_error(
             f"no metric in the warehouse for topic '{topic}': "
             f"use one of {', '.join(TOPICS_WITH_METRICS)}"
         )
+    settings = Settings()
+    marts_or_exit(settings)
     try:
         outputs = run_evaluation(
-            Settings(),
+            settings,
             n_resamples=resamples,
             topics=(topic,) if topic else TOPICS_WITH_METRICS,
             start=start,
             end=end,
         )
     except PeriodError as error:
-        _usage_error(str(error))
+        usage_error(str(error))
     for line in outputs.headlines:
         typer.echo(headline_text(line))
     console.print(f"report: {outputs.html_path}")
 
 
-def _usage_error(message: str) -> NoReturn:
-    """One line on stderr (never wrapped), exit 2."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 @app.command()
 def population(
-    day: Annotated[str, typer.Option("--date", help="Projection date, e.g. 2024-08-15")],
+    day: Annotated[
+        dt.datetime,
+        typer.Option(
+            "--date",
+            formats=DATE_FORMATS,
+            callback=projection_date,
+            help="Projection date, e.g. 2024-08-15 (2002-08-15 to 2032-08-15)",
+        ),
+    ],
     method: Annotated[str, typer.Option(help="geometric, linear or exponential")] = "geometric",
     control_total: Annotated[
-        int | None, typer.Option(help="Scale districts to sum to this national total")
+        int | None, typer.Option(min=1, help="Scale districts to sum to this national total")
     ] = None,
     share: Annotated[
-        float, typer.Option(help="Share covered by other schemes (RAMA, MMI, private)")
+        float,
+        typer.Option(
+            callback=share_below_one,
+            help="Share covered by other schemes (RAMA, MMI, private), 0 ≤ share < 1",
+        ),
     ] = 0.10,
 ) -> None:
     """District populations projected from the 2012 and 2022 censuses, and CBHI targets."""
@@ -308,7 +326,7 @@ def population(
 
     districts = load_districts(Settings().seeds_dir)
     try:
-        when = dt.date.fromisoformat(day)
+        when = day.date()
         projected = project_districts(
             {d.district_id: (d.population_2012, d.population_2022) for d in districts},
             when,
@@ -343,7 +361,10 @@ def population(
 @emails_app.command("send")
 def emails_send(
     dry_run: Annotated[bool, typer.Option(help="Write .eml files to the outbox instead")] = False,
-    week: Annotated[str | None, typer.Option(help="Report date (default: latest)")] = None,
+    week: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=DATE_FORMATS, help="Report date, YYYY-MM-DD (default: latest)"),
+    ] = None,
 ) -> None:
     """Deliver the week's district emails not delivered yet (SMTP from TPN_SMTP_*)."""
     from tpn_metrics.stages import run_emails, smtp_from_environment
@@ -352,9 +373,9 @@ def emails_send(
     if not dry_run and smtp is None:
         console.print("[red]TPN_SMTP_HOST is not set: use --dry-run or configure SMTP")
         raise typer.Exit(2)
-    report = run_emails(
-        Settings(), smtp=smtp, report_date=dt.date.fromisoformat(week) if week else None
-    )
+    settings = Settings()
+    day = report_week_or_exit(settings, as_date(week))
+    report = run_emails(settings, smtp=smtp, report_date=day)
     console.print(
         f"week {report.report_date}: {report.delivered} delivered ({report.corrections} "
         f"corrections), {report.already_done} already delivered, {report.pending} pending"
@@ -367,32 +388,38 @@ def emails_send(
 
 @emails_app.command("preview")
 def emails_preview(
-    district: Annotated[str, typer.Argument(help="District name or id, e.g. Gasabo")],
-    week: Annotated[str | None, typer.Option(help="Report date (default: latest)")] = None,
+    district: Annotated[
+        str,
+        typer.Argument(
+            callback=district_id, metavar="DISTRICT", help="District name or id, e.g. Gasabo"
+        ),
+    ],
+    week: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=DATE_FORMATS, help="Report date, YYYY-MM-DD (default: latest)"),
+    ] = None,
 ) -> None:
     """Write one district's email as HTML and print its path."""
-    from tpn_metrics.reference import district_resolver
-    from tpn_metrics.reports.district_weeks import district_weeks, latest_report_date
+    from tpn_metrics.reports.district_weeks import district_weeks
     from tpn_metrics.reports.email_content import render_district_html
     from tpn_metrics.warehouse import open_warehouse
 
     settings = Settings()
-    district_id = district_resolver(settings.seeds_dir).resolve(district)
+    day = report_week_or_exit(settings, as_date(week))
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
-        day = dt.date.fromisoformat(week) if week else latest_report_date(con)
-        weeks = {w.district_id: w for w in district_weeks(con, day)} if day else {}
-    if district_id not in weeks:
-        console.print(f"[red]no data for {district_id} in week {day}")
+        weeks = {w.district_id: w for w in district_weeks(con, day)}
+    if district not in weeks:  # the callback turned the name into the district's id
+        console.print(f"[red]no data for {district} in week {day}")
         raise typer.Exit(1)
-    path = settings.reports_dir / "email_previews" / f"{district_id}-{day}.html"
+    path = settings.reports_dir / "email_previews" / f"{district}-{day}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_district_html(weeks[district_id]), encoding="utf-8")
+    path.write_text(render_district_html(weeks[district]), encoding="utf-8")
     console.print(str(path))
 
 
 @app.command()
 def demo(
-    seed: Annotated[int, typer.Option(help="Sample data seed")] = 2024,
+    seed: Seed = 2024,
 ) -> None:
     """Generate the sample data and run the whole pipeline through Prefect."""
     settings = Settings()
@@ -496,7 +523,8 @@ def run_weekly(
         Path | None, typer.Option(help="Folder or file of RSSB updates [default: TPN_DROP_FOLDER]")
     ] = None,
     date: Annotated[
-        str | None, typer.Option(help="Run as on this date, YYYY-MM-DD (default: today)")
+        dt.datetime | None,
+        typer.Option(formats=DATE_FORMATS, help="Run as on this date, YYYY-MM-DD (default: today)"),
     ] = None,
     smtp: Annotated[
         bool | None,
@@ -506,12 +534,12 @@ def run_weekly(
             "(default: SMTP when TPN_SMTP_HOST is set)",
         ),
     ] = None,
-    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+    resamples: Resamples = 10_000,
 ) -> None:
     """The Friday run now: ingest, validate, dbt build, corrections, evaluation, emails."""
     settings = Settings()
     folder = _folder_or_exit(drop_folder, "TPN_DROP_FOLDER", "RSSB drop folder")
-    today = dt.date.fromisoformat(date) if date else None
+    today = as_date(date)
     _environment(settings)
     from flows.weekly_cbhi import weekly_cbhi
 
@@ -534,7 +562,7 @@ def run_accreditation(
         Path | None,
         typer.Option(help="Folder or file of MOH results [default: TPN_MOH_DROP_FOLDER]"),
     ] = None,
-    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+    resamples: Resamples = 10_000,
 ) -> None:
     """The yearly accreditation run now: ingest, validate, dbt build, evaluation (no emails)."""
     settings = Settings()
@@ -552,7 +580,7 @@ def run_accreditation(
 @app.command()
 def backfill(
     folder: Annotated[Path, typer.Argument(help="Folder of historical files (any mix)")],
-    resamples: Annotated[int, typer.Option(help="Permutation/bootstrap resamples")] = 10_000,
+    resamples: Resamples = 10_000,
 ) -> None:
     """Load a folder of history in ONE batch, build and evaluate once; sends no emails."""
     settings = Settings()
@@ -588,8 +616,11 @@ def publish(
     if not url:
         console.print("[red]nowhere to publish: pass --url or set TPN_PUBLISH_URL")
         raise typer.Exit(2)
+    _database_url_or_exit(url)
+    settings = Settings()
+    marts_or_exit(settings)
     try:
-        report = publish_tables(url, Settings())
+        report = publish_tables(url, settings)
     except Exception as error:  # one transaction: whatever failed, the target is unchanged
         console.print(f"[red]publish to {safe_url(url)} failed, target unchanged: {error}")
         raise typer.Exit(1) from error
@@ -601,6 +632,24 @@ def publish(
     console.print(table)
     for name in report.dropped:
         console.print(f"dropped {name}: no longer in the warehouse")
+
+
+def _database_url_or_exit(url: str) -> None:
+    """A URL SQLAlchemy can read, for a database it has a dialect for; else exit 2."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except (ArgumentError, ValueError):
+        usage_error("--url is not a database URL: expected e.g. postgresql://user@host/db")
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        usage_error(
+            f"--url names an unknown database type '{parsed.drivername}': "
+            "expected e.g. postgresql://user@host/db"
+        )
 
 
 @app.command()
@@ -638,9 +687,21 @@ def export(
 
 
 def main() -> None:
+    """The `tpn` entry point. A wrong argument is click's plain usage error (exit 2): the
+    `Error: …` line holds the whole message, where typer's rich panel would wrap it."""
     _environment(Settings())
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors (typer vendors click)
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"Error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
     except Exception as error:  # an operator gets one clear line, not a traceback
         from tpn_metrics.warehouse import WarehouseBusyError
 
@@ -648,3 +709,4 @@ def main() -> None:
             console.print(f"[red]{error}")
             sys.exit(1)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -95,19 +95,19 @@ def loaded(loaded_template: Path, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def no_data_docs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Skip rendering GX Data Docs (half an ingest's time; never part of a file's outcome:
+    """Skip writing the validation results page (never part of a file's outcome:
     ``build_data_docs`` swallows its own errors). Everything else runs for real."""
-    monkeypatch.setattr(FrameValidator, "build_data_docs", lambda self, run_names=None: None)
+    monkeypatch.setattr(FrameValidator, "build_data_docs", lambda self: None)
 
 
 @pytest.fixture(scope="module")
 def shared_gx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """For hypothesis tests, whose examples each use a fresh home: one GX results folder for
-    the module (so GX's context is built once, not per example) and no Data Docs."""
+    the module (so GX's context is built once, not per example) and no results page."""
     from tpn_metrics.ingest import intake
 
     folder = tmp_path_factory.mktemp("shared_gx")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(intake, "gx_dir", lambda _settings: folder)
-        patch.setattr(FrameValidator, "build_data_docs", lambda self, run_names=None: None)
+        patch.setattr(FrameValidator, "build_data_docs", lambda self: None)
         yield

@@ -31,7 +31,7 @@ def test_ingest_good_file_exits_0_and_ledger_shows_it(home: Path, fixtures: Path
     result = runner.invoke(app, ["ingest", str(good)])
     assert result.exit_code == 0, result.output
     assert "loaded" in result.output
-    assert "GX Data Docs: file://" in result.output
+    assert "validation results: file://" in result.output
     ledger = runner.invoke(app, ["ledger"])
     assert ledger.exit_code == 0
     assert "rssb_2023-03-24_canonical.csv" in ledger.output

@@ -222,7 +222,7 @@ def test_cli_recommend_prints_the_pairs_and_the_picture(tmp_path: Path, monkeypa
     topics_file.write_text(MINI_TOPICS_YAML, encoding="utf-8")
     runner = CliRunner()
     unbuilt = runner.invoke(app, ["recommend", "--topics-file", str(topics_file)])
-    assert unbuilt.exit_code == 1
+    assert unbuilt.exit_code == 2  # nothing built yet: a usage error, as every command
     assert "tpn build" in unbuilt.output
     path = Settings().warehouse_path
     with duckdb.connect(str(path)) as warehouse:

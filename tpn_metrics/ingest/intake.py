@@ -381,5 +381,5 @@ def ingest_paths(
             if on_progress:
                 on_progress(outcome)
     if validators:
-        validators[0].build_data_docs({v.run_name for v in validators})
+        validators[0].build_data_docs()
     return outcomes

@@ -130,25 +130,19 @@ class FrameValidator:
             )
         return reasons
 
-    def build_data_docs(self, run_names: set[str] | None = None) -> Path | None:
-        """Render GX Data Docs for this run's validations (all when run_names is None).
+    def build_data_docs(self) -> Path | None:
+        """Render the validation results page (``<gx_dir>/docs/index.html``), self-contained
+        so it works offline (GX's own Data Docs load their scripts from CDNs).
 
-        Limiting the pages to the run keeps the cost of a Friday run flat as results pile up.
+        The page shows the newest validations (``PAGE_LIMIT``), so its cost stays flat as
+        results pile up.
         """
+        from tpn_metrics.ingest.validation_page import render_validation_page
+
         try:
-            context = self.context()
-            identifiers = None
-            if run_names is not None:
-                identifiers = [
-                    key
-                    for key in context.validation_results_store.list_keys()
-                    if key.run_id.run_name.split(" · ")[0] in run_names
-                ]
-                if not identifiers:
-                    return None
-            context.build_data_docs(resource_identifiers=identifiers)
-        except Exception:  # Data Docs are a convenience: never fail an ingest run over them
-            logging.getLogger(__name__).warning("GX Data Docs could not be built", exc_info=True)
+            return render_validation_page(
+                self.gx_dir / "validations", self.gx_dir / "docs" / "index.html"
+            )
+        except Exception:  # the page is a convenience: never fail an ingest run over it
+            logging.getLogger(__name__).warning("validation page not written", exc_info=True)
             return None
-        index = self.gx_dir / "docs" / "index.html"
-        return index if index.exists() else None

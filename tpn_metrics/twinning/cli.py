@@ -153,7 +153,10 @@ def recommend(
                 metrics=metrics,
                 config=TwinningConfig(capacity=capacity),
             )
-    except (WarehouseNotBuiltError, TwinningSchemaError) as error:
+    except WarehouseNotBuiltError as error:  # nothing to run on yet: a usage error
+        console.print(f"[red]{error}", soft_wrap=True)
+        raise typer.Exit(2) from error
+    except TwinningSchemaError as error:
         console.print(f"[red]{error}", soft_wrap=True)
         raise typer.Exit(1) from error
     console.print(_recommendation_table(run))
