@@ -67,7 +67,10 @@ def add_fridays(
     )
     con.execute(
         """
-        insert into landing.file_ledger
+        insert into landing.file_ledger (
+            file_sha256, file_name, kind, received_at, status, reason, warnings,
+            row_count, period_key, superseded_by, stored_path
+        )
         select
             'sha-rssb-' || strftime(report_date, '%Y-%m-%d'),
             'rssb_' || strftime(report_date, '%Y-%m-%d') || '.csv',
