@@ -50,7 +50,7 @@ def _dead(pid: int) -> bool:
     """The process is gone or a zombie: it will never run another instruction."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped before the open, or the read
         return True
     return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
