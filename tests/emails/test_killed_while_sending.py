@@ -20,9 +20,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,34 +42,54 @@ pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 N_DISTRICTS = 30
 KILL_AT = 5  # the message during which the child dies (1-based)
 CHILD_TIMEOUT = 180
+VICTIM_TIMEOUT = 30  # seconds the server waits for the child's pid
+DEATH_TIMEOUT = 10  # seconds the server waits to see the SIGKILLed child dead
 
 
 def _dead(pid: int) -> bool:
     """The process is gone or a zombie: it will never run another instruction."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped before the open, or the read
         return True
     return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
 
 @dataclass
 class KillingRecorder(Recorder):
-    """Records like ``Recorder``, and SIGKILLs ``victim`` during message ``kill_at``."""
+    """Records like ``Recorder``, and SIGKILLs the child during message ``kill_at``.
+
+    The kill is synchronous in the server's handler: the reply the handler returns is not
+    written before the child is seen dead, so the child can never read it. ``killed`` is set
+    *before* the signal, so a test that sees the child dead also sees ``killed`` (the reverse
+    order raced the test's own ``wait``); ``kill_confirmed`` is set once the server has seen
+    the child dead, before its reply leaves.
+    """
 
     kill_at: int = KILL_AT
     moment: str = "in-flight"  # or "before-offer"
     victim: int | None = None
     offers: int = 0
     killed: bool = False
+    victim_known: threading.Event = field(default_factory=threading.Event)
+    kill_confirmed: threading.Event = field(default_factory=threading.Event)
+
+    def aim(self, pid: int) -> None:
+        self.victim = pid
+        self.victim_known.set()
 
     def _kill(self) -> None:
-        assert self.victim is not None, "the child's pid was not set before it sent"
+        # The handler waits for the pid rather than racing the test's assignment of it.
+        assert self.victim_known.wait(VICTIM_TIMEOUT), "the child's pid was never given"
+        assert self.victim is not None
+        self.killed = True  # before the signal: whoever sees the child dead sees this too
         os.kill(self.victim, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while not _dead(self.victim) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        self.killed = True
+        deadline = time.monotonic() + DEATH_TIMEOUT
+        while not _dead(self.victim):
+            if time.monotonic() > deadline:
+                return  # kill_confirmed stays unset: the test fails on it
+            time.sleep(0.001)
+        self.kill_confirmed.set()
 
     async def handle_MAIL(
         self,
@@ -125,7 +146,7 @@ def test_a_run_killed_while_sending_loses_and_doubles_nothing(
     server = start_smtp(port=port, recorder=recorder)
 
     child = _send_in_a_child(settings, port)
-    recorder.victim = child.pid
+    recorder.aim(child.pid)
     try:
         _, stderr = child.communicate(timeout=CHILD_TIMEOUT)
     finally:
@@ -133,6 +154,7 @@ def test_a_run_killed_while_sending_loses_and_doubles_nothing(
             child.kill()
             child.wait()
     assert recorder.killed, f"the child finished before the kill: {stderr.decode()[-2000:]}"
+    assert recorder.kill_confirmed.wait(DEATH_TIMEOUT), "the server replied to a live child"
     TALLY.injected("email sending")
     assert child.returncode == -signal.SIGKILL
 
