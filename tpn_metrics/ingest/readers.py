@@ -177,9 +177,10 @@ def decode_text(data: bytes) -> str:
 
 
 def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
-    # Old Mac exports end lines with CR alone; csv reads those as one long line.
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")
+    # Old Mac exports end lines with CR alone; csv reads those as one long line, and fails
+    # on a file whose lines end in CR, LF and CRLF mixed (rows pasted from several exports).
+    if re.search(r"\r(?!\n)", text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:

@@ -28,6 +28,10 @@ NATIONAL_TOTAL_LABELS = (
     "National",
     "National total",
     "Total national",
+    "Country total",
+    "Total country",
+    "All districts",
+    "Total all districts",
     "Igiteranyo",
     "Igiteranyo cyose",
     "Igiteranyo rusange",
@@ -64,10 +68,13 @@ _SUBTOTAL_WORDS = (
     "intara",
 )
 
-# A footnote starts with one of these words followed by ':' (or '.', '-'), or with '*'.
+# A footnote starts with one of these words followed by ':' (or '.', '-', or nothing more:
+# "Notes", "N.B provisional", "Source RSSB MIS"), or with '*'. No district, hospital or
+# registry name starts with one of them.
 _FOOTNOTE = re.compile(
     r"^\s*(\*|(source|sources|data source|nb|n\.\s?b\.?|nota|nota bene|note|notes|footnote|"
-    r"remark|remarks|remarque|disclaimer|inkomoko|icyitonderwa|ibisobanuro)\s*[:.\-–])",
+    r"remark|remarks|remarque|disclaimer|inkomoko|icyitonderwa|ibisobanuro|prepared by|"
+    r"compiled by|data as at|data as of|as at|as of)(\s*[:.\-–]|\s+|$))",
     re.IGNORECASE,
 )
 
@@ -83,7 +90,8 @@ _PROVINCE_KEYS = {
 
 
 # A label that starts with one of these words and names no province is the national total
-# too: "Total (30 districts)", "TOTAL RWANDA 2023", "Igiteranyo cy'uturere".
+# too: "Total (30 districts)", "TOTAL RWANDA 2023", "Igiteranyo cy'uturere"; so does one
+# that ends with "total" ("Country total").
 _NATIONAL_PREFIXES = ("total", "totals", "grand total", "igiteranyo", "overall total")
 
 
@@ -92,7 +100,8 @@ def is_national_total(label: str) -> bool:
     if key in _NATIONAL_KEYS:
         return True
     starts = any(key.startswith(prefix + " ") for prefix in _NATIONAL_PREFIXES)
-    return starts and province_subtotal(label) is None
+    ends = key.endswith((" total", " totals"))  # "Country total", "RSSB total"
+    return (starts or ends) and province_subtotal(label) is None
 
 
 def province_subtotal(label: str) -> str | None:

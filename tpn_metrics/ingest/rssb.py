@@ -97,7 +97,12 @@ def _rows(
             dates.append(DateReading(text, day, month_first_reading(text)))
             parsed["report_date_text"] = text
         except CellError as error:
-            row_problems.append(f"line {line}, report_date: {error}")
+            other = month_first_reading(text)
+            if other is None:
+                row_problems.append(f"line {line}, report_date: {error}")
+            else:  # 03/24/2023: a date only month-first
+                dates.append(DateReading(text, None, other))
+                parsed["report_date_text"] = text
         row_problems.extend(_counts(record, table, line, parsed))
         coverage = record.get("coverage_rate", "")
         parsed["coverage_rate_pct"] = None
