@@ -122,3 +122,15 @@ def test_lines_ending_in_cr_lf_and_crlf_in_one_file_load(settings: Settings, tmp
     outcome = ingest_one(settings, path)
     assert outcome.status == "loaded", outcome.reason
     assert week(settings) == (30, TARGET_TOTAL, MEMBERS_TOTAL, "2023-03-24")
+
+
+def test_rows_with_a_bad_date_still_have_their_counts_checked(settings: Settings, tmp_path):
+    rows = _dated("someday")
+    rows[5][3], rows[6][3] = "-1", "-2"
+    outcome = ingest_one(settings, write_csv(tmp_path / "cbhi.csv", rows))
+    reason = outcome.reason or ""
+    assert outcome.status == "quarantined"
+    assert "lines 2–31, report_date: 'someday' is not a date" in reason
+    assert "members_paid -1 for Gatsibo is negative (line 6)" in reason
+    assert "members_paid -2 for Gicumbi is negative (line 7)" in reason
+    assert "coverage_rate" not in reason  # a negative count is not reported twice
