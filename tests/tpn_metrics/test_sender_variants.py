@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import FIXTURES
 from tests.tpn_metrics.sender_files import (
     MEMBERS_TOTAL,
     TARGET_TOTAL,
@@ -134,3 +135,31 @@ def test_rows_with_a_bad_date_still_have_their_counts_checked(settings: Settings
     assert "members_paid -1 for Gatsibo is negative (line 6)" in reason
     assert "members_paid -2 for Gicumbi is negative (line 7)" in reason
     assert "coverage_rate" not in reason  # a negative count is not reported twice
+
+
+ACCREDITATION = FIXTURES / "ingest" / "good" / "accreditation_2023_percent.csv"
+
+
+@pytest.mark.parametrize(
+    ("year_cell", "label"),
+    [("2023", "Average"), ("", "National average"), ("2023", "TOTAL"), ("", "Moyenne")],
+)
+def test_an_accreditation_summary_row_is_not_a_hospital(
+    year_cell: str, label: str, settings: Settings, tmp_path: Path
+):
+    rows = [r.split(",") for r in ACCREDITATION.read_text().splitlines()]
+    path = write_csv(tmp_path / "moh.csv", [*rows, [year_cell, label, "", "", "86.1", "70.0", ""]])
+    outcome = ingest_one(settings, path)
+    assert outcome.status == "loaded", outcome.reason
+    assert outcome.rows == len(rows) - 1
+    assert any(f"line {len(rows) + 1}: {label}" in w for w in outcome.warnings)
+
+
+def test_a_summary_label_in_a_real_district_stays_a_hospital_name(
+    settings: Settings, tmp_path: Path
+):
+    rows = [r.split(",") for r in ACCREDITATION.read_text().splitlines()]
+    path = write_csv(tmp_path / "moh.csv", [*rows, ["2023", "Average", "Huye", "", "86", "70", ""]])
+    outcome = ingest_one(settings, path)
+    assert outcome.status == "quarantined"
+    assert "unknown hospital 'Average'" in (outcome.reason or "")

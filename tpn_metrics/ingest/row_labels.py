@@ -37,6 +37,18 @@ NATIONAL_TOTAL_LABELS = (
     "Igiteranyo rusange",
 )
 
+# Summary rows of a table of scores (accreditation): their averages are not a hospital.
+AVERAGE_LABELS = (
+    "Average",
+    "Mean",
+    "National average",
+    "Average score",
+    "Overall average",
+    "Moyenne",
+    "Moyenne nationale",
+    "Impuzandengo",
+)
+
 # Province (as in dbt_project/seeds/reference/districts.csv) → the names senders use for it.
 PROVINCE_LABELS = {
     "Kigali City": (
@@ -130,3 +142,16 @@ def is_footnote(row: tuple[str, ...] | list[str]) -> bool:
     if _FOOTNOTE.match(first) or _NUMBERED_NOTE.match(first):
         return True
     return len(filled) == 1 and ":" in first.strip()[1:] and not first.strip()[0].isdigit()
+
+
+_AVERAGE_KEYS = {_key(label) for label in AVERAGE_LABELS}
+
+
+def is_summary_label(label: str) -> bool:
+    """A national total, a province subtotal or an average (``National average``): the label
+    of a row that sums or averages others, in any table."""
+    key = _key(label)
+    averages = key in _AVERAGE_KEYS or any(key.startswith(k + " ") for k in _AVERAGE_KEYS)
+    return bool(key) and (
+        averages or is_national_total(label) or province_subtotal(label) is not None
+    )
