@@ -16,7 +16,9 @@ from tests.tpn_metrics.sender_files import (
     baseline_rows,
     ingest_one,
     total_row,
+    typed,
     write_csv,
+    write_xlsx,
 )
 from tpn_metrics.ingest.row_labels import is_footnote, is_national_total
 from tpn_metrics.settings import Settings
@@ -163,3 +165,19 @@ def test_a_summary_label_in_a_real_district_stays_a_hospital_name(
     outcome = ingest_one(settings, path)
     assert outcome.status == "quarantined"
     assert "unknown hospital 'Average'" in (outcome.reason or "")
+
+
+def test_a_second_sheet_with_the_same_table_is_named_in_a_warning(
+    settings: Settings, tmp_path: Path
+):
+    rows = typed(baseline_rows())
+    path = write_xlsx(
+        tmp_path / "cbhi.xlsx",
+        [("24.03", rows, "visible"), ("old", rows, "hidden"), ("17.03", rows, "visible")],
+    )
+    outcome = ingest_one(settings, path)
+    assert outcome.status == "loaded", outcome.reason
+    assert outcome.sheet == "24.03"
+    (warning,) = [w for w in outcome.warnings if "were not read" in w]
+    assert "'17.03'" in warning and "'old'" not in warning
+    assert week(settings) == (30, TARGET_TOTAL, MEMBERS_TOTAL, "2023-03-24")

@@ -114,7 +114,9 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
         frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
     frame["survey_year"] = frame["survey_year"].astype("Int64")
     reject_if_any(validate("accreditation_results", frame))
-    warnings.extend(w for w in (table.cut_short_warning(), table.notes_warning()) if w)
+    warnings.extend(
+        w for w in (table.sheets_warning(), table.cut_short_warning(), table.notes_warning()) if w
+    )
     if summaries:
         warnings.append(
             f"{len(summaries)} summary row(s) not loaded as hospitals: {'; '.join(summaries[:5])}"

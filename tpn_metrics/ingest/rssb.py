@@ -246,7 +246,9 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
     assert frame is not None
 
     report_date = frame["report_date"].iloc[0].date()
-    warnings = [w for w in [table.cut_short_warning(), table.notes_warning()] if w]
+    warnings = [
+        w for w in [table.sheets_warning(), table.cut_short_warning(), table.notes_warning()] if w
+    ]
     warnings.extend(date_warnings)
     all_districts = load_districts(seeds_dir)
     missing = sorted(
