@@ -181,3 +181,16 @@ def test_a_second_sheet_with_the_same_table_is_named_in_a_warning(
     (warning,) = [w for w in outcome.warnings if "were not read" in w]
     assert "'17.03'" in warning and "'old'" not in warning
     assert week(settings) == (30, TARGET_TOTAL, MEMBERS_TOTAL, "2023-03-24")
+
+
+@pytest.mark.parametrize("text", ["20230324", "24th of March 2023", "24 de mars 2023"])
+def test_more_date_forms_load_as_the_friday(text: str, settings: Settings, tmp_path: Path):
+    outcome = ingest_one(settings, write_csv(tmp_path / "cbhi.csv", _dated(text)))
+    assert outcome.status == "loaded", outcome.reason
+    assert week(settings) == (30, TARGET_TOTAL, MEMBERS_TOTAL, "2023-03-24")
+
+
+def test_an_eight_digit_date_that_is_not_real_is_refused(settings: Settings, tmp_path: Path):
+    outcome = ingest_one(settings, write_csv(tmp_path / "cbhi.csv", _dated("20231324")))
+    assert outcome.status == "quarantined"
+    assert "'20231324' is not a real date" in (outcome.reason or "")
