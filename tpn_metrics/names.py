@@ -34,7 +34,10 @@ _SUFFIXES = (
     "ph",
     "hd",
 )
-_PREFIXES = ("akarere ka ", "district of ", "hopital de ", "hospital of ", "hopital ")
+_PREFIXES = (
+    *("akarere ka ", "district of ", "district de ", "district du ", "district d "),
+    *("hopital de ", "hospital of ", "hopital "),
+)
 
 
 def fold(text: str) -> str:

@@ -9,6 +9,7 @@ import pandas as pd
 from tpn_metrics.ingest.headers import ACCREDITATION
 from tpn_metrics.ingest.parsed import ParsedFile, naming_sheet, reject_if_any, require_columns
 from tpn_metrics.ingest.readers import RawTable, read_table
+from tpn_metrics.ingest.row_labels import is_summary_label
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
 from tpn_metrics.names import UnknownNameError
@@ -51,7 +52,13 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
     rows: list[dict[str, object]] = []
     problems: list[str] = []
     warnings: list[str] = []
+    summaries: list[str] = []
     for line, record in table.records():
+        label = record["hospital"] or record.get("survey_year", "")
+        if is_summary_label(label) and not districts.exact(record.get("district", "")):
+            # "Average", "Total", "Southern Province": a row over hospitals, not one of them.
+            summaries.append(f"line {line}: {label}")
+            continue
         row: dict[str, object] = {"line": line, "hospital_name_received": record["hospital"]}
         try:
             row["survey_year"] = parse_count(record["survey_year"])
@@ -107,7 +114,13 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
         frame[f"{score}_pct"] = (frame[score].astype("Float64") * factor).round(4)
     frame["survey_year"] = frame["survey_year"].astype("Int64")
     reject_if_any(validate("accreditation_results", frame))
-    warnings.extend(w for w in (table.cut_short_warning(), table.notes_warning()) if w)
+    warnings.extend(
+        w for w in (table.sheets_warning(), table.cut_short_warning(), table.notes_warning()) if w
+    )
+    if summaries:
+        warnings.append(
+            f"{len(summaries)} summary row(s) not loaded as hospitals: {'; '.join(summaries[:5])}"
+        )
     landing = frame[
         [
             "survey_year",

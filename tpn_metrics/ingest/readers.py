@@ -52,6 +52,8 @@ class RawTable:
     unterminated: bool = False  # a CSV whose last line has no line break: maybe cut short
     # The workbook's date system (XLSX only): a plain number in a date column is a serial.
     epoch: dt.datetime | None = None
+    # Other visible sheets of the workbook whose header matched too (not read).
+    also_matching: tuple[str, ...] = ()
 
     def _lines(self) -> list[tuple[int, tuple[str, ...]]]:
         return [
@@ -91,6 +93,16 @@ class RawTable:
             return None
         shown = "; ".join(f"line {line}: {text[:100]}" for line, text in notes[:5])
         return f"{len(notes)} footnote row(s) not loaded as data: {shown}"
+
+    def sheets_warning(self) -> str | None:
+        """Only one sheet is read: say so when others held the same kind of table."""
+        if not self.also_matching:
+            return None
+        others = ", ".join(f"'{name}'" for name in self.also_matching)
+        return (
+            f"read sheet '{self.sheet}' only: sheet(s) {others} hold the same kind of table "
+            "and were not read; send one file per sheet if they are other weeks or years"
+        )
 
     def where(self) -> str:
         """How messages name the part of the file read: the sheet of a workbook."""
@@ -177,9 +189,10 @@ def decode_text(data: bytes) -> str:
 
 
 def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
-    # Old Mac exports end lines with CR alone; csv reads those as one long line.
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")
+    # Old Mac exports end lines with CR alone; csv reads those as one long line, and fails
+    # on a file whose lines end in CR, LF and CRLF mixed (rows pasted from several exports).
+    if re.search(r"\r(?!\n)", text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
@@ -314,7 +327,7 @@ def pick_sheet(
     # refusal names the columns it lacks rather than only listing the sheets.
     partial = [(s, rows) for s, rows in visible if _header_size(rows, canonical) >= 3]
     for sheet, rows in matching or partial[:1]:
-        return table_from_rows(
+        table = table_from_rows(
             rows,
             source_format="xlsx",
             canonical=canonical,
@@ -322,6 +335,8 @@ def pick_sheet(
             sheet=sheet.title,
             epoch=workbook.epoch,
         )
+        others = tuple(s.title for s, _ in matching[1:])
+        return dataclasses.replace(table, also_matching=others)
     raise FileRejectedError(
         f"no visible sheet has a header with {', '.join(sorted(required))}: {workbook.describe()}"
     )

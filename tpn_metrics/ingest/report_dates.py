@@ -26,7 +26,7 @@ FRIDAY = 4
 @dataclass(frozen=True)
 class DateReading:
     text: str
-    day_first: dt.date
+    day_first: dt.date | None  # None: not a date day-first (03/24/2023), only month-first
     month_first: dt.date | None  # the other reading of a numeric date, when there is one
 
 
@@ -41,6 +41,19 @@ def settle(readings: list[DateReading]) -> tuple[dict[str, dt.date], list[str], 
     warnings: list[str] = []
     for reading in {r.text: r for r in readings}.values():
         day, other = reading.day_first, reading.month_first
+        if day is None:
+            # Only the month-first reading is a date: a sender whose Excel writes mm/dd/yyyy.
+            assert other is not None
+            chosen[reading.text] = other
+            warnings.append(
+                f"report_date '{reading.text}' read month-first as {_named(other)} (it is not "
+                f"a date day-first): write {other.isoformat()} to avoid the doubt"
+            )
+            if other.weekday() != FRIDAY:
+                warnings.append(
+                    f"report_date {other.isoformat()} is a {other:%A}, not a Friday: check the date"
+                )
+            continue
         if day.weekday() == FRIDAY:
             chosen[reading.text] = day
         elif other is not None and other.weekday() == FRIDAY:
@@ -48,7 +61,7 @@ def settle(readings: list[DateReading]) -> tuple[dict[str, dt.date], list[str], 
             warnings.append(
                 f"report_date '{reading.text}' read month-first as {_named(other)}: "
                 f"read day-first it would be {_named(day)}, and RSSB reports are dated on "
-                "Fridays (write 2023-04-07 to avoid the doubt)"
+                f"Fridays (write {other.isoformat()} to avoid the doubt)"
             )
         elif other is not None and fiscal_year_of(other) != fiscal_year_of(day):
             problems.append(

@@ -28,9 +28,25 @@ NATIONAL_TOTAL_LABELS = (
     "National",
     "National total",
     "Total national",
+    "Country total",
+    "Total country",
+    "All districts",
+    "Total all districts",
     "Igiteranyo",
     "Igiteranyo cyose",
     "Igiteranyo rusange",
+)
+
+# Summary rows of a table of scores (accreditation): their averages are not a hospital.
+AVERAGE_LABELS = (
+    "Average",
+    "Mean",
+    "National average",
+    "Average score",
+    "Overall average",
+    "Moyenne",
+    "Moyenne nationale",
+    "Impuzandengo",
 )
 
 # Province (as in dbt_project/seeds/reference/districts.csv) → the names senders use for it.
@@ -64,10 +80,13 @@ _SUBTOTAL_WORDS = (
     "intara",
 )
 
-# A footnote starts with one of these words followed by ':' (or '.', '-'), or with '*'.
+# A footnote starts with one of these words followed by ':' (or '.', '-', or nothing more:
+# "Notes", "N.B provisional", "Source RSSB MIS"), or with '*'. No district, hospital or
+# registry name starts with one of them.
 _FOOTNOTE = re.compile(
     r"^\s*(\*|(source|sources|data source|nb|n\.\s?b\.?|nota|nota bene|note|notes|footnote|"
-    r"remark|remarks|remarque|disclaimer|inkomoko|icyitonderwa|ibisobanuro)\s*[:.\-–])",
+    r"remark|remarks|remarque|disclaimer|inkomoko|icyitonderwa|ibisobanuro|prepared by|"
+    r"compiled by|data as at|data as of|as at|as of)(\s*[:.\-–]|\s+|$))",
     re.IGNORECASE,
 )
 
@@ -83,7 +102,8 @@ _PROVINCE_KEYS = {
 
 
 # A label that starts with one of these words and names no province is the national total
-# too: "Total (30 districts)", "TOTAL RWANDA 2023", "Igiteranyo cy'uturere".
+# too: "Total (30 districts)", "TOTAL RWANDA 2023", "Igiteranyo cy'uturere"; so does one
+# that ends with "total" ("Country total").
 _NATIONAL_PREFIXES = ("total", "totals", "grand total", "igiteranyo", "overall total")
 
 
@@ -92,7 +112,8 @@ def is_national_total(label: str) -> bool:
     if key in _NATIONAL_KEYS:
         return True
     starts = any(key.startswith(prefix + " ") for prefix in _NATIONAL_PREFIXES)
-    return starts and province_subtotal(label) is None
+    ends = key.endswith((" total", " totals"))  # "Country total", "RSSB total"
+    return (starts or ends) and province_subtotal(label) is None
 
 
 def province_subtotal(label: str) -> str | None:
@@ -121,3 +142,16 @@ def is_footnote(row: tuple[str, ...] | list[str]) -> bool:
     if _FOOTNOTE.match(first) or _NUMBERED_NOTE.match(first):
         return True
     return len(filled) == 1 and ":" in first.strip()[1:] and not first.strip()[0].isdigit()
+
+
+_AVERAGE_KEYS = {_key(label) for label in AVERAGE_LABELS}
+
+
+def is_summary_label(label: str) -> bool:
+    """A national total, a province subtotal or an average (``National average``): the label
+    of a row that sums or averages others, in any table."""
+    key = _key(label)
+    averages = key in _AVERAGE_KEYS or any(key.startswith(k + " ") for k in _AVERAGE_KEYS)
+    return bool(key) and (
+        averages or is_national_total(label) or province_subtotal(label) is not None
+    )

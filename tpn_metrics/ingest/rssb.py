@@ -97,7 +97,12 @@ def _rows(
             dates.append(DateReading(text, day, month_first_reading(text)))
             parsed["report_date_text"] = text
         except CellError as error:
-            row_problems.append(f"line {line}, report_date: {error}")
+            other = month_first_reading(text)
+            if other is None:
+                row_problems.append(f"line {line}, report_date: {error}")
+            else:  # 03/24/2023: a date only month-first
+                dates.append(DateReading(text, None, other))
+                parsed["report_date_text"] = text
         row_problems.extend(_counts(record, table, line, parsed))
         coverage = record.get("coverage_rate", "")
         parsed["coverage_rate_pct"] = None
@@ -111,7 +116,8 @@ def _rows(
         except UnknownNameError as error:
             row_problems.append(f"line {line}: {error}")
         problems.extend(row_problems)
-        parsed["is_clean"] = not row_problems
+        date_only = "report_date_text" not in parsed and len(row_problems) == 1
+        parsed["is_clean"] = not row_problems or date_only  # its counts can still be checked
         rows.append(parsed)
     for row in unlabelled:
         sums = [
@@ -162,6 +168,8 @@ def _row_checks(frame: pd.DataFrame) -> list[str]:
         / frame["target_population"].where(frame["target_population"] > 0)
         * 100
     )
+    # A negative count is refused on its own; its coverage would only repeat it.
+    computed = computed.where(frame["members_paid"] >= 0)
     gap = (frame["coverage_rate_pct"] - computed).abs()
     for index in frame.index[gap.fillna(0) > COVERAGE_TOLERANCE_PP]:
         row = frame.loc[index]
@@ -216,9 +224,13 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
     problems.extend(date_problems)
     if not rows:
         reject_if_any(problems or ["the file has a header but no district rows"])
+    # A row whose only problem is its date is still checked (counts, duplicates), under the
+    # file's date, so that the refusal lists its other problems too; the date problem alone
+    # refuses the file.
+    stand_in = min(chosen.values(), default=EARLIEST_REPORT_DATE)
     for row in rows:
         text = row.pop("report_date_text", None)
-        row["report_date"] = chosen.get(str(text)) if text is not None else None
+        row["report_date"] = chosen.get(str(text)) if text is not None else stand_in
     # The suite runs on every row that parsed, even when others did not, so one refusal
     # lists every problem (an unknown district and a duplicated one).
     clean = [r for r in rows if r.pop("is_clean") and r["report_date"] is not None]
@@ -234,7 +246,9 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
     assert frame is not None
 
     report_date = frame["report_date"].iloc[0].date()
-    warnings = [w for w in [table.cut_short_warning(), table.notes_warning()] if w]
+    warnings = [
+        w for w in [table.sheets_warning(), table.cut_short_warning(), table.notes_warning()] if w
+    ]
     warnings.extend(date_warnings)
     all_districts = load_districts(seeds_dir)
     missing = sorted(

@@ -60,7 +60,7 @@ def _month_name_date(raw: str) -> dt.date | None:
     """``24-Mar-2023``, ``24 March 2023``, ``March 24, 2023``, ``Friday 24 mars 2023``."""
     key = re.sub(r"[^a-z0-9]+", " ", fold_accents(raw).lower()).strip()
     key = _WEEKDAY.sub("", key)
-    parts = key.split()
+    parts = [part for part in key.split() if part not in ("of", "de")]  # 24th of March
     if len(parts) != 3:
         return None
     try:
@@ -101,6 +101,11 @@ def parse_date(text: str, *, epoch: dt.datetime | None = None) -> dt.date:
         from openpyxl.utils.datetime import from_excel
 
         return from_excel(float(raw), epoch).date()  # type: ignore[no-any-return]
+    if re.fullmatch(r"(19|20)\d{6}", raw):  # 20230324, as databases export dates
+        try:
+            return dt.datetime.strptime(raw, "%Y%m%d").date()
+        except ValueError:
+            raise CellError(f"'{text}' is not a real date") from None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%Y.%m.%d"):
         try:
             return dt.datetime.strptime(raw, pattern).date()
