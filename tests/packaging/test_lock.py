@@ -64,3 +64,62 @@ def test_uv_version_is_pinned_in_one_place() -> None:
         [_uv(), "--version"], capture_output=True, text=True, check=True, timeout=30
     )
     assert result.stdout.split()[1] == pinned, (result.stdout, pinned)
+
+
+def _runtime_closure() -> set[str]:
+    """Every locked package `make demo` installs: the project's dependencies (no dev group),
+    followed through uv.lock, extras included."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    packages = {p["name"]: p for p in lock["package"]}
+    project = next(p for p in lock["package"] if p.get("source", {}).get("editable") == ".")
+    todo = [(d["name"], tuple(d.get("extra", ()))) for d in project.get("dependencies", [])]
+    seen: set[str] = set()
+    while todo:
+        name, extras = todo.pop()
+        package = packages[name]
+        wanted = list(package.get("dependencies", []))
+        for extra in extras:
+            wanted += package.get("optional-dependencies", {}).get(extra, [])
+        if name in seen and not extras:
+            continue
+        seen.add(name)
+        todo += [(d["name"], tuple(d.get("extra", ()))) for d in wanted if d["name"] not in seen]
+    return seen
+
+
+def _imported_top_level_modules(folder: Path) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_what_the_product_imports_is_a_runtime_dependency() -> None:
+    """`make demo` installs without the dev group, and the deployments run in that
+    environment: a module that `tpn_metrics/` or `flows/` imports (psycopg for `tpn publish`,
+    say) must come from the runtime dependencies, not from a test tool."""
+    import sys
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+
+    modules = _imported_top_level_modules(ROOT / "tpn_metrics") | _imported_top_level_modules(
+        ROOT / "flows"
+    )
+    third_party = {
+        m for m in modules if m not in sys.stdlib_module_names and m not in {"tpn_metrics", "flows"}
+    }
+    distributions = packages_distributions()
+    runtime = _runtime_closure()
+    missing = {}
+    for module in sorted(third_party):
+        names = distributions.get(module, [])
+        if not {canonicalize_name(name) for name in names} & runtime:
+            missing[module] = names
+    assert missing == {}, f"imported by the product but not a runtime dependency: {missing}"

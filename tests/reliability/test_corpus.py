@@ -116,13 +116,15 @@ def test_hostile_input(case: Case, loaded: Settings, tmp_path: Path):
 
 
 def test_a_refused_file_sent_again_is_recognised(loaded: Settings, tmp_path: Path):
-    """The 200 MB file is identified without being read whole: the second copy is a duplicate."""
+    """The 200 MB file is identified without being read whole: the second copy is known as the
+    file already in quarantine, and is refused again without being read or recorded twice."""
     case = next(c for c in CASES if c.generate == "sparse_200mb")
     path = case.materialise(tmp_path / "incoming")
     (first,) = ingest(loaded, [path])
     (second,) = ingest(loaded, [path])
-    assert (first.status, second.status) == ("quarantined", "duplicate")
+    assert (first.status, second.status) == ("quarantined", "quarantined")
     assert second.file_sha256 == first.file_sha256
+    assert "still in quarantine" in (second.reason or "")
 
 
 def test_the_documentation_lists_every_case():

@@ -184,6 +184,26 @@ def test_dismiss_keeps_the_record_and_stops_the_warnings(home: Path, tmp_path: P
     assert again.exit_code == 0 and "duplicate" in again.output
 
 
+def test_a_file_still_in_quarantine_sent_again_is_refused_again(home: Path, tmp_path: Path):
+    """A bad file left in a drop folder must not turn the next run green as a 'duplicate':
+    it is refused again (exit 3) with its first reason, and recorded once."""
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(HEADER + "2024,Nowhere Clinic,Huye,district,80,70\n")
+    first = runner.invoke(app, ["ingest", str(wrong)])
+    assert first.exit_code == EXIT_QUARANTINED
+    settings = Settings(home=home)
+    before = query(settings, "select * from landing.file_ledger")
+
+    again = runner.invoke(app, ["ingest", str(wrong)])
+    assert again.exit_code == EXIT_QUARANTINED, again.output
+    assert "duplicate" not in again.output
+    (outcome,) = ingest_paths([wrong], settings, today=dt.date(2026, 11, 23))
+    assert (outcome.status, outcome.kind) == ("quarantined", "accreditation")
+    assert "still in quarantine" in (outcome.reason or "")
+    assert "Nowhere Clinic" in (outcome.reason or "")  # the first refusal's reason
+    assert query(settings, "select * from landing.file_ledger") == before  # recorded once
+
+
 @pytest.mark.parametrize(
     ("argument", "says"),
     [

@@ -22,12 +22,13 @@ from tpn_metrics.ingest.landing import (
     REGISTRY_FILES,
     LedgerEntry,
     lacking_from_resubmission,
-    ledger_status,
+    ledger_record,
     load_parsed,
     previous_week_members,
     record_refusal,
     safe_display_name,
     sha256_of,
+    still_refused_reason,
     store_copy,
 )
 from tpn_metrics.ingest.parsed import ParsedFile
@@ -290,10 +291,28 @@ def ingest_paths(
             oversized = _oversized(path)  # refused below, unread: never hashed whole nor kept
             sha = _sampled_sha256(path) if oversized else sha256_of(path)
             name = replay.get(sha) or safe_display_name(path)
-            if sha in seen or (ledger_status(con, sha) in _FINAL_STATUSES and sha not in replay):
+            record = None if sha in seen or sha in replay else ledger_record(con, sha)
+            if record is not None and record.status == "quarantined":
+                # Still refused: the same bytes again are not "nothing new" while the first
+                # delivery waits in quarantine (a bad file left in a drop folder must keep
+                # the Friday run red until it is replaced or dismissed).
                 outcome = IngestOutcome(
-                    name, sha, "unknown", "duplicate", reason="same content already received"
+                    name,
+                    sha,
+                    record.kind,
+                    "quarantined",
+                    reason=still_refused_reason(record),
+                    period_key=record.period_key,
+                    sheet=record.xlsx_sheet,
                 )
+            elif sha in seen or (record is not None and record.status in _FINAL_STATUSES):
+                kind = record.kind if record is not None else "unknown"
+                outcome = IngestOutcome(
+                    name, sha, kind, "duplicate", reason="same content already received"
+                )
+            else:
+                outcome = None
+            if outcome is not None:
                 outcomes.append(outcome)
                 if on_progress:
                     on_progress(outcome)

@@ -91,10 +91,40 @@ class LedgerEntry:
 
 
 def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+    record = ledger_record(con, sha256)
+    return None if record is None else record.status
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """What the ledger holds of a file received before (``landing.file_ledger``)."""
+
+    status: str
+    kind: str
+    reason: str | None
+    received_at: dt.datetime
+    period_key: str | None
+    xlsx_sheet: str | None
+
+
+def ledger_record(con: duckdb.DuckDBPyConnection, sha256: str) -> LedgerRecord | None:
+    """The ledger's row for a file's SHA-256, or None for a file never received."""
     row = con.execute(
-        "select status from landing.file_ledger where file_sha256 = ?", [sha256]
+        "select status, kind, reason, received_at, period_key, xlsx_sheet "
+        "from landing.file_ledger where file_sha256 = ?",
+        [sha256],
     ).fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else LedgerRecord(*row)
+
+
+def still_refused_reason(record: LedgerRecord) -> str:
+    """The reason given when a file still in quarantine arrives again: the same bytes are
+    refused for the same reasons, and the sender (or operator) is told how to end it."""
+    return (
+        f"refused when first received on {record.received_at:%Y-%m-%d %H:%M} UTC and still "
+        f"in quarantine: {record.reason}; send a corrected file, or remove this one from the "
+        "drop folder and `tpn quarantine dismiss SHA --reason TEXT`"
+    )
 
 
 def _insert_ledger(

@@ -21,7 +21,13 @@ import pandas as pd
 
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.headers import Column, Layout, header_key
-from tpn_metrics.ingest.landing import LedgerEntry, ledger_status, record_refusal, safe_display_name
+from tpn_metrics.ingest.landing import (
+    LedgerEntry,
+    ledger_record,
+    record_refusal,
+    safe_display_name,
+    still_refused_reason,
+)
 from tpn_metrics.ingest.readers import decode_text
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.names import UnknownNameError, fold
@@ -178,7 +184,10 @@ def ingest_payments(
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
-        if ledger_status(con, sha) in {"loaded", "superseded", "quarantined"}:
+        record = ledger_record(con, sha)
+        if record is not None and record.status == "quarantined":
+            return PaymentsOutcome(name, sha, "quarantined", still_refused_reason(record))
+        if record is not None and record.status in {"loaded", "superseded", "dismissed"}:
             return PaymentsOutcome(name, sha, "duplicate", "same content already received")
         try:
             delimiter, columns = _header(path)
