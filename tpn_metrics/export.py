@@ -161,7 +161,8 @@ def export_table(
     """Write ``table`` (``schema.table``) to ``path`` as CSV (UTF-8 with BOM) or XLSX.
 
     Text cells a spreadsheet would execute are neutralised (see the module's docstring).
-    Raises :class:`ExportError` for an unknown table, a malformed name or format.
+    Raises :class:`ExportError` for an unknown table, a malformed name or format, or a folder
+    that does not exist. The file gets the usual permissions (0666 less the umask).
     """
     if format not in ("csv", "xlsx"):
         raise ExportError(f"format must be 'csv' or 'xlsx', not {format!r}")
@@ -170,10 +171,15 @@ def export_table(
     columns = [d[0] for d in cursor.description or []]
     counter = _Counter()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise ExportError(f"no folder {path.parent}: create it first, or write somewhere else")
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(descriptor)
     partial = Path(temporary)
+    # mkstemp makes a private file (0600); an export is for people: the usual mode, umask's.
+    umask = os.umask(0)
+    os.umask(umask)
+    partial.chmod(0o666 & ~umask)
     try:
         if format == "csv":
             # The BOM makes Excel read the file as UTF-8 (district names carry accents).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import stat
 from pathlib import Path
 
 import duckdb
@@ -65,7 +67,7 @@ def test_neutralise():
 def test_csv_export_neutralises_text_and_keeps_numbers(
     warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
 ):
-    target = tmp_path / "out" / "labels.csv"
+    target = tmp_path / "labels.csv"
     summary = export_table(warehouse, "marts.labels", target, format="csv")
     assert summary.rows == len(MALICIOUS) + len(HARMLESS) + 1
     # the malicious labels, the "=1" cell of every non-empty row, the "=evil column" header
@@ -150,6 +152,26 @@ def test_an_unknown_format_writes_nothing(warehouse: duckdb.DuckDBPyConnection, 
     with pytest.raises(ExportError, match="format must be 'csv' or 'xlsx'"):
         export_table(warehouse, "marts.labels", tmp_path / "x.pdf", format="pdf")  # type: ignore[arg-type]
     assert not [p for p in tmp_path.iterdir() if "x.pdf" in p.name]
+
+
+def test_a_missing_folder_is_refused_not_created(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+):
+    with pytest.raises(ExportError, match=r"no folder .*missing: create it first"):
+        export_table(warehouse, "marts.labels", tmp_path / "missing" / "x.csv")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_an_export_is_readable_by_others_as_the_umask_allows(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+):
+    """mkstemp's private 0600 is not kept: a spreadsheet file is handed to people."""
+    previous = os.umask(0o022)
+    try:
+        summary = export_table(warehouse, "marts.labels", tmp_path / "x.csv")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(summary.path.stat().st_mode) == 0o644
 
 
 def test_the_export_command_reads_the_analysts_snapshot_and_neutralises(
