@@ -116,7 +116,9 @@ def test_reports_at_different_points_of_the_fiscal_year_are_refused(con):
     )
     assert "\n" not in message
     # Across the 1 July restart: 2022-06-24 is week 51, 2022-07-08 week 1.
-    with pytest.raises(PeriodError, match=r"2022-06-24 \(week 51 .*2022-07-08 \(week 1\) are 50 weeks apart"):
+    with pytest.raises(
+        PeriodError, match=r"2022-06-24 \(week 51 .*2022-07-08 \(week 1\) are 50 weeks apart"
+    ):
         cbhi_report_dates(con, "2022-06-24", "2022-07-08", max_distance_days=14)
     # At the threshold: 4 weeks apart passes, 5 is refused; a larger threshold lets it pass.
     _, reports = cbhi_report_dates(con, "2021-03-26", "2022-04-22", max_distance_days=14)

@@ -44,8 +44,7 @@ PP = "percentage points"
 # (ū0 − ū1) / ū0 × 100, positive = fewer uninsured, in % of the baseline uninsured share.
 OF_BASELINE_SHARE = "% of the baseline uninsured share"
 PP_OF_UNINSURED = (
-    "percentage points (focus decline minus the others', each in % of the baseline "
-    "uninsured share)"
+    "percentage points (focus decline minus the others', each in % of the baseline uninsured share)"
 )
 
 

@@ -205,7 +205,7 @@ def uninsured_blocks(run: EvaluationRun) -> list[Block]:
             "The uninsured share is 100 % minus coverage. As in the paper, each group's decline "
             "is the relative decline of its mean uninsured share, (ū0 − ū1) / ū0, in % of the "
             "baseline uninsured share: +35 % means the uninsured share fell by 35 % of its "
-            "baseline level (the paper's \"fell by 35 %\"); a negative decline means it rose. "
+            'baseline level (the paper\'s "fell by 35 %"); a negative decline means it rose. '
             "The difference between the groups is the focus decline minus the others', in "
             "percentage points: 35 % against 22 % is a difference of 13 percentage points. A "
             "district whose coverage passes 100 % has no meaningful uninsured share: it is left "
@@ -263,7 +263,7 @@ def paper_blocks(run: EvaluationRun) -> list[Block]:
             "provincial hospitals, 2021 → 2023; CBHI coverage as reported by RSSB at the "
             "reports nearest 23 March 2021 and 2023; uninsured share as the relative decline "
             "(ū0 − ū1)/ū0 of the group means, in % of the baseline uninsured share (the paper's "
-            "\"−35 %\" and \"−22 %\" are declines of 35 % and 22 %). Changes in pp are "
+            '"−35 %" and "−22 %" are declines of 35 % and 22 %). Changes in pp are '
             "percentage points.",
         ),
     ]
