@@ -13,7 +13,11 @@ from pathlib import Path
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.evaluation.datasets import coverage_trajectories
 from tpn_metrics.evaluation.headline import Headline, headlines
-from tpn_metrics.evaluation.periods import MAX_REPORT_DISTANCE_VAR, SAME_DATE_VAR
+from tpn_metrics.evaluation.periods import (
+    MAX_FISCAL_WEEK_DISTANCE_VAR,
+    MAX_REPORT_DISTANCE_VAR,
+    SAME_DATE_VAR,
+)
 from tpn_metrics.evaluation.runner import (
     TOPICS_WITH_METRICS,
     evaluable_datasets,
@@ -150,6 +154,7 @@ def run_evaluation(
             start=start,
             end=end,
             max_report_distance_days=int(variables[MAX_REPORT_DISTANCE_VAR]),
+            max_fiscal_week_distance=int(variables[MAX_FISCAL_WEEK_DISTANCE_VAR]),
             same_date=str(variables[SAME_DATE_VAR]),
         )
         run = evaluate(datasets, n_resamples=n_resamples, skipped=skipped)

@@ -67,7 +67,8 @@ def test_evaluate_prints_a_headline_per_comparison(home: Path):
     accreditation = next(x for x in lines if x.startswith("Hospital accreditation"))
     assert accreditation.endswith("— baseline-adjusted (ANCOVA)")
     uninsured = next(x for x in lines if x.startswith("Decline of the uninsured share, rep"))
-    assert "percent of the baseline uninsured share" in uninsured
+    assert "% of the baseline uninsured share" in uninsured
+    assert "focus +" in uninsured  # a decline: positive when the uninsured share fell
     assert "evaluation.eval_tests" not in result.stdout  # results, not row counts
 
 
@@ -103,6 +104,13 @@ def test_evaluate_prints_a_headline_per_comparison(home: Path):
             "both fall on the report of 2021-03-26",
         ),
         (["--topic", "cbhi_enrollment", "--from", "23/03/2021"], "is not a period"),
+        (
+            # Week 40 of fiscal year 2020/21 against week 34 of 2022/23: coverage is
+            # cumulative from each 1 July, so these reports measure different things.
+            ["--topic", "cbhi_enrollment", "--from", "2021-04-09", "--to", "2023-02-24"],
+            "are 6 weeks apart in the fiscal year (more than 4, dbt var "
+            "evaluation_max_fiscal_week_distance)",
+        ),
     ],
 )
 def test_wrong_periods_exit_2_with_one_line_and_keep_the_last_report(

@@ -74,6 +74,17 @@ def test_the_report_opens_with_a_plain_language_summary(report: str):
     assert "Regression to the mean" in summary
 
 
+def test_the_summary_leads_with_corrected_coverage_and_puts_reported_beside_it(report: str):
+    summary = visible_text(report.split("<h2>Summary</h2>")[1].split("<h2>", maxsplit=1)[0])
+    corrected = summary.index("CBHI coverage, corrected with census projections: focus +")
+    beside = summary.index("As reported by RSSB: focus", corrected)
+    assert "CBHI coverage, as reported by RSSB:" not in summary
+    assert re.search(r"others [+−]\d+\.\d pp \(n = \d+\)\. Estimated effect", summary[corrected:])
+    assert summary.index("Decline of the uninsured share, corrected coverage") > beside
+    assert "The effects above are baseline-adjusted" not in summary
+    assert "the decline of the uninsured share is not" in summary
+
+
 def test_methods_have_human_names_not_identifiers(report: str):
     text = evaluation_part(report)
     for identifier in ("z_difference", "bootstrap_percentile", "welch_t", "did_weekly_panel"):
@@ -104,8 +115,9 @@ def test_institutions_appear_by_name(report: str, evaluation_home: Path):
 def test_uninsured_decline_is_in_percent_of_the_baseline_share_with_exclusions_named(report: str):
     text = evaluation_part(report)
     section = text.split("Decline of the uninsured share")[-1]
-    assert "percent of the baseline uninsured share" in section
-    assert "(not percentage points)" in section
+    assert "in % of the baseline uninsured share" in section
+    assert "(ū0 − ū1) / ū0" in section and "(ū1 − ū0)" not in text
+    assert "a difference of +" in section and "percentage points" in section
     assert "corrected" in section and "reported" in section
     assert "lack an endline value" not in text
     assert "baseline mean 0.00" not in text
@@ -121,7 +133,7 @@ def test_the_fiscal_year_reset_is_explained_beside_the_weekly_chart(report: str)
 def test_the_paper_is_set_beside_ours_with_its_inconsistencies(report: str):
     text = visible_text(report)
     section = text.split("Our figures beside the published paper (Gasana et al. 2024)")[1]
-    for figure in ("+7.8", "+2.2", "73.7", "63.1", "+6.6", "+3.0", "−35.0", "−22.0"):
+    for figure in ("+7.8", "+2.2", "73.7", "63.1", "+6.6", "+3.0", "+35.0", "+22.0"):
         assert figure in section
     assert '"4.8% more"' in section and "3.6 percentage points" in section
     assert '"5.6%"' in section and "5.6 percentage points" in section

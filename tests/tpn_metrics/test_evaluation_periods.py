@@ -12,6 +12,7 @@ from tpn_metrics.evaluation.periods import (
     PeriodError,
     accreditation_years,
     cbhi_report_dates,
+    fiscal_week,
     parse_period,
 )
 
@@ -24,11 +25,11 @@ def con() -> duckdb.DuckDBPyConnection:
         "create table marts.fct_accreditation as "
         "select * from (values (2021), (2022), (2023)) t(survey_year)"
     )
-    # Fridays of 2021, with no report in May and June (a gap of nine weeks).
+    # Fridays of 2021 and 2022, with no report in May and June 2021 (a gap of nine weeks).
     fridays = [
         d.date()
-        for d in pd.date_range("2021-01-01", "2021-12-31", freq="W-FRI")
-        if d.month not in (5, 6)
+        for d in pd.date_range("2021-01-01", "2022-12-31", freq="W-FRI")
+        if not (d.year == 2021 and d.month in (5, 6))
     ]
     con.register("fridays", pd.DataFrame({"report_date": fridays}))
     con.execute("create table marts.fct_cbhi_weekly as select * from fridays")
@@ -61,10 +62,10 @@ def test_accreditation_years_must_have_a_survey_and_be_in_order(con):
 
 def test_cbhi_dates_resolve_to_near_reports(con):
     asked, reports = cbhi_report_dates(
-        con, "2021-03-23", "2021-10-01", max_distance_days=14, same_date="03-23"
+        con, "2021-03-23", "2022-03-23", max_distance_days=14, same_date="03-23"
     )
-    assert asked == (dt.date(2021, 3, 23), dt.date(2021, 10, 1))
-    assert reports == (dt.date(2021, 3, 26), dt.date(2021, 10, 1))
+    assert asked == (dt.date(2021, 3, 23), dt.date(2022, 3, 23))
+    assert reports == (dt.date(2021, 3, 26), dt.date(2022, 3, 25))
 
 
 def test_cbhi_dates_outside_the_loaded_reports_are_refused(con):
@@ -78,8 +79,8 @@ def test_cbhi_dates_outside_the_loaded_reports_are_refused(con):
 def test_a_far_nearest_report_is_refused_at_the_threshold(con):
     # 2021-05-28 is 28 days from both 2021-04-30 and 2021-07-02.
     with pytest.raises(PeriodError, match=r"28 days away \(more than 14"):
-        cbhi_report_dates(con, "2021-05-28", "2021-10-01", max_distance_days=14)
-    _, reports = cbhi_report_dates(con, "2021-05-28", "2021-10-01", max_distance_days=28)
+        cbhi_report_dates(con, "2021-05-28", "2022-05-27", max_distance_days=14)
+    _, reports = cbhi_report_dates(con, "2021-05-28", "2022-05-27", max_distance_days=28)
     assert reports[0] == dt.date(2021, 4, 30)  # the earlier one on a tie
 
 
@@ -90,3 +91,40 @@ def test_reversed_or_coinciding_cbhi_dates_are_refused(con):
         cbhi_report_dates(con, "2021-03-24", "2021-03-25", max_distance_days=14)
     with pytest.raises(PeriodError, match="weekly reports: give a day such as 2021-03-23"):
         cbhi_report_dates(con, "2021-03", None, max_distance_days=14)
+
+
+def test_the_week_of_the_fiscal_year_counts_from_1_july():
+    assert fiscal_week(dt.date(2022, 7, 1)) == 0
+    assert fiscal_week(dt.date(2022, 7, 8)) == 1
+    assert fiscal_week(dt.date(2022, 6, 30)) == 52  # 364 days after 2021-07-01
+    assert fiscal_week(dt.date(2022, 6, 24)) == 51
+    # The paper's 23 March of two years: weeks 37 and 37 (2021 and 2023 are not leap years).
+    assert fiscal_week(dt.date(2021, 3, 23)) == fiscal_week(dt.date(2023, 3, 23)) == 37
+
+
+def test_reports_at_different_points_of_the_fiscal_year_are_refused(con):
+    """Coverage is cumulative from each 1 July: 2021-06-25 → 2021-07-09 would compare a whole
+    year's enrolment with two weeks'."""
+    with pytest.raises(PeriodError) as refused:
+        cbhi_report_dates(con, "2021-07-09", "2022-01-07", max_distance_days=14)
+    message = str(refused.value)
+    assert message == (
+        "the CBHI reports of 2021-07-09 (week 1 of its fiscal year) and 2022-01-07 (week 27) "
+        "are 26 weeks apart in the fiscal year (more than 4, dbt var "
+        "evaluation_max_fiscal_week_distance): coverage restarts each 1 July, so compare the "
+        "same point of two fiscal years"
+    )
+    assert "\n" not in message
+    # Across the 1 July restart: 2022-06-24 is week 51, 2022-07-08 week 1.
+    with pytest.raises(
+        PeriodError, match=r"2022-06-24 \(week 51 .*2022-07-08 \(week 1\) are 50 weeks apart"
+    ):
+        cbhi_report_dates(con, "2022-06-24", "2022-07-08", max_distance_days=14)
+    # At the threshold: 4 weeks apart passes, 5 is refused; a larger threshold lets it pass.
+    _, reports = cbhi_report_dates(con, "2021-03-26", "2022-04-22", max_distance_days=14)
+    assert [fiscal_week(r) for r in reports] == [38, 42]
+    with pytest.raises(PeriodError, match="5 weeks apart"):
+        cbhi_report_dates(con, "2021-03-26", "2022-04-29", max_distance_days=14)
+    cbhi_report_dates(
+        con, "2021-03-26", "2022-04-29", max_distance_days=14, max_fiscal_week_distance=5
+    )

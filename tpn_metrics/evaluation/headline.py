@@ -6,7 +6,10 @@ The recommended estimator of a before/after comparison is the baseline-adjusted 
 effect: it removes the part of a low starter's gain that is regression to the mean, and is at
 least as precise as the raw difference in change (Vickers & Altman, BMJ 2001). When it cannot
 be computed, Welch's t-test on the raw difference is the fallback. The uninsured-share decline
-is a ratio of group means, so its headline is the bootstrap interval and permutation p-value.
+is a ratio of group means, so its headline is the bootstrap interval and permutation p-value
+(not baseline-adjusted): each group's decline is (ū0 − ū1)/ū0 in % of the baseline uninsured
+share (positive = fewer uninsured), the effect the focus decline minus the others' in
+percentage points.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ COMPARISON_TITLES = {
 }
 
 PP = "percentage points"
-PP_OF_UNINSURED = "points more decline (percent of the baseline uninsured share)"
+# The uninsured-share decline, one definition everywhere (tpn_metrics.evaluation.uninsured):
+# (ū0 − ū1) / ū0 × 100, positive = fewer uninsured, in % of the baseline uninsured share.
+OF_BASELINE_SHARE = "% of the baseline uninsured share"
+PP_OF_UNINSURED = (
+    "percentage points (focus decline minus the others', each in % of the baseline uninsured share)"
+)
 
 
 def method_name(method: str) -> str:
@@ -119,9 +127,13 @@ def headlines(run: EvaluationRun) -> list[Headline]:
                     comparison_id=uninsured_id(decline),
                     title=comparison_title(uninsured_id(decline)),
                     periods=f"{decline.baseline_label} → {decline.endline_label}",
-                    focus=f"{signed(-decline.focus.decline_pct)} % (n = {decline.focus.n})",
+                    focus=(
+                        f"{signed(decline.focus.decline_pct)} {OF_BASELINE_SHARE} "
+                        f"(n = {decline.focus.n})"
+                    ),
                     comparison=(
-                        f"{signed(-decline.comparison.decline_pct)} % (n = {decline.comparison.n})"
+                        f"{signed(decline.comparison.decline_pct)} {OF_BASELINE_SHARE} "
+                        f"(n = {decline.comparison.n})"
                     ),
                     method=method_name(UNINSURED_METHOD),
                     estimate=decline.difference_pp,

@@ -24,6 +24,10 @@ Granularity = Literal["year", "month", "day"]
 PAPER_YEARS = (2021, 2023)
 # dbt var naming how far (days) the report nearest to a requested date may lie.
 MAX_REPORT_DISTANCE_VAR = "evaluation_max_report_distance_days"
+# dbt var naming how many weeks of the fiscal year the two CBHI reports may lie apart.
+MAX_FISCAL_WEEK_DISTANCE_VAR = "evaluation_max_fiscal_week_distance"
+# CBHI coverage is cumulative within a fiscal year, which starts on 1 July (RSSB).
+FISCAL_YEAR_START_MONTH = 7
 # dbt var with the month-day at which fiscal years are compared (RSSB's mid-year checkpoint).
 SAME_DATE_VAR = "cbhi_same_date"
 
@@ -103,12 +107,20 @@ def accreditation_years(
     return chosen[0], chosen[1]
 
 
+def fiscal_week(day: dt.date) -> int:
+    """Whole weeks since the 1 July that opened ``day``'s fiscal year (0 for 1-7 July, 52 for
+    the last days of June)."""
+    year = day.year if day.month >= FISCAL_YEAR_START_MONTH else day.year - 1
+    return (day - dt.date(year, FISCAL_YEAR_START_MONTH, 1)).days // 7
+
+
 def cbhi_report_dates(
     con: duckdb.DuckDBPyConnection,
     start: str | None,
     end: str | None,
     *,
     max_distance_days: int,
+    max_fiscal_week_distance: int = 4,
     same_date: str = "03-23",
 ) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     """The requested dates and the Friday reports nearest to them: ``((asked0, asked1),
@@ -116,7 +128,9 @@ def cbhi_report_dates(
 
     Refused: a date before the first or after the last loaded report; a nearest report more
     than ``max_distance_days`` away (a gap in the weekly series); a baseline not before the
-    endline, or both dates falling on the same report.
+    endline, or both dates falling on the same report; two reports more than
+    ``max_fiscal_week_distance`` weeks apart in their fiscal years (:func:`fiscal_week`):
+    coverage is cumulative from each 1 July, so such reports measure different things.
     """
     first, last = con.execute(
         "select min(report_date), max(report_date) from marts.fct_cbhi_weekly"
@@ -151,6 +165,15 @@ def cbhi_report_dates(
         raise PeriodError(
             f"{asked[0]} and {asked[1]} both fall on the report of {reports[0]}: "
             "choose dates further apart"
+        )
+    weeks = [fiscal_week(report) for report in reports]
+    if abs(weeks[0] - weeks[1]) > max_fiscal_week_distance:
+        raise PeriodError(
+            f"the CBHI reports of {reports[0]} (week {weeks[0]} of its fiscal year) and "
+            f"{reports[1]} (week {weeks[1]}) are {abs(weeks[0] - weeks[1])} weeks apart in the "
+            f"fiscal year (more than {max_fiscal_week_distance}, dbt var "
+            f"{MAX_FISCAL_WEEK_DISTANCE_VAR}): coverage restarts each 1 July, so compare the "
+            "same point of two fiscal years"
         )
     return (asked[0], asked[1]), (reports[0], reports[1])
 

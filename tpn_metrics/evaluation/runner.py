@@ -51,6 +51,7 @@ def standard_datasets(
     start: str | None = None,
     end: str | None = None,
     max_report_distance_days: int = 14,
+    max_fiscal_week_distance: int = 4,
     same_date: str = "03-23",
 ) -> list[tuple[str, Dataset]]:
     """The paper's comparisons plus the corrected-coverage sensitivity analysis.
@@ -78,7 +79,12 @@ def standard_datasets(
         )
     if "cbhi_enrollment" in topics:
         (baseline, endline), _reports = cbhi_report_dates(
-            con, start, end, max_distance_days=max_report_distance_days, same_date=same_date
+            con,
+            start,
+            end,
+            max_distance_days=max_report_distance_days,
+            max_fiscal_week_distance=max_fiscal_week_distance,
+            same_date=same_date,
         )
         for coverage in ("reported", "corrected"):
             datasets.append(
@@ -111,6 +117,7 @@ def evaluable_datasets(
     start: str | None = None,
     end: str | None = None,
     max_report_distance_days: int = 14,
+    max_fiscal_week_distance: int = 4,
     same_date: str = "03-23",
 ) -> tuple[list[tuple[str, Dataset]], tuple[tuple[str, str], ...]]:
     """The datasets to evaluate and the topics skipped, with their reason.
@@ -122,6 +129,7 @@ def evaluable_datasets(
     """
     options: dict[str, Any] = {
         "max_report_distance_days": max_report_distance_days,
+        "max_fiscal_week_distance": max_fiscal_week_distance,
         "same_date": same_date,
     }
     if start or end:
@@ -232,8 +240,9 @@ UNINSURED_METHOD = "group_relative_decline"
 
 
 def uninsured_test_row(decline: UninsuredDecline) -> dict[str, object]:
-    """The group-level decline difference as a row of eval_tests (unit: pp of the baseline
-    uninsured share)."""
+    """The group-level decline difference as a row of eval_tests: focus decline minus the
+    others', each (ū0 − ū1)/ū0 in % of the baseline uninsured share (positive = fewer
+    uninsured), so the difference is in percentage points."""
     return {
         "comparison_id": uninsured_id(decline),
         "topic": "cbhi_enrollment",
@@ -251,8 +260,9 @@ def uninsured_test_row(decline: UninsuredDecline) -> dict[str, object]:
         "n_focus": decline.focus.n,
         "n_comparison": decline.comparison.n,
         "note": (
-            "(ū0 − ū1)/ū0 of group means, focus − comparison, in points of the baseline "
-            f"uninsured share; percentile bootstrap and permutation, {decline.n_resamples} "
+            "relative decline (ū0 − ū1)/ū0 of group means (% of the baseline uninsured share, "
+            "positive = fewer uninsured), focus − comparison in percentage points; "
+            f"percentile bootstrap and permutation, {decline.n_resamples} "
             f"resamples, seed {decline.seed}"
         ),
     }

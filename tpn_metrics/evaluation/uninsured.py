@@ -3,7 +3,8 @@
 The uninsured share of a district is u = 100 − coverage (% of the target population). The paper
 reports, per group, the relative decline of the *group means*:
 
-    decline = (ū0 − ū1) / ū0 × 100     (percent of the baseline uninsured share)
+    decline = (ū0 − ū1) / ū0 × 100     (% of the baseline uninsured share; positive = fewer
+                                         uninsured, negative = the share rose)
 
 where ū0 and ū1 are the mean uninsured shares at baseline and endline over the group's
 districts. That is not the mean of the districts' own declines, which is also given per
@@ -14,7 +15,9 @@ share, which is meaningless: such a district is excluded from that measure, with
 named, and kept for the other (corrected coverage rarely passes 100 %). A district without a
 value at either date is excluded likewise.
 
-The difference focus − comparison is in percentage points of the baseline uninsured share. Its
+This is the project's one definition: the paper's "uninsured share fell by 35 % vs 22 %" is a
+decline of +35 vs +22. The difference focus − comparison of the two declines is in percentage
+points (35 % − 22 % = 13 percentage points), positive when the focus group's declined more. Its
 95% interval is a percentile bootstrap over districts within each group, its one-sided p-value
 (focus declines more) a permutation test of the group labels (both from ``scipy.stats``),
 because the ratio of means has no simple standard error.
@@ -60,8 +63,8 @@ class UninsuredGroup:
 @dataclass(frozen=True)
 class UninsuredDecline:
     """The decline for one coverage measure. ``districts`` has ``DISTRICT_COLUMNS``;
-    ``difference_pp`` = focus − comparison decline, in percentage points of the baseline
-    uninsured share; ``p_value`` is one-sided (focus declines more)."""
+    ``difference_pp`` = focus decline − comparison decline (each in % of the baseline
+    uninsured share), in percentage points; ``p_value`` is one-sided (focus declines more)."""
 
     coverage: Coverage
     baseline_label: str

@@ -56,8 +56,10 @@ ASSUMPTIONS = {
     "did_weekly_panel": "Difference-in-differences on 13-week mean coverage before and after; "
     "assumes both groups would have moved in parallel without the programme; standard error "
     "clustered by district.",
-    "group_relative_decline": "Uninsured share: (ū0 − ū1)/ū0 of the group means, as in the "
-    "paper; interval by resampling districts, p-value by re-labelling groups.",
+    "group_relative_decline": "Uninsured share: relative decline (ū0 − ū1)/ū0 of the group "
+    "means, as in the paper (positive = fewer uninsured); the difference is in percentage "
+    "points of that decline; interval by resampling districts, p-value by re-labelling groups; "
+    "not baseline-adjusted.",
 }
 
 

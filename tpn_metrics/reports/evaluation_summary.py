@@ -35,15 +35,23 @@ def how_sure(h: Headline) -> str:
     return f"This could well be chance ({p_text(h.p_value)}): the 95% interval includes no effect."
 
 
+# What the summary names each compared measure by; corrected coverage stands for both.
+_COMPARED = {
+    "cbhi_coverage_corrected": "CBHI coverage (corrected with census projections, with RSSB's "
+    "reported figure beside it)",
+}
+
+
 def _what_was_compared(run: EvaluationRun) -> str:
+    ids = {cid for cid, _d, _c in run.comparisons}
     parts = []
     for comparison_id, dataset, c in run.comparisons:
-        if comparison_id == "cbhi_coverage_corrected":
+        if comparison_id == "cbhi_coverage_reported" and "cbhi_coverage_corrected" in ids:
             continue
         focus, others = GROUP_WORDS.get(dataset.topic, ("focus institutions", "the others"))
+        title = _COMPARED.get(comparison_id, comparison_title(comparison_id))
         parts.append(
-            f"{c.focus.n} {focus} against {c.comparison.n} {others}, on "
-            f"{comparison_title(comparison_id)} "
+            f"{c.focus.n} {focus} against {c.comparison.n} {others}, on {title} "
             f"({dataset.baseline_label} → {dataset.endline_label})"
         )
     return "We compared " + "; and ".join(parts) + "."
@@ -59,22 +67,57 @@ def _result(h: Headline) -> str:
     )
 
 
+def _beside(h: Headline) -> str:
+    """RSSB's reported figure, given beside the corrected one it is paired with."""
+    return (
+        f"As reported by RSSB: focus {h.focus}, others {h.comparison}; effect "
+        f"{signed(h.estimate)} {h.unit} ({p_text(h.p_value)})."
+    )
+
+
+def result_lines(heads: list[Headline]) -> list[str]:
+    """One line per measure. Corrected coverage is the primary figure: where a reported
+    comparison has a corrected twin (``…_reported`` / ``…_corrected``), the line leads with the
+    corrected result and gives the reported one beside it."""
+    by_id = {h.comparison_id: h for h in heads}
+    lines = []
+    for h in heads:
+        if h.comparison_id.endswith("_corrected") and (
+            h.comparison_id.removesuffix("_corrected") + "_reported" in by_id
+        ):
+            continue  # given with its reported twin, below
+        twin = (
+            by_id.get(h.comparison_id.removesuffix("_reported") + "_corrected")
+            if h.comparison_id.endswith("_reported")
+            else None
+        )
+        lines.append(_result(h) if twin is None else f"{_result(twin)} {_beside(h)}")
+    return lines
+
+
 def _caveats(run: EvaluationRun) -> list[str]:
     lower = [
         f"{comparison_title(cid)} by "
         f"{c.comparison.baseline_mean - c.focus.baseline_mean:.1f} points"
         for cid, _d, c in run.comparisons
-        if cid != "cbhi_coverage_corrected" and c.focus.baseline_mean < c.comparison.baseline_mean
+        if cid != "cbhi_coverage_reported" and c.focus.baseline_mean < c.comparison.baseline_mean
     ]
+    adjusted = (
+        "The changes in coverage and accreditation scores above are baseline-adjusted (ANCOVA) "
+        "to allow for this; the decline of the uninsured share is not (it compares ratios of "
+        "group means, by bootstrap and permutation), so a larger decline in the focus group may "
+        "partly be regression to the mean."
+        if run.uninsured
+        else "The effects above are baseline-adjusted (ANCOVA) to allow for this."
+    )
     rtm = (
         "Regression to the mean: the focus groups started lower ("
         + "; ".join(lower)
-        + "), and low starters tend to gain more anyway. The effects above are "
-        "baseline-adjusted (ANCOVA) to allow for this; the raw differences in change are in the "
-        "tables below."
+        + "), and low starters tend to gain more anyway. "
+        + adjusted
+        + " The raw differences in change are in the tables below."
         if lower
-        else "Regression to the mean: low starters tend to gain more anyway; the effects above "
-        "are baseline-adjusted (ANCOVA) to allow for it."
+        else "Regression to the mean: low starters tend to gain more anyway. " + adjusted
     )
     return [
         "Self-selection: institutions chose their own focus area, so those that chose it may "
@@ -85,26 +128,21 @@ def _caveats(run: EvaluationRun) -> list[str]:
 
 
 def summary_blocks(run: EvaluationRun, heads: list[Headline]) -> list[Block]:
-    """What was compared, the result, how sure, and the two caveats, in plain words."""
-    main = [h for h in heads if "corrected" not in h.comparison_id]
-    corrected = [h for h in heads if "corrected" in h.comparison_id]
+    """What was compared, the result (corrected coverage first, RSSB's reported beside it),
+    how sure, and the two caveats, in plain words."""
     blocks = [
         Block("h2", "Summary"),
         Block("lead", _what_was_compared(run)),
-        Block("ul", lines=tuple(_result(h) for h in main)),
+        Block("ul", lines=tuple(result_lines(heads))),
         *(Block("warn", f"{topic} not evaluated: {reason}.") for topic, reason in run.skipped),
     ]
-    if corrected:
+    if any(h.comparison_id.endswith("_corrected") for h in heads):
         blocks.append(
             Block(
                 "p",
-                "With coverage corrected for RSSB's stale target populations (census "
-                "projections): "
-                + "; ".join(
-                    f"{h.title.split(',')[0]} {signed(h.estimate)} {h.unit} ({p_text(h.p_value)})"
-                    for h in corrected
-                )
-                + ".",
+                "Corrected coverage divides by census projections of the target population "
+                "instead of RSSB's stale targets; it is the primary figure, with RSSB's "
+                "reported one beside it.",
             )
         )
     blocks += [
@@ -117,7 +155,7 @@ def summary_blocks(run: EvaluationRun, heads: list[Headline]) -> list[Block]:
 def _uninsured_group_lines(declines: tuple[UninsuredDecline, ...]) -> list[str]:
     lines = [
         "| coverage | group | districts used | excluded | uninsured at baseline (% of target) "
-        "| uninsured at endline (% of target) | change (% of baseline uninsured share) |",
+        "| uninsured at endline (% of target) | decline (% of baseline uninsured share) |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for d in declines:
@@ -125,7 +163,7 @@ def _uninsured_group_lines(declines: tuple[UninsuredDecline, ...]) -> list[str]:
             lines.append(
                 f"| {d.coverage} | {name} | {g.n} | {g.n_excluded} "
                 f"| {number_cell(g.uninsured_baseline_pct, 1)} "
-                f"| {number_cell(g.uninsured_endline_pct, 1)} | {signed(-g.decline_pct)} |"
+                f"| {number_cell(g.uninsured_endline_pct, 1)} | {signed(g.decline_pct)} |"
             )
     return lines
 
@@ -134,7 +172,10 @@ def _uninsured_district_lines(declines: tuple[UninsuredDecline, ...]) -> list[st
     header = "| district | group |"
     align = "|---|---|"
     for d in declines:
-        header += f" uninsured, {d.coverage} (% of target) | change, {d.coverage} (%) |"
+        header += (
+            f" uninsured, {d.coverage} (% of target) "
+            f"| decline, {d.coverage} (% of baseline uninsured share) |"
+        )
         align += "---|---:|"
     lines = [header, align]
     frames = [d.districts.set_index("institution_id") for d in declines]
@@ -147,7 +188,7 @@ def _uninsured_district_lines(declines: tuple[UninsuredDecline, ...]) -> list[st
             else:
                 row += (
                     f" {r['uninsured_baseline_pct']:.1f} → {r['uninsured_endline_pct']:.1f} "
-                    f"| {signed(-r['decline_pct'])} |"
+                    f"| {signed(r['decline_pct'])} |"
                 )
         lines.append(row)
     return lines
@@ -161,12 +202,14 @@ def uninsured_blocks(run: EvaluationRun) -> list[Block]:
         Block("h2", "Decline of the uninsured share"),
         Block(
             "p",
-            "The uninsured share is 100 % minus coverage. As in the paper, each group's change "
-            "is the relative change of its mean uninsured share, (ū1 − ū0) / ū0, in percent of "
-            "the baseline uninsured share (not percentage points); −35 % means the uninsured "
-            "share fell by a third. A district whose coverage passes 100 % has no meaningful "
-            "uninsured share: it is left out of that measure (named below) and kept in the "
-            "other.",
+            "The uninsured share is 100 % minus coverage. As in the paper, each group's decline "
+            "is the relative decline of its mean uninsured share, (ū0 − ū1) / ū0, in % of the "
+            "baseline uninsured share: +35 % means the uninsured share fell by 35 % of its "
+            'baseline level (the paper\'s "fell by 35 %"); a negative decline means it rose. '
+            "The difference between the groups is the focus decline minus the others', in "
+            "percentage points: 35 % against 22 % is a difference of 13 percentage points. A "
+            "district whose coverage passes 100 % has no meaningful uninsured share: it is left "
+            "out of that measure (named below) and kept in the other.",
         ),
         Block("table", lines=tuple(_uninsured_group_lines(run.uninsured))),
     ]
@@ -180,8 +223,10 @@ def uninsured_blocks(run: EvaluationRun) -> list[Block]:
             Block(
                 "p",
                 f"{d.coverage.capitalize()} coverage: the focus districts' uninsured share "
-                f"declined by {signed(d.difference_pp)} percentage points of the baseline share "
-                f"more than the others' ({interval}; {p_text(d.p_value)}, one-sided).",
+                f"declined by {signed(d.focus.decline_pct)} % of its baseline, the others' by "
+                f"{signed(d.comparison.decline_pct)} %: a difference of "
+                f"{signed(d.difference_pp)} percentage points ({interval}; "
+                f"{p_text(d.p_value)}, one-sided: the focus decline is larger).",
             )
         )
         for row in d.excluded.itertuples():
@@ -216,8 +261,10 @@ def paper_blocks(run: EvaluationRun) -> list[Block]:
             "p",
             "Same definitions as the paper: level-2 accreditation score of district and "
             "provincial hospitals, 2021 → 2023; CBHI coverage as reported by RSSB at the "
-            "reports nearest 23 March 2021 and 2023; uninsured share as the relative change of "
-            "the group means. Changes in pp are percentage points.",
+            "reports nearest 23 March 2021 and 2023; uninsured share as the relative decline "
+            "(ū0 − ū1)/ū0 of the group means, in % of the baseline uninsured share (the paper's "
+            '"−35 %" and "−22 %" are declines of 35 % and 22 %). Changes in pp are '
+            "percentage points.",
         ),
     ]
     if rows:
