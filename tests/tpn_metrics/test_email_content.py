@@ -684,3 +684,25 @@ def test_the_friday_before_the_last_still_projects() -> None:
 
     assert "Projected coverage on 30 Jun 2023 at the recent pace:\n  Census-based: 85.1%" in text
     assert "End of fiscal year" not in text
+
+
+def _pixels_of(png: bytes, colour: str) -> int:
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return int((abs(pixels[..., :3] - rgb) <= 30 / 255).all(axis=-1).sum())
+
+
+def test_the_first_friday_of_a_fiscal_year_is_a_visible_point_over_last_years_line() -> None:
+    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+
+    week = _first_report_of_fy(
+        trajectory_this_fy=((date(2023, 7, 7), 20.0),),
+        trajectory_this_fy_reported=((date(2023, 7, 7), 40.0),),
+        trajectory_last_fy=_fridays(date(2022, 7, 1), 53, 1.0, 1.6),
+    )
+    png = image_part(render(week)).get_content()
+
+    # A one-point series has no line: only its marker shows it. Measured: 176 and 200 px
+    # of each colour with 6 pt markers, 80 and 100 px (mostly the legend) with 2.5 pt ones.
+    assert _pixels_of(png, THIS_FY_COLOUR) > 130
+    assert _pixels_of(png, REPORTED_COLOUR) > 130

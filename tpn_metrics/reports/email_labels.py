@@ -67,7 +67,7 @@ _EN: dict[str, str] = {
     "projection_year_end": "End of fiscal year {fiscal_year}",
     "projection_year_ended": (
         "This is the last Friday report of the fiscal year, which ends on {date}: "
-        "there is nothing left to project; the figures above are the year's final ones."
+        "there is nothing left to project; this week's figures are the year's final ones."
     ),
     "chart_corrected_series": "{fiscal_year}, census-based target",
     "chart_reported_series": "{fiscal_year}, as reported by RSSB",
@@ -189,7 +189,7 @@ _FR: dict[str, str] = {
     "projection_year_end": "Fin de l'exercice {fiscal_year}",
     "projection_year_ended": (
         "Ceci est le dernier rapport du vendredi de l'exercice, qui se termine le {date} : "
-        "il n'y a plus rien à projeter ; les chiffres ci-dessus sont ceux de fin d'exercice."
+        "il n'y a plus rien à projeter ; les chiffres de cette semaine sont ceux de fin d'exercice."
     ),
     "chart_corrected_series": "{fiscal_year}, objectif selon le recensement",
     "chart_reported_series": "{fiscal_year}, selon la RSSB",
@@ -315,7 +315,7 @@ _RW: dict[str, str] = {
     "projection_year_end": "Impera z'umwaka w'ingengo y'imari {fiscal_year}",
     "projection_year_ended": (
         "Iyi ni raporo ya nyuma yo ku wa Gatanu y'umwaka w'ingengo y'imari, urangira ku wa "
-        "{date}: nta kindi cyo guteganya; imibare iri haruguru ni iya nyuma y'umwaka."
+        "{date}: nta kindi cyo guteganya; imibare y'iki cyumweru ni iya nyuma y'umwaka."
     ),
     "chart_corrected_series": "{fiscal_year}, intego ishingiye ku ibarura rusange",
     "chart_reported_series": "{fiscal_year}, nk'uko RSSB ibitangaza",
