@@ -540,11 +540,27 @@ def test_trust_sentence_names_the_direction_and_appears_only_when_dbt_flags_dive
     assert "Census-based: 125,862 members" in quiet  # the signals are still corrected first
 
 
-def test_a_row_whose_two_versions_read_the_same_has_one_line() -> None:
+@pytest.mark.parametrize("language", sorted(LABELS))
+def test_a_row_whose_two_versions_read_the_same_has_one_line_saying_so(language: str) -> None:
+    labels = labels_for(language)
     reported = replace(_stale_week().reported, coverage_change_week_pp=0.26)  # type: ignore[type-var]
-    text = body(render(_stale_week(reported=reported)), "plain")
+    message = render(_stale_week(reported=reported), language=language)
+    text, html = body(message, "plain"), body(message, "html")
 
-    assert "Change since last Friday:\n  +1,234 members, +0.3 pp\n\n" in text
+    value = labels["change_week_value"].format(
+        members=f"+1{labels['thousands_sep']}234",
+        pp="+0" + labels["decimal_sep"] + "3" + labels["pp_suffix"],
+    )
+    line = labels["both_bases"].format(value=value)
+    assert f"{labels['change_week']}:\n  {line}\n\n" in text
+    assert line.replace("'", "&#39;") in html
+
+
+def test_a_district_without_a_correction_keeps_unlabelled_single_lines() -> None:
+    text = body(render(), "plain")
+
+    assert "Change since last Friday:\n  +1,234 members, +0.2 pp\n\n" in text
+    assert "Census-based and as reported by RSSB" not in text
 
 
 @pytest.mark.parametrize("language", sorted(LABELS))
@@ -583,3 +599,110 @@ def test_the_marts_method_key_is_worded_in_the_emails_language(language: str) ->
 
     assert labels["method_geometric"] in text
     assert "geometric" not in text or language == "en"
+
+
+# --- the fiscal year's first and last reports ---------------------------------
+
+
+def _first_report_of_fy(**overrides: object) -> DistrictWeek:
+    """Gasabo, Friday 7 July 2023: FY 2023/24's first report, counts restarted on 1 July."""
+    first: dict[str, object] = {
+        "report_date": date(2023, 7, 7),
+        "fiscal_year": "2023/24",
+        "members_paid_change_week": None,
+        "coverage_change_week_pp": None,
+        "projected_year_end_coverage_pct": None,
+        "trajectory_this_fy": ((date(2023, 7, 7), 0.1),),
+        "reported": replace(
+            _stale_week().reported,  # type: ignore[type-var]
+            coverage_change_week_pp=None,
+            projected_year_end_coverage_pct=None,
+        ),
+    }
+    return _stale_week(**(first | overrides))
+
+
+@pytest.mark.parametrize("language", sorted(LABELS))
+def test_first_report_of_a_fiscal_year_says_counts_restart_not_missing_report(
+    language: str,
+) -> None:
+    labels = labels_for(language)
+    text = body(render(_first_report_of_fy(), language=language), "plain")
+
+    restart = labels["change_week_new_fiscal_year"].format(fiscal_year="2023/24")
+    assert f"{labels['change_week']}:\n  {restart}\n\n" in text  # one line, no basis label
+    assert labels["change_week_unavailable"] not in text
+    pace = labels["projection_new_fiscal_year"].format(fiscal_year="2023/24")
+    assert f"\n  {pace}\n\n" in text
+    assert f"\n  {labels['projection_unavailable']}\n" not in text
+
+
+def test_a_missing_friday_inside_the_fiscal_year_still_says_no_report() -> None:
+    # 14 July 2023: last Friday (7 July) is in the same fiscal year, so a missing change
+    # really means RSSB sent no report for it.
+    text = body(render(_first_report_of_fy(report_date=date(2023, 7, 14))), "plain")
+
+    assert "Not available (no RSSB report for last Friday)" in text
+    assert "cumulative counts restart" not in text
+
+
+def test_second_report_of_a_fiscal_year_shows_change_and_pace() -> None:
+    week = _first_report_of_fy(
+        report_date=date(2023, 7, 14),
+        members_paid_change_week=5_000,
+        coverage_change_week_pp=0.6,
+        projected_year_end_coverage_pct=31.4,
+        reported=replace(
+            _stale_week().reported,  # type: ignore[type-var]
+            coverage_change_week_pp=0.86,
+            projected_year_end_coverage_pct=44.7,
+        ),
+    )
+    text = body(render(week), "plain")
+
+    assert "  Census-based: +5,000 members, +0.6 pp\n  As reported by RSSB: +5,000 members" in text
+    assert "  Census-based: 31.4%\n  As reported by RSSB: 44.7%" in text
+    assert "Projected coverage on 30 Jun 2024 at the recent pace" in text
+
+
+@pytest.mark.parametrize("language", sorted(LABELS))
+def test_last_report_of_the_fiscal_year_projects_nothing(language: str) -> None:
+    labels = labels_for(language)
+    week = _stale_week(report_date=date(2023, 6, 30), projected_year_end_coverage_pct=84.8)
+    text = body(render(week, language=language), "plain")
+
+    year_end = labels["date_format"].format(day=30, month=labels["month_6"], year=2023)
+    assert labels["projection"].format(date=year_end) not in text
+    assert (
+        f"{labels['projection_year_end'].format(fiscal_year='2022/23')}:\n"
+        f"  {labels['projection_year_ended'].format(date=year_end)}\n"
+    ) in text
+
+
+def test_the_friday_before_the_last_still_projects() -> None:
+    text = body(render(_stale_week(report_date=date(2023, 6, 23))), "plain")
+
+    assert "Projected coverage on 30 Jun 2023 at the recent pace:\n  Census-based: 85.1%" in text
+    assert "End of fiscal year" not in text
+
+
+def _pixels_of(png: bytes, colour: str) -> int:
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    return int((abs(pixels[..., :3] - rgb) <= 30 / 255).all(axis=-1).sum())
+
+
+def test_the_first_friday_of_a_fiscal_year_is_a_visible_point_over_last_years_line() -> None:
+    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+
+    week = _first_report_of_fy(
+        trajectory_this_fy=((date(2023, 7, 7), 20.0),),
+        trajectory_this_fy_reported=((date(2023, 7, 7), 40.0),),
+        trajectory_last_fy=_fridays(date(2022, 7, 1), 53, 1.0, 1.6),
+    )
+    png = image_part(render(week)).get_content()
+
+    # A one-point series has no line: only its marker shows it. Measured: 176 and 200 px
+    # of each colour with 6 pt markers, 80 and 100 px (mostly the legend) with 2.5 pt ones.
+    assert _pixels_of(png, THIS_FY_COLOUR) > 130
+    assert _pixels_of(png, REPORTED_COLOUR) > 130

@@ -25,6 +25,16 @@ _WEEKS_IN_YEAR = 52.2
 # About what fits on one title line at 10 pt across 600 px; Kinyarwanda and French
 # titles, or a long district name, would otherwise run off the image.
 _TITLE_WRAP_CHARS = 72
+# Markers of a series with few points (a fiscal year's first Fridays) are drawn larger: a
+# single point has no line, and a 2.5 pt dot would vanish against last year's line.
+_MARKER_PT = 2.5
+_FEW_POINTS_MARKER_PT = 6.0
+_FEW_POINTS = 3
+
+
+def _marker_size(xs: Sequence[float]) -> float:
+    return _FEW_POINTS_MARKER_PT if len(xs) < _FEW_POINTS else _MARKER_PT
+
 
 THIS_FY_COLOUR = "#1b6ca8"  # the primary series: census-corrected when there is one
 REPORTED_COLOUR = "#d55e00"  # RSSB's reported coverage beside it (Okabe-Ito vermillion)
@@ -121,7 +131,7 @@ def _coverage_chart_png(
                 linewidth=2.0,
                 linestyle="-",
                 marker="o",
-                markersize=2.5,
+                markersize=_marker_size(x_this),
                 label=this_fy_label,
                 zorder=3,
             )
@@ -133,7 +143,7 @@ def _coverage_chart_png(
                 linewidth=2.0,
                 linestyle="-",
                 marker="s",
-                markersize=2.5,
+                markersize=_marker_size(x_reported),
                 label=reported_label,
                 zorder=3,
             )

@@ -56,6 +56,19 @@ _EN: dict[str, str] = {
         "{district}: {pct} census-based ({pp} since last Friday; {reported_pct} as reported "
         "by RSSB)"
     ),
+    "both_bases": "Census-based and as reported by RSSB: {value}",
+    "change_week_new_fiscal_year": (
+        "Not available: cumulative counts restart on 1 July with the new fiscal year "
+        "{fiscal_year}, and this is its first report"
+    ),
+    "projection_new_fiscal_year": (
+        "Not available yet: the pace needs two reports of the new fiscal year {fiscal_year}"
+    ),
+    "projection_year_end": "End of fiscal year {fiscal_year}",
+    "projection_year_ended": (
+        "This is the last Friday report of the fiscal year, which ends on {date}: "
+        "there is nothing left to project; this week's figures are the year's final ones."
+    ),
     "chart_corrected_series": "{fiscal_year}, census-based target",
     "chart_reported_series": "{fiscal_year}, as reported by RSSB",
     "change_week": "Change since last Friday",
@@ -164,6 +177,19 @@ _FR: dict[str, str] = {
     "twin_value_corrected_change": (
         "{district} : {pct} selon le recensement ({pp} depuis vendredi dernier ; "
         "{reported_pct} selon la RSSB)"
+    ),
+    "both_bases": "Selon le recensement et selon la RSSB : {value}",
+    "change_week_new_fiscal_year": (
+        "Non disponible : les cumuls repartent de zéro le 1er juillet avec le nouvel "
+        "exercice {fiscal_year}, et ceci en est le premier rapport"
+    ),
+    "projection_new_fiscal_year": (
+        "Pas encore disponible : le rythme demande deux rapports du nouvel exercice {fiscal_year}"
+    ),
+    "projection_year_end": "Fin de l'exercice {fiscal_year}",
+    "projection_year_ended": (
+        "Ceci est le dernier rapport du vendredi de l'exercice, qui se termine le {date} : "
+        "il n'y a plus rien à projeter ; les chiffres de cette semaine sont ceux de fin d'exercice."
     ),
     "chart_corrected_series": "{fiscal_year}, objectif selon le recensement",
     "chart_reported_series": "{fiscal_year}, selon la RSSB",
@@ -276,6 +302,20 @@ _RW: dict[str, str] = {
     "twin_value_corrected_change": (
         "{district}: {pct} hashingiwe ku ibarura rusange ({pp} kuva ku wa Gatanu ushize; "
         "{reported_pct} nk'uko RSSB ibitangaza)"
+    ),
+    "both_bases": "Hashingiwe ku ibarura rusange no nk'uko RSSB ibitangaza: {value}",
+    "change_week_new_fiscal_year": (
+        "Ntibiraboneka: imibare itangira kubarwa bundi bushya ku wa 1 Nyakanga mu mwaka "
+        "mushya w'ingengo y'imari {fiscal_year}, kandi iyi ni raporo yawo ya mbere"
+    ),
+    "projection_new_fiscal_year": (
+        "Ntiriraboneka: umuvuduko usaba raporo ebyiri z'umwaka mushya w'ingengo y'imari "
+        "{fiscal_year}"
+    ),
+    "projection_year_end": "Impera z'umwaka w'ingengo y'imari {fiscal_year}",
+    "projection_year_ended": (
+        "Iyi ni raporo ya nyuma yo ku wa Gatanu y'umwaka w'ingengo y'imari, urangira ku wa "
+        "{date}: nta kindi cyo guteganya; imibare y'iki cyumweru ni iya nyuma y'umwaka."
     ),
     "chart_corrected_series": "{fiscal_year}, intego ishingiye ku ibarura rusange",
     "chart_reported_series": "{fiscal_year}, nk'uko RSSB ibitangaza",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from tpn_metrics.reports.email_chart import fiscal_year_start
 from tpn_metrics.reports.email_week import DistrictWeek
@@ -81,6 +81,23 @@ def fiscal_year_end(report_date: date) -> date:
     return date(fiscal_year_start(report_date).year + 1, 6, 30)
 
 
+_WEEK = timedelta(days=7)
+
+
+def opens_fiscal_year(report_date: date) -> bool:
+    """True when the Friday before ``report_date`` falls in the previous fiscal year.
+
+    RSSB's counts are cumulative from 1 July, so such a report has nothing in its own year
+    to compare with: a weekly change or a pace is meaningless, not missing.
+    """
+    return fiscal_year_start(report_date - _WEEK) != fiscal_year_start(report_date)
+
+
+def closes_fiscal_year(report_date: date) -> bool:
+    """True when no later Friday falls in ``report_date``'s fiscal year (its last report)."""
+    return fiscal_year_start(report_date + _WEEK) != fiscal_year_start(report_date)
+
+
 # ---------------------------------------------------------------------------
 # Content
 
@@ -133,17 +150,41 @@ def trust_note(week: DistrictWeek, labels: dict[str, str]) -> str | None:
     )
 
 
-def _paired(primary: str, reported: str | None, labels: dict[str, str]) -> tuple[str, ...]:
-    """The primary (census-based) value, and the reported one beside it where it differs."""
-    if reported is None or reported == primary:
+def _basis_free(labels: dict[str, str], fiscal_year: str) -> frozenset[str]:
+    """Values that say a figure is missing, the same whatever the target: never labelled."""
+    return frozenset(
+        (
+            labels["change_week_unavailable"],
+            labels["projection_unavailable"],
+            labels["change_week_new_fiscal_year"].format(fiscal_year=fiscal_year),
+            labels["projection_new_fiscal_year"].format(fiscal_year=fiscal_year),
+        )
+    )
+
+
+def _paired(
+    primary: str, reported: str | None, labels: dict[str, str], fiscal_year: str = ""
+) -> tuple[str, ...]:
+    """The primary (census-based) value, and the reported one beside it where it differs.
+
+    Where both read the same once formatted, one line labelled as holding for both bases
+    (``both_bases``), so it never reads as one figure of the two; a value saying the figure
+    is missing (``_basis_free``) and a district without a correction (``reported`` None)
+    stay unlabelled.
+    """
+    if reported is None or primary in _basis_free(labels, fiscal_year):
         return (primary,)
+    if reported == primary:
+        return (labels["both_bases"].format(value=primary),)
     return (
         labels["primary_basis"].format(value=primary),
         labels["reported_beside"].format(value=reported),
     )
 
 
-def _change_value(members: int | None, pp: float | None, labels: dict[str, str]) -> str:
+def _change_value(
+    members: int | None, pp: float | None, labels: dict[str, str], week: DistrictWeek
+) -> str:
     if members is not None and pp is not None:
         return labels["change_week_value"].format(
             members=fmt_signed_int(members, labels), pp=fmt_pp(pp, labels)
@@ -152,6 +193,8 @@ def _change_value(members: int | None, pp: float | None, labels: dict[str, str])
         return labels["change_week_members_only"].format(members=fmt_signed_int(members, labels))
     if pp is not None:
         return labels["change_week_pp_only"].format(pp=fmt_pp(pp, labels))
+    if opens_fiscal_year(week.report_date):
+        return labels["change_week_new_fiscal_year"].format(fiscal_year=week.fiscal_year)
     return labels["change_week_unavailable"]
 
 
@@ -160,11 +203,12 @@ def _change_row(week: DistrictWeek, labels: dict[str, str]) -> Row:
     pp = week.coverage_change_week_pp
     reported = week.reported
     lines = _paired(
-        _change_value(members, pp, labels),
+        _change_value(members, pp, labels, week),
         None
         if reported is None
-        else _change_value(members, reported.coverage_change_week_pp, labels),
+        else _change_value(members, reported.coverage_change_week_pp, labels, week),
         labels,
+        week.fiscal_year,
     )
     # Paid membership only grows within a fiscal year, so any fall is RSSB
     # revising its data. The pp change is judged as displayed (rounded) so float
@@ -183,8 +227,35 @@ def _gap_value(gap_members: int, gap_households: int | None, labels: dict[str, s
     return labels["gap_value"].format(members=members, households=fmt_int(gap_households, labels))
 
 
-def _projection_value(pct: float | None, labels: dict[str, str]) -> str:
-    return labels["projection_unavailable"] if pct is None else fmt_pct(pct, labels)
+def _projection_value(pct: float | None, labels: dict[str, str], week: DistrictWeek) -> str:
+    if pct is not None:
+        return fmt_pct(pct, labels)
+    if opens_fiscal_year(week.report_date):
+        return labels["projection_new_fiscal_year"].format(fiscal_year=week.fiscal_year)
+    return labels["projection_unavailable"]
+
+
+def _projection_row(week: DistrictWeek, labels: dict[str, str]) -> Row:
+    """Coverage on 30 June at the recent pace; on the year's last report, that it has ended
+    (a projection to the same day would only repeat this week's figure)."""
+    year_end = fmt_date(fiscal_year_end(week.report_date), labels)
+    if closes_fiscal_year(week.report_date):
+        return Row(
+            labels["projection_year_end"].format(fiscal_year=week.fiscal_year),
+            (labels["projection_year_ended"].format(date=year_end),),
+        )
+    reported = week.reported
+    return Row(
+        labels["projection"].format(date=year_end),
+        _paired(
+            _projection_value(week.projected_year_end_coverage_pct, labels, week),
+            None
+            if reported is None
+            else _projection_value(reported.projected_year_end_coverage_pct, labels, week),
+            labels,
+            week.fiscal_year,
+        ),
+    )
 
 
 def _rank_value(week: DistrictWeek, national: int, province: int, labels: dict[str, str]) -> str:
@@ -243,16 +314,7 @@ def rows(week: DistrictWeek, labels: dict[str, str]) -> list[Row]:
                 labels,
             ),
         ),
-        Row(
-            labels["projection"].format(date=fmt_date(fiscal_year_end(week.report_date), labels)),
-            _paired(
-                _projection_value(week.projected_year_end_coverage_pct, labels),
-                None
-                if reported is None
-                else _projection_value(reported.projected_year_end_coverage_pct, labels),
-                labels,
-            ),
-        ),
+        _projection_row(week, labels),
         Row(
             labels["rank"],
             _paired(
