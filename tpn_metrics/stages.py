@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.evaluation.datasets import coverage_trajectories
-from tpn_metrics.evaluation.headline import Headline, headlines
+from tpn_metrics.evaluation.headline import Headline, corrected_first, headlines
 from tpn_metrics.evaluation.periods import (
     MAX_FISCAL_WEEK_DISTANCE_VAR,
     MAX_REPORT_DISTANCE_VAR,
@@ -172,7 +172,7 @@ def run_evaluation(
     markdown = render_markdown(run, sections)
     _replace_text(html_path, render_html(run, sections, trajectories))
     _replace_text(settings.reports_dir / "evaluation.md", markdown)
-    return EvaluationOutputs(counts, html_path, markdown, tuple(headlines(run)))
+    return EvaluationOutputs(counts, html_path, markdown, tuple(corrected_first(headlines(run))))
 
 
 def _replace_text(path: Path, text: str) -> None:

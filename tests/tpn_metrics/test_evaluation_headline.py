@@ -41,3 +41,40 @@ def test_without_ancova_the_headline_falls_back_to_welch_and_says_so():
     (headline,) = headlines(run)
     assert headline.method == "Welch's t-test (unequal variances)"
     assert "p not computable" in headline_text(headline)
+
+
+def test_the_corrected_result_comes_before_its_reported_twin():
+    from dataclasses import replace
+
+    from tpn_metrics.evaluation.headline import Headline, corrected_first
+
+    base = Headline(
+        comparison_id="x",
+        title="t",
+        periods="p",
+        focus="f",
+        comparison="c",
+        method="m",
+        estimate=1.0,
+        ci_low=float("nan"),
+        ci_high=float("nan"),
+        p_value=0.5,
+        unit="pp",
+        n_focus=8,
+        n_comparison=22,
+    )
+    ids = [
+        "accreditation_level_2",
+        "cbhi_coverage_reported",
+        "cbhi_uninsured_decline_reported",
+        "cbhi_coverage_corrected",
+        "cbhi_uninsured_decline_corrected",
+    ]
+    heads = [replace(base, comparison_id=i) for i in ids]
+    assert [h.comparison_id for h in corrected_first(heads)] == [
+        "accreditation_level_2",
+        "cbhi_coverage_corrected",
+        "cbhi_coverage_reported",
+        "cbhi_uninsured_decline_corrected",
+        "cbhi_uninsured_decline_reported",
+    ]

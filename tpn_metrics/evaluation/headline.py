@@ -148,6 +148,20 @@ def headlines(run: EvaluationRun) -> list[Headline]:
     return found
 
 
+def corrected_first(heads: list[Headline]) -> list[Headline]:
+    """The headlines with each corrected-coverage result just before its reported twin
+    (``…_corrected`` before ``…_reported``): corrected coverage is the primary figure, RSSB's
+    the one beside it. Other headlines keep their order."""
+    by_id = {h.comparison_id: h for h in heads}
+    ordered: dict[str, Headline] = {}
+    for h in heads:
+        twin_id = h.comparison_id.removesuffix("_reported") + "_corrected"
+        if h.comparison_id.endswith("_reported") and twin_id in by_id:
+            ordered.setdefault(twin_id, by_id[twin_id])
+        ordered.setdefault(h.comparison_id, h)
+    return list(ordered.values())
+
+
 def headline_text(h: Headline) -> str:
     """One line: what, the two groups, the recommended effect with its interval and p."""
     interval = (
