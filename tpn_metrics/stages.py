@@ -13,11 +13,7 @@ from pathlib import Path
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.evaluation.datasets import coverage_trajectories
 from tpn_metrics.evaluation.headline import Headline, corrected_first, headlines
-from tpn_metrics.evaluation.periods import (
-    MAX_FISCAL_WEEK_DISTANCE_VAR,
-    MAX_REPORT_DISTANCE_VAR,
-    SAME_DATE_VAR,
-)
+from tpn_metrics.evaluation.periods import PeriodRules
 from tpn_metrics.evaluation.runner import (
     TOPICS_WITH_METRICS,
     evaluable_datasets,
@@ -153,9 +149,7 @@ def run_evaluation(
             topics=topics,
             start=start,
             end=end,
-            max_report_distance_days=int(variables[MAX_REPORT_DISTANCE_VAR]),
-            max_fiscal_week_distance=int(variables[MAX_FISCAL_WEEK_DISTANCE_VAR]),
-            same_date=str(variables[SAME_DATE_VAR]),
+            rules=PeriodRules.from_vars(variables),
         )
         run = evaluate(datasets, n_resamples=n_resamples, skipped=skipped)
         counts = write_tables(con, run)

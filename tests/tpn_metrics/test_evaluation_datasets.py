@@ -17,12 +17,18 @@ from tpn_metrics.evaluation.datasets import (
     nearest_report_date,
     weekly_panel,
 )
+from tpn_metrics.evaluation.periods import PeriodRules
 from tpn_metrics.evaluation.runner import (
     evaluate,
     standard_datasets,
     uninsured_tables,
     write_tables,
 )
+from tpn_metrics.settings import Settings
+from tpn_metrics.warehouse_build import project_vars
+
+# The dbt vars the product reads (dbt_project.yml), not numbers retyped here.
+RULES = PeriodRules.from_vars(project_vars(Settings()))
 
 
 @pytest.fixture
@@ -112,17 +118,17 @@ def test_weekly_panel_averages_13_reports_ending_at_each_date(con):
 
 
 def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
-    run = evaluate(standard_datasets(con), n_resamples=200)
+    run = evaluate(standard_datasets(con, rules=RULES), n_resamples=200)
     assert "did_weekly_panel" in set(run.tests["method"])
     assert any("below 5" in w or "not meaningful" in w for w in run.warnings["warning"])
     with pytest.raises(ValueError, match="no metric in the warehouse for topic stock_outs"):
-        standard_datasets(con, topics=("stock_outs",))
+        standard_datasets(con, rules=RULES, topics=("stock_outs",))
 
 
 def test_an_accreditation_only_run_writes_every_table_with_its_declared_types(con):
     """Empty tables typed from the data reached DuckDB as type NULL, which publish refuses:
     every evaluation table is created from its declaration, empty or not."""
-    run = evaluate(standard_datasets(con, topics=("accreditation",)), n_resamples=100)
+    run = evaluate(standard_datasets(con, rules=RULES, topics=("accreditation",)), n_resamples=100)
     run = replace(run, warnings=run.warnings.iloc[0:0])
     groups, districts = uninsured_tables(run)
     assert groups.empty and districts.empty

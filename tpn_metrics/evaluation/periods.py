@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +31,29 @@ MAX_FISCAL_WEEK_DISTANCE_VAR = "evaluation_max_fiscal_week_distance"
 FISCAL_YEAR_START_MONTH = 7
 # dbt var with the month-day at which fiscal years are compared (RSSB's mid-year checkpoint).
 SAME_DATE_VAR = "cbhi_same_date"
+
+
+@dataclass(frozen=True)
+class PeriodRules:
+    """The rules a CBHI period must meet. Their values are dbt vars (``dbt_project.yml`` is
+    their one home; :meth:`from_vars` reads them): how far (days) the report nearest to a
+    requested date may lie, how many weeks of the fiscal year the two reports may lie apart,
+    and the month-day (``MM-DD``) at which fiscal years are compared by default."""
+
+    max_report_distance_days: int
+    max_fiscal_week_distance: int
+    same_date: str
+
+    @classmethod
+    def from_vars(cls, variables: Mapping[str, object]) -> PeriodRules:
+        """From dbt's project vars (``warehouse_build.project_vars``); KeyError if one is
+        missing."""
+        return cls(
+            max_report_distance_days=int(str(variables[MAX_REPORT_DISTANCE_VAR])),
+            max_fiscal_week_distance=int(str(variables[MAX_FISCAL_WEEK_DISTANCE_VAR])),
+            same_date=str(variables[SAME_DATE_VAR]),
+        )
+
 
 _PATTERNS: tuple[tuple[Granularity, re.Pattern[str]], ...] = (
     ("year", re.compile(r"^(\d{4})$")),
@@ -119,17 +143,15 @@ def cbhi_report_dates(
     start: str | None,
     end: str | None,
     *,
-    max_distance_days: int,
-    max_fiscal_week_distance: int = 4,
-    same_date: str = "03-23",
+    rules: PeriodRules,
 ) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     """The requested dates and the Friday reports nearest to them: ``((asked0, asked1),
-    (report0, report1))``. Defaults are the paper's years at ``same_date`` (MM-DD).
+    (report0, report1))``. Defaults are the paper's years at ``rules.same_date`` (MM-DD).
 
     Refused: a date before the first or after the last loaded report; a nearest report more
-    than ``max_distance_days`` away (a gap in the weekly series); a baseline not before the
-    endline, or both dates falling on the same report; two reports more than
-    ``max_fiscal_week_distance`` weeks apart in their fiscal years (:func:`fiscal_week`):
+    than ``rules.max_report_distance_days`` away (a gap in the weekly series); a baseline not
+    before the endline, or both dates falling on the same report; two reports more than
+    ``rules.max_fiscal_week_distance`` weeks apart in their fiscal years (:func:`fiscal_week`):
     coverage is cumulative from each 1 July, so such reports measure different things.
     """
     first, last = con.execute(
@@ -140,7 +162,7 @@ def cbhi_report_dates(
     asked = []
     for text, year in ((start, PAPER_YEARS[0]), (end, PAPER_YEARS[1])):
         if text is None:
-            day = dt.date.fromisoformat(f"{year}-{same_date}")
+            day = dt.date.fromisoformat(f"{year}-{rules.same_date}")
         else:
             period = parse_period(text)
             _expect(period, "day", "cbhi_enrollment", "is compared on weekly reports")
@@ -155,10 +177,11 @@ def cbhi_report_dates(
         report = nearest_report_date(con, day)
         assert report is not None  # some report exists: checked above
         distance = abs((report - day).days)
-        if distance > max_distance_days:
+        if distance > rules.max_report_distance_days:
             raise PeriodError(
                 f"the CBHI report nearest to {day} is {report}, {distance} days away "
-                f"(more than {max_distance_days}, dbt var {MAX_REPORT_DISTANCE_VAR})"
+                f"(more than {rules.max_report_distance_days}, dbt var "
+                f"{MAX_REPORT_DISTANCE_VAR})"
             )
         reports.append(report)
     if reports[0] == reports[1]:
@@ -167,11 +190,11 @@ def cbhi_report_dates(
             "choose dates further apart"
         )
     weeks = [fiscal_week(report) for report in reports]
-    if abs(weeks[0] - weeks[1]) > max_fiscal_week_distance:
+    if abs(weeks[0] - weeks[1]) > rules.max_fiscal_week_distance:
         raise PeriodError(
             f"the CBHI reports of {reports[0]} (week {weeks[0]} of its fiscal year) and "
             f"{reports[1]} (week {weeks[1]}) are {abs(weeks[0] - weeks[1])} weeks apart in the "
-            f"fiscal year (more than {max_fiscal_week_distance}, dbt var "
+            f"fiscal year (more than {rules.max_fiscal_week_distance}, dbt var "
             f"{MAX_FISCAL_WEEK_DISTANCE_VAR}): coverage restarts each 1 July, so compare the "
             "same point of two fiscal years"
         )

@@ -14,7 +14,6 @@ good tables as they were.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -22,7 +21,12 @@ import pandas as pd
 from tpn_metrics.declared_tables import declared_table, insert_frame, replace_table
 from tpn_metrics.evaluation.compare import Comparison, compare_groups, comparison_rows, test_rows
 from tpn_metrics.evaluation.datasets import Dataset, accreditation_dataset, cbhi_dataset
-from tpn_metrics.evaluation.periods import PeriodError, accreditation_years, cbhi_report_dates
+from tpn_metrics.evaluation.periods import (
+    PeriodError,
+    PeriodRules,
+    accreditation_years,
+    cbhi_report_dates,
+)
 from tpn_metrics.evaluation.stats import difference_in_differences
 from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
 from tpn_metrics.warehouse import transaction
@@ -50,9 +54,7 @@ def standard_datasets(
     topics: tuple[str, ...] = TOPICS_WITH_METRICS,
     start: str | None = None,
     end: str | None = None,
-    max_report_distance_days: int = 14,
-    max_fiscal_week_distance: int = 4,
-    same_date: str = "03-23",
+    rules: PeriodRules,
 ) -> list[tuple[str, Dataset]]:
     """The paper's comparisons plus the corrected-coverage sensitivity analysis.
 
@@ -82,9 +84,7 @@ def standard_datasets(
             con,
             start,
             end,
-            max_distance_days=max_report_distance_days,
-            max_fiscal_week_distance=max_fiscal_week_distance,
-            same_date=same_date,
+            rules=rules,
         )
         for coverage in ("reported", "corrected"):
             datasets.append(
@@ -116,9 +116,7 @@ def evaluable_datasets(
     topics: tuple[str, ...] = TOPICS_WITH_METRICS,
     start: str | None = None,
     end: str | None = None,
-    max_report_distance_days: int = 14,
-    max_fiscal_week_distance: int = 4,
-    same_date: str = "03-23",
+    rules: PeriodRules,
 ) -> tuple[list[tuple[str, Dataset]], tuple[tuple[str, str], ...]]:
     """The datasets to evaluate and the topics skipped, with their reason.
 
@@ -127,19 +125,14 @@ def evaluable_datasets(
     skipped and named, so the scheduled runs still evaluate the other; PeriodError only when
     no topic can be evaluated.
     """
-    options: dict[str, Any] = {
-        "max_report_distance_days": max_report_distance_days,
-        "max_fiscal_week_distance": max_fiscal_week_distance,
-        "same_date": same_date,
-    }
     if start or end:
-        datasets = standard_datasets(con, topics=topics, start=start, end=end, **options)
+        datasets = standard_datasets(con, rules=rules, topics=topics, start=start, end=end)
         check_groups(datasets)
         return datasets, ()
     datasets, skipped = [], []
     for topic in topics:
         try:
-            found = standard_datasets(con, topics=(topic,), **options)
+            found = standard_datasets(con, rules=rules, topics=(topic,))
             check_groups(found)
         except PeriodError as error:
             skipped.append((topic, str(error)))
