@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from tpn_metrics.settings import Settings
 
 AUDIT_TABLES = {("landing", "file_ledger")}
 
@@ -27,5 +31,14 @@ def fingerprint(path: Path) -> dict[str, str]:
             rows = con.execute(f'select * from "{schema}"."{table}" order by all').fetchall()
             result[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
         return result
+    finally:
+        con.close()
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the warehouse of ``settings``, read-only."""
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
     finally:
         con.close()

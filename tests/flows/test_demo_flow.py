@@ -6,10 +6,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.warehouse_state import fingerprint
+from tests.warehouse_state import fingerprint, query
 from tpn_metrics.reports.outbox import read_eml
 from tpn_metrics.settings import Settings
 
@@ -25,14 +24,6 @@ def demo(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
     home = tmp_path_factory.mktemp("demo") / "home"
     result = tpn_demo(home=str(home), seed=2024, n_resamples=RESAMPLES)
     yield {"home": home, "settings": Settings(home=home), "result": result}
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_sample_file_is_loaded(demo: dict):

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.warehouse_state import query
 from tpn_metrics.ingest.intake import ingest_paths
 from tpn_metrics.settings import Settings
 
@@ -39,14 +40,6 @@ RSSB_CASES = {
 
 def inputs(case: str) -> list[Path]:
     return sorted(p for p in (CASES / case).iterdir() if p.name != "EXPECTED")
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_case_folder_has_an_input_and_its_expectation():

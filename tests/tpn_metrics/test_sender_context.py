@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES
 from tests.tpn_metrics.sender_files import baseline_rows, ingest_one, write_csv
+from tests.warehouse_state import query
 from tpn_metrics.cli import EXIT_QUARANTINED, app
 from tpn_metrics.ingest.housekeeping import LedgerLookupError, find_file
 from tpn_metrics.ingest.intake import ingest_paths
@@ -23,14 +24,6 @@ from tpn_metrics.settings import Settings
 SEEDS = Path(__file__).parents[2] / "dbt_project" / "seeds" / "reference"
 HEADER = "survey_year,hospital,district,hospital_category,level_1_score,level_2_score\n"
 runner = CliRunner()
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 # --- kind 6: names in context ----------------------------------------------------------------

@@ -7,7 +7,6 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from openpyxl import Workbook
 
@@ -21,6 +20,7 @@ from tests.tpn_metrics.sender_files import (
     total_row,
     write_csv,
 )
+from tests.warehouse_state import query
 from tpn_metrics.ingest.report_dates import DateReading, settle
 from tpn_metrics.ingest.row_labels import is_footnote, is_national_total, province_subtotal
 from tpn_metrics.names import normalise_name
@@ -37,14 +37,6 @@ DATE_TEXTS = [
     *("24 mars 2023", "2023-03-24 00:00:00", "24/03/2023", "24.03.2023", "2023/03/24"),
     *("24th March 2023", "Fri, 24 Mar 2023", "2023-03-24T00:00:00Z", "24/03/2023 08:30"),
 ]
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def week(settings: Settings) -> list[tuple]:
