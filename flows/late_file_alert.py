@@ -5,6 +5,7 @@ team (tpn_metrics.late_alert; the definition of late is tpn_metrics.lateness).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
@@ -39,5 +40,6 @@ def late_file_alert(home: str | None = None, now: dt.datetime | None = None) -> 
     """
     from tpn_metrics.lateness import FileDeadline
 
-    FileDeadline.from_environment()  # a wrong TPN_RSSB_DEADLINE fails here, in one line
-    return check_late_files_task(home or str(Settings().home), now=now)
+    settings = Settings(home=Path(home)) if home else Settings()
+    FileDeadline.from_settings(settings)  # a wrong TPN_RSSB_DEADLINE fails here, in one line
+    return check_late_files_task(str(settings.home), now=now)

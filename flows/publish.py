@@ -4,7 +4,7 @@ all tables or none, with a table of contents (tpn_catalog.tables).
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -41,7 +41,7 @@ def publish(url: str | None = None, home: str | None = None) -> PublishReport:
     warehouse.
     """
     home = home or str(Settings().home)
-    url = url or os.environ.get("TPN_PUBLISH_URL")
+    url = url or Settings(home=Path(home)).publish_url
     if not url:
         raise ConfigurationError(
             "nowhere to publish: set TPN_PUBLISH_URL on the worker (or pass url)"

@@ -115,7 +115,7 @@ def deliver_emails(home: str, use_smtp: bool | None = None) -> DeliveryReport:
     """Over SMTP when TPN_SMTP_HOST is set, to the outbox otherwise (``use_smtp`` None);
     True requires SMTP, False forces the outbox. The weekly flow checks this before any work,
     and a ConfigurationError is never retried."""
-    smtp = stages.smtp_from_environment() if use_smtp is not False else None
+    smtp = _settings(home).smtp if use_smtp is not False else None
     if use_smtp and smtp is None:
         raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     report = stages.run_emails(_settings(home), smtp=smtp)

@@ -5,6 +5,7 @@ district emails. A failing dbt test stops the run before any email goes out.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -20,7 +21,6 @@ from flows.tasks import (
     raise_if_refused,
     refresh_evaluation,
 )
-from tpn_metrics.reports.outbox import SmtpSettings
 from tpn_metrics.settings import ConfigurationError, Settings, require_folder
 
 
@@ -42,9 +42,10 @@ def weekly_cbhi(
     not stop the others: everything else is loaded, built and emailed, then the run ends
     Failed (RefusedFilesError) so the failure notice names them.
     """
-    home = home or str(Settings().home)
+    settings = Settings(home=Path(home)) if home else Settings()
+    home = str(settings.home)
     require_folder(drop_folder, "TPN_DROP_FOLDER", "the RSSB drop folder")
-    if use_smtp and SmtpSettings.from_environment() is None:
+    if use_smtp and settings.smtp is None:
         raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     ingest = ingest_files(home, [drop_folder], today=today)
     build_warehouse(home)

@@ -7,7 +7,6 @@ were quarantined (everything else was loaded).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,7 +27,8 @@ from tpn_metrics.cli_params import (
 )
 from tpn_metrics.ingest.quarantine_cli import EXIT_QUARANTINED
 from tpn_metrics.ingest.quarantine_cli import app as quarantine_app
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import ConfigurationError, Settings
+from tpn_metrics.tool_environment import set_tool_defaults
 from tpn_metrics.twinning.cli import app as twinning_app
 
 app = typer.Typer(
@@ -43,21 +43,6 @@ app.add_typer(twinning_app, name="twinning")
 console = Console(width=None if sys.stdout.isatty() else 140)
 Resamples = Annotated[int, typer.Option(min=1, help="Permutation/bootstrap resamples")]
 Seed = Annotated[int, typer.Option(min=0, help="Random seed; the same seed gives the same bytes")]
-
-
-def _environment(settings: Settings) -> None:
-    """Quiet, local defaults for the tools we drive (set before Prefect is imported)."""
-    prefect_home = Path(
-        os.environ.setdefault("PREFECT_HOME", str(settings.home / "var" / "prefect"))
-    )
-    prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect creates only the last level
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # A fresh temporary server migrates its database first: ~20 s on 2 cores, Prefect's
-    # default startup timeout.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def _outcome_table(outcomes: list) -> Table:  # type: ignore[type-arg]
@@ -367,13 +352,13 @@ def emails_send(
     ] = None,
 ) -> None:
     """Deliver the week's district emails not delivered yet (SMTP from TPN_SMTP_*)."""
-    from tpn_metrics.stages import run_emails, smtp_from_environment
+    from tpn_metrics.stages import run_emails
 
-    smtp = None if dry_run else smtp_from_environment()
+    settings = Settings()
+    smtp = None if dry_run else settings.smtp
     if not dry_run and smtp is None:
         console.print("[red]TPN_SMTP_HOST is not set: use --dry-run or configure SMTP")
         raise typer.Exit(2)
-    settings = Settings()
     day = report_week_or_exit(settings, as_date(week))
     report = run_emails(settings, smtp=smtp, report_date=day)
     console.print(
@@ -423,7 +408,7 @@ def demo(
 ) -> None:
     """Generate the sample data and run the whole pipeline through Prefect."""
     settings = Settings()
-    _environment(settings)
+    set_tool_defaults(settings)
     from flows.demo import tpn_demo
 
     started = dt.datetime.now()
@@ -464,7 +449,7 @@ app.add_typer(run_app, name="run")
 
 
 def _folder_or_exit(given: Path | None, variable: str, what: str) -> Path:
-    folder = given or (Path(os.environ[variable]) if os.environ.get(variable) else None)
+    folder = given
     if folder is None:
         console.print(f"[red]no {what}: pass --drop-folder or set {variable}")
         raise typer.Exit(2)
@@ -538,9 +523,11 @@ def run_weekly(
 ) -> None:
     """The Friday run now: ingest, validate, dbt build, corrections, evaluation, emails."""
     settings = Settings()
-    folder = _folder_or_exit(drop_folder, "TPN_DROP_FOLDER", "RSSB drop folder")
+    folder = _folder_or_exit(
+        drop_folder or settings.rssb_drop_folder, "TPN_DROP_FOLDER", "RSSB drop folder"
+    )
     today = as_date(date)
-    _environment(settings)
+    set_tool_defaults(settings)
     from flows.weekly_cbhi import weekly_cbhi
 
     started = dt.datetime.now()
@@ -566,8 +553,10 @@ def run_accreditation(
 ) -> None:
     """The yearly accreditation run now: ingest, validate, dbt build, evaluation (no emails)."""
     settings = Settings()
-    folder = _folder_or_exit(drop_folder, "TPN_MOH_DROP_FOLDER", "MOH drop folder")
-    _environment(settings)
+    folder = _folder_or_exit(
+        drop_folder or settings.moh_drop_folder, "TPN_MOH_DROP_FOLDER", "MOH drop folder"
+    )
+    set_tool_defaults(settings)
     from flows.annual_accreditation import annual_accreditation
 
     started = dt.datetime.now()
@@ -587,7 +576,7 @@ def backfill(
     if not folder.is_dir():
         console.print(f"[red]no such folder: {folder}")
         raise typer.Exit(2)
-    _environment(settings)
+    set_tool_defaults(settings)
     from flows.backfill import backfill as backfill_flow
 
     started = dt.datetime.now()
@@ -689,8 +678,8 @@ def export(
 def main() -> None:
     """The `tpn` entry point. A wrong argument is click's plain usage error (exit 2): the
     `Error: …` line holds the whole message, where typer's rich panel would wrap it."""
-    _environment(Settings())
     try:
+        set_tool_defaults(Settings())
         code = app(standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors (typer vendors click)
         show = getattr(error, "show", None)
@@ -705,7 +694,7 @@ def main() -> None:
     except Exception as error:  # an operator gets one clear line, not a traceback
         from tpn_metrics.warehouse import WarehouseBusyError
 
-        if isinstance(error, WarehouseBusyError):
+        if isinstance(error, WarehouseBusyError | ConfigurationError):
             console.print(f"[red]{error}")
             sys.exit(1)
         raise

@@ -13,12 +13,9 @@ calling dbt.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -28,14 +25,12 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
 from tpn_metrics.settings import Settings
+from tpn_metrics.tool_environment import dbt_invocation_environment
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
 #: Node statuses that make a run unsuccessful ("warn" and "skipped" do not by themselves;
 #: a node skipped because an upstream failed is reported through that upstream).
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
-
-# os.environ is process-wide: serialise dbt invocations made from several threads.
-_ENVIRONMENT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -107,29 +102,10 @@ def dbt_arguments(
         # The file keeps every node's line; the console (and so the flow's log) only what
         # needs a person: a Friday build is ~200 nodes.
         "--log-level",
-        os.environ.get("TPN_DBT_LOG_LEVEL", "warn"),
+        settings.dbt_log_level,
         "--log-level-file",
         "info",
     ]
-
-
-@contextmanager
-def _dbt_environment(settings: Settings, warehouse_path: Path | None = None) -> Iterator[None]:
-    overrides = {
-        "TPN_WAREHOUSE_PATH": str(warehouse_path or settings.warehouse_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    with _ENVIRONMENT_LOCK:
-        saved = {name: os.environ.get(name) for name in overrides}
-        os.environ.update(overrides)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def _text(value: object) -> str:
@@ -228,7 +204,7 @@ def run_dbt(
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
     target.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with _dbt_environment(settings, warehouse_path):
+    with dbt_invocation_environment(warehouse_path or settings.warehouse_path):
         try:
             runner_result = dbtRunner().invoke(dbt_arguments(args, settings, target_dir=target))
         finally:

@@ -65,7 +65,7 @@ def check_late_files(
     from tpn_metrics.reports.data_team import data_team_message, deliver_to_data_team
 
     now = now or dt.datetime.now(dt.UTC)
-    deadline = deadline or lateness.FileDeadline.from_environment()
+    deadline = deadline or lateness.FileDeadline.from_settings(settings)
     if not settings.warehouse_path.exists():  # a fresh setup: nothing expected yet
         return LateAlertReport((), (), None)
     with open_warehouse(settings.warehouse_path) as con:

@@ -18,7 +18,6 @@ Friday, so the RSSB source has no freshness block: this module replaces it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from tpn_metrics.settings import ConfigurationError
+from tpn_metrics.settings import ConfigurationError, Settings
 
 KIGALI = "Africa/Kigali"
 FRIDAY = 4
@@ -62,9 +61,12 @@ class FileDeadline:
         return cls(weekday, time)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> FileDeadline:
-        env = os.environ if environ is None else environ
-        return cls.parse(env.get(DEADLINE_VARIABLE) or DEFAULT_DEADLINE)
+    def from_settings(cls, settings: Settings) -> FileDeadline:
+        """The deadline TPN_RSSB_DEADLINE names (``settings.rssb_deadline``), else the default.
+
+        Raises ConfigurationError when it is not a weekday and a time.
+        """
+        return cls.parse(settings.rssb_deadline or DEFAULT_DEADLINE)
 
     def due_at(self, report_date: dt.date) -> dt.datetime:
         """The deadline of the week reported on ``report_date``, as an aware UTC datetime."""

@@ -111,7 +111,7 @@ def collect_status(
             else dt.datetime.now(dt.UTC)
         )
     today = today or now.date()
-    deadline = deadline or lateness.FileDeadline.from_environment()
+    deadline = deadline or lateness.FileDeadline.from_settings(settings)
     path = settings.warehouse_path
     if not path.exists():
         status = OpsStatus(path, today, exists=False)

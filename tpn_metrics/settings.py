@@ -1,23 +1,187 @@
-"""Where things live: one object that every command and flow receives.
+"""Configuration's one door: every ``TPN_*`` environment variable is read here, once.
+
+Commands and flows build one :class:`Settings` (``Settings()`` reads ``os.environ``;
+``Settings.from_environment(mapping)`` reads a mapping, for tests) and pass it down; no other
+module of ``tpn_metrics/`` or ``flows/`` reads the environment. The variables other tools read
+(Prefect, dbt's ``env_var()``, Great Expectations' config) are *set* in one module,
+:mod:`tpn_metrics.tool_environment`, which says why.
 
 Run-time outputs (warehouse, landing store, outbox, reports) go under ``home``, which defaults
 to the project checkout and can be moved with ``TPN_HOME`` so tests and benchmarks run in a
 temporary folder without touching the demo's warehouse.
+
+Variables (all optional; docs/operations.md has the operator's table):
+
+========================  =====================================================================
+TPN_HOME                  run-time outputs (default: the checkout)
+TPN_RECIPIENTS            the district recipients YAML (default: the committed example)
+TPN_DROP_FOLDER           the RSSB drop folder (`tpn run weekly`, the weekly deployment)
+TPN_MOH_DROP_FOLDER       the MOH drop folder (`tpn run accreditation`)
+TPN_RSSB_DEADLINE         when RSSB's Friday file is due, e.g. "saturday 12:00" (Africa/Kigali)
+TPN_PSEUDONYM_SALT        secret (>= 16 characters) that pseudonymises household references
+TPN_PUBLISH_URL           the analysts' PostgreSQL database (`tpn publish`)
+TPN_DBT_LOG_LEVEL         dbt's console log level (default: warn)
+TPN_SMTP_*                SMTP delivery; unset TPN_SMTP_HOST means the dry-run outbox
+========================  =====================================================================
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECURITY_MODES = ("starttls", "ssl", "none")
+
+
+class ConfigurationError(ValueError):
+    """A setting is missing or wrong: the run cannot succeed until a person fixes it.
+
+    Raised before any work, with one line naming the setting. Flows never retry it (a retry
+    cannot fix configuration); tasks retry I/O faults only.
+    """
+
+
+def _environ() -> Mapping[str, str]:
+    return os.environ
+
+
+def _text(environ: Mapping[str, str], name: str) -> str | None:
+    """The variable's value, or None when it is unset or blank."""
+    value = environ.get(name)
+    return value if value is not None and value.strip() else None
+
+
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = _text(environ, name)
+    return Path(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to send. ``password`` never appears in ``repr`` (nor in any log line).
+
+    Raises ConfigurationError (a ValueError) for an unknown ``security`` and for a password
+    that would travel unencrypted to a host that is not on this machine.
+    """
+
+    host: str
+    port: int = 587
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security: str = "starttls"  # starttls | ssl | none
+    timeout: float = 30.0  # seconds
+    ca_file: str | None = None  # extra CA bundle, e.g. a relay with a private CA
+
+    def __post_init__(self) -> None:
+        if self.security not in SECURITY_MODES:
+            raise ConfigurationError(
+                f"TPN_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, "
+                f"not {self.security!r}"
+            )
+        if self.username and self.security == "none" and not _is_loopback(self.host):
+            raise ConfigurationError(
+                f"refusing to send an SMTP password unencrypted to {self.host}: "
+                "use security 'starttls' or 'ssl'"
+            )
+
+    def __repr__(self) -> str:  # never let a password reach a log line
+        user = "" if self.username is None else f", username={self.username!r}"
+        return (
+            f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}{user})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
+        """Settings from ``TPN_SMTP_*`` variables; None (dry run) when TPN_SMTP_HOST is unset.
+
+        TPN_SMTP_HOST, TPN_SMTP_PORT (587; 465 for ssl), TPN_SMTP_SECURITY (starttls | ssl |
+        none), TPN_SMTP_USERNAME, TPN_SMTP_PASSWORD, TPN_SMTP_TIMEOUT (30 s), TPN_SMTP_CA_FILE.
+        ``environ`` defaults to ``os.environ``.
+        """
+        env = _environ() if environ is None else environ
+        host = env.get("TPN_SMTP_HOST")
+        if not host:
+            return None
+        security = env.get("TPN_SMTP_SECURITY", "starttls").strip().lower()
+        default_port = "465" if security == "ssl" else "587"
+        return cls(
+            host=host,
+            port=int(env.get("TPN_SMTP_PORT") or default_port),
+            username=env.get("TPN_SMTP_USERNAME") or None,
+            password=env.get("TPN_SMTP_PASSWORD") or None,
+            security=security,
+            timeout=float(env.get("TPN_SMTP_TIMEOUT") or 30.0),
+            ca_file=env.get("TPN_SMTP_CA_FILE") or None,
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path = field(default_factory=lambda: Path(os.environ.get("TPN_HOME", PROJECT_ROOT)))
+    """Where things live and how to reach the outside world; read once, passed down.
+
+    Every field defaults to its environment variable (module docstring), read when the object
+    is built; pass a field to override it. Secrets (salt, publish URL) stay out of ``repr``.
+    """
+
+    home: Path = field(default_factory=lambda: _path(_environ(), "TPN_HOME") or PROJECT_ROOT)
     project_root: Path = PROJECT_ROOT
+    recipients_path: Path | None = field(
+        default_factory=lambda: _path(_environ(), "TPN_RECIPIENTS")
+    )
+    rssb_drop_folder: Path | None = field(
+        default_factory=lambda: _path(_environ(), "TPN_DROP_FOLDER")
+    )
+    moh_drop_folder: Path | None = field(
+        default_factory=lambda: _path(_environ(), "TPN_MOH_DROP_FOLDER")
+    )
+    rssb_deadline: str | None = field(
+        default_factory=lambda: _text(_environ(), "TPN_RSSB_DEADLINE")
+    )
+    pseudonym_salt: str = field(
+        default_factory=lambda: _environ().get("TPN_PSEUDONYM_SALT", ""), repr=False
+    )
+    publish_url: str | None = field(
+        default_factory=lambda: _text(_environ(), "TPN_PUBLISH_URL"), repr=False
+    )
+    dbt_log_level: str = field(
+        default_factory=lambda: _text(_environ(), "TPN_DBT_LOG_LEVEL") or "warn"
+    )
+    smtp: SmtpSettings | None = field(default_factory=SmtpSettings.from_environment)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
+        """Settings read from ``environ`` instead of ``os.environ``; ``overrides`` win.
+
+        Raises ConfigurationError (from :class:`SmtpSettings`) for unusable TPN_SMTP_* values.
+        """
+        values: dict[str, object] = {
+            "home": _path(environ, "TPN_HOME") or PROJECT_ROOT,
+            "recipients_path": _path(environ, "TPN_RECIPIENTS"),
+            "rssb_drop_folder": _path(environ, "TPN_DROP_FOLDER"),
+            "moh_drop_folder": _path(environ, "TPN_MOH_DROP_FOLDER"),
+            "rssb_deadline": _text(environ, "TPN_RSSB_DEADLINE"),
+            "pseudonym_salt": environ.get("TPN_PSEUDONYM_SALT", ""),
+            "publish_url": _text(environ, "TPN_PUBLISH_URL"),
+            "dbt_log_level": _text(environ, "TPN_DBT_LOG_LEVEL") or "warn",
+            "smtp": SmtpSettings.from_environment(environ),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
 
     @property
     def warehouse_path(self) -> Path:
@@ -41,6 +205,11 @@ class Settings:
         return self.home / "sample_data"
 
     @property
+    def prefect_home(self) -> Path:
+        """Prefect's own home when the operator has not set PREFECT_HOME."""
+        return self.home / "var" / "prefect"
+
+    @property
     def dbt_project_dir(self) -> Path:
         return self.project_root / "dbt_project"
 
@@ -59,15 +228,10 @@ class Settings:
 
     @property
     def recipients_file(self) -> Path:
+        """The district recipients YAML: TPN_RECIPIENTS, else the committed example."""
+        if self.recipients_path is not None:
+            return self.recipients_path
         return self.project_root / "tpn_metrics" / "reports" / "recipients.yaml"
-
-
-class ConfigurationError(ValueError):
-    """A setting is missing or wrong: the run cannot succeed until a person fixes it.
-
-    Raised before any work, with one line naming the setting. Flows never retry it (a retry
-    cannot fix configuration); tasks retry I/O faults only.
-    """
 
 
 def require_folder(path: str, setting: str, what: str) -> Path:

@@ -5,7 +5,6 @@ and tests call directly. None of them knows about Prefect.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,9 @@ from tpn_metrics.population.projection import project
 from tpn_metrics.population.report import corrections_html, corrections_markdown, latest_corrections
 from tpn_metrics.reports.district_weeks import latest_report_date
 from tpn_metrics.reports.evaluation_report import ReportSection, render_html, render_markdown
-from tpn_metrics.reports.outbox import DeliveryReport, SmtpSettings, deliver_week
+from tpn_metrics.reports.outbox import DeliveryReport, deliver_week
 from tpn_metrics.reports.recipients import load_recipients
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.snapshot import writing_for_analysts
 from tpn_metrics.twinning import report_section as twinning_section
 from tpn_metrics.twinning import run_twinning
@@ -176,17 +175,10 @@ def _replace_text(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def smtp_from_environment() -> SmtpSettings | None:
-    """SMTP settings from TPN_SMTP_* variables; None means the dry-run outbox."""
-    return SmtpSettings.from_environment()
-
-
 def run_emails(
     settings: Settings, *, smtp: SmtpSettings | None = None, report_date: dt.date | None = None
 ) -> DeliveryReport:
-    recipients = load_recipients(
-        Path(os.environ.get("TPN_RECIPIENTS", str(settings.recipients_file)))
-    )
+    recipients = load_recipients(settings.recipients_file)
     with open_warehouse(settings.warehouse_path) as con:
         week = report_date or latest_report_date(con)
         return deliver_week(

@@ -24,9 +24,8 @@ from tests.warehouse_state import fingerprint
 from tpn_metrics.dbt_runner import build
 from tpn_metrics.ingest.intake import ingest_paths
 from tpn_metrics.reports.email_content import message_id_for
-from tpn_metrics.reports.outbox import SmtpSettings
 from tpn_metrics.reports.recipients import Recipients
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.stages import run_emails
 
 pytestmark = pytest.mark.slow

@@ -33,8 +33,7 @@ from aiosmtpd.smtp import Envelope, Session
 
 from tests.emails.support import Recorder, free_port, ledger, text_parts
 from tests.reliability.tally import TALLY
-from tpn_metrics.reports.outbox import SmtpSettings
-from tpn_metrics.settings import PROJECT_ROOT, Settings
+from tpn_metrics.settings import PROJECT_ROOT, Settings, SmtpSettings
 from tpn_metrics.stages import run_emails
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]

@@ -49,7 +49,7 @@ def test_a_district_without_recipients_is_reported_and_the_others_go(
     path = tmp_path / "recipients.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     monkeypatch.setenv("TPN_RECIPIENTS", str(path))
-    report = run_emails(settings)
+    report = run_emails(Settings(home=settings.home))
     assert report.delivered == 29
     assert report.errors == ("nyanza: no recipients configured for district 'nyanza'",)
     assert not any(p.name.startswith("nyanza") for p in report.paths)

@@ -27,9 +27,8 @@ from tests.emails.support import (
 )
 from tests.reliability.tally import TALLY
 from tpn_metrics.reports.email_content import message_id_for
-from tpn_metrics.reports.outbox import SmtpSettings
 from tpn_metrics.reports.recipients import Recipients
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.stages import run_emails
 from tpn_metrics.warehouse import open_warehouse
 

@@ -11,8 +11,7 @@ import duckdb
 import pytest
 
 from tpn_metrics.dbt_runner import run_dbt
-from tpn_metrics.reports.outbox import SmtpSettings
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import Settings, SmtpSettings
 
 SECRET = "s3cr3t-Pa55word!"
 
@@ -135,10 +134,8 @@ def test_the_smtp_password_never_shows_in_a_repr_or_a_log_line(caplog: pytest.Lo
 
 
 def test_the_stage_helper_hides_the_password_too(monkeypatch: pytest.MonkeyPatch):
-    from tpn_metrics.stages import smtp_from_environment
-
     monkeypatch.setenv("TPN_SMTP_HOST", "smtp.example.org")
     monkeypatch.setenv("TPN_SMTP_PASSWORD", SECRET)
-    settings = smtp_from_environment()
+    settings = Settings().smtp
     assert settings is not None and settings.password == SECRET
     assert SECRET not in repr(settings)

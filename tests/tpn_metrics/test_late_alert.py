@@ -88,6 +88,7 @@ def test_the_configured_deadline_moves_the_alert(
 ):
     _ledger(settings, [("2023-03-24", "loaded", dt.datetime(2023, 3, 24, 18))])
     monkeypatch.setenv("TPN_RSSB_DEADLINE", "Monday 09:00")
+    settings = Settings(home=settings.home)  # settings are read when built
     assert check_late_files(settings, now=_utc(2023, 4, 1, 10, 1)).alerted == ()
     report = check_late_files(settings, now=_utc(2023, 4, 3, 7, 1))
     assert [w.report_date for w in report.alerted] == [dt.date(2023, 3, 31)]
@@ -111,6 +112,7 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
 
 
 def test_the_alert_goes_over_smtp_when_it_is_set(settings: Settings, smtp_server: Recorder):
+    settings = Settings(home=settings.home)  # read after the fixture set TPN_SMTP_*
     _ledger(settings, [("2023-03-24", "loaded", dt.datetime(2023, 3, 24, 18))])
     report = check_late_files(settings, now=_utc(2023, 4, 15, 12))
     assert [str(w.report_date) for w in report.alerted] == [

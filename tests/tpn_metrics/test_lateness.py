@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tpn_metrics.lateness import FileDeadline, expected_fridays, missing_weeks, week_status
-from tpn_metrics.settings import ConfigurationError
+from tpn_metrics.settings import ConfigurationError, Settings
 
 FRIDAY = dt.date(2023, 4, 7)
 DEFAULT = FileDeadline()
@@ -33,7 +33,12 @@ def test_default_deadline_is_saturday_noon_in_kigali_which_is_ten_utc():
 )
 def test_configured_deadlines(text: str, due: dt.datetime):
     assert FileDeadline.parse(text).due_at(FRIDAY) == due
-    assert FileDeadline.from_environment({"TPN_RSSB_DEADLINE": text}).due_at(FRIDAY) == due
+    assert (
+        FileDeadline.from_settings(Settings.from_environment({"TPN_RSSB_DEADLINE": text})).due_at(
+            FRIDAY
+        )
+        == due
+    )
 
 
 @pytest.mark.parametrize("text", ["Saturday", "noon", "Samedi 12:00", "Saturday 25:00"])

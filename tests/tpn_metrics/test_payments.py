@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from tests.warehouse_state import fingerprint
-from tpn_metrics.ingest.payments import ingest_payments, salt_from_environment
+from tpn_metrics.ingest.payments import ingest_payments, require_salt
 from tpn_metrics.sample.payments import generate_payments
 from tpn_metrics.settings import Settings
 
@@ -126,7 +126,7 @@ def test_bad_rows_are_counted_with_examples(settings: Settings, tmp_path: Path):
 def test_the_salt_must_be_a_real_secret(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TPN_PSEUDONYM_SALT", "short")
     with pytest.raises(RuntimeError, match="at least 16 characters"):
-        salt_from_environment()
+        require_salt(Settings())
 
 
 @pytest.mark.slow

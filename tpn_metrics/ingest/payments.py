@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +75,9 @@ class PaymentsOutcome:
     period_key: str | None = None
 
 
-def salt_from_environment() -> str:
-    salt = os.environ.get(SALT_VARIABLE, "")
+def require_salt(settings: Settings) -> str:
+    """The pseudonymisation secret (TPN_PSEUDONYM_SALT); RuntimeError when shorter than 16."""
+    salt = settings.pseudonym_salt
     if len(salt) < 16:
         raise RuntimeError(
             f"{SALT_VARIABLE} must hold a secret of at least 16 characters: household "
@@ -175,7 +175,7 @@ def ingest_payments(
     path: Path, settings: Settings, *, salt: str | None = None, today: dt.date | None = None
 ) -> PaymentsOutcome:
     today = today or dt.date.today()
-    salt = salt if salt is not None else salt_from_environment()
+    salt = salt if salt is not None else require_salt(settings)
     name = safe_display_name(path)
     size = path.stat().st_size
     if size > MAX_PAYMENTS_BYTES:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from tpn_metrics.ingest.errors import ValidationCrashError
+from tpn_metrics.tool_environment import set_great_expectations_folders, silence_progress_bars
 
-# GX draws tqdm bars on stderr for every validation; a Friday run validates hundreds of files.
-os.environ.setdefault("TQDM_DISABLE", "1")
+silence_progress_bars()
 
 
 @cache
@@ -29,10 +28,7 @@ def _context(expectations_dir: Path, results_dir: Path, docs_dir: Path) -> Any:
     import great_expectations as gx  # takes seconds to import; only validation needs it
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    # great_expectations.yml reads these: run-time outputs live under TPN_HOME, not in the
-    # committed context folder.
-    os.environ["TPN_GX_RESULTS_DIR"] = str(results_dir)
-    os.environ["TPN_GX_DOCS_DIR"] = str(docs_dir)
+    set_great_expectations_folders(results_dir, docs_dir)
     return gx.get_context(mode="file", context_root_dir=str(expectations_dir))
 
 

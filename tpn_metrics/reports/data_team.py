@@ -8,12 +8,10 @@ tpn_metrics/reports/recipients.yaml); without SMTP, or when sending fails, writt
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from pathlib import Path
 
 from tpn_metrics.settings import Settings
 
@@ -22,9 +20,7 @@ def data_team_message(subject: str, text: str, settings: Settings, *, kind: str)
     """The message, addressed to the data team (the sender when no data_team is listed)."""
     from tpn_metrics.reports.recipients import load_recipients
 
-    recipients = load_recipients(
-        Path(os.environ.get("TPN_RECIPIENTS", str(settings.recipients_file)))
-    )
+    recipients = load_recipients(settings.recipients_file)
     to = recipients.data_team or (parseaddr(recipients.sender)[1],)
     message = EmailMessage()
     message["Subject"] = subject
@@ -46,9 +42,8 @@ def deliver_to_data_team(
     Raises only when the .eml file cannot be written (a full or read-only disk).
     """
     from tpn_metrics.reports.outbox import smtp_send
-    from tpn_metrics.stages import smtp_from_environment
 
-    smtp = smtp_from_environment()
+    smtp = settings.smtp
     problem = ""
     if smtp is not None:
         try:

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import ipaddress
 import logging
-import os
 import smtplib
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -40,79 +37,15 @@ from tpn_metrics.reports.email_content import (
     render_district_email,
 )
 from tpn_metrics.reports.recipients import Recipients
+from tpn_metrics.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
 
 CHANNEL_OUTBOX = "outbox"
 CHANNEL_SMTP = "smtp"
-SECURITY_MODES = ("starttls", "ssl", "none")
 STATUS_PENDING = "pending"
 STATUS_DELIVERED = "delivered"
 STATUS_CANCELLED = "cancelled"  # a pending correction made moot by a later file
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to send. ``password`` never appears in ``repr`` (nor in any log line)."""
-
-    host: str
-    port: int = 587
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    security: str = "starttls"  # starttls | ssl | none
-    timeout: float = 30.0
-    ca_file: str | None = None  # extra CA bundle, e.g. a relay with a private CA
-
-    def __post_init__(self) -> None:
-        if self.security not in SECURITY_MODES:
-            raise ValueError(
-                f"SMTP security must be one of {', '.join(SECURITY_MODES)}, not {self.security!r}"
-            )
-        if self.username and self.security == "none" and not _is_loopback(self.host):
-            raise ValueError(
-                f"refusing to send an SMTP password unencrypted to {self.host}: "
-                "use security 'starttls' or 'ssl'"
-            )
-
-    def __repr__(self) -> str:  # never let a password reach a log line
-        user = "" if self.username is None else f", username={self.username!r}"
-        return (
-            f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}{user})"
-        )
-
-    __str__ = __repr__
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
-        """Settings from ``TPN_SMTP_*`` variables; None (dry run) when TPN_SMTP_HOST is unset.
-
-        TPN_SMTP_HOST, TPN_SMTP_PORT (587), TPN_SMTP_SECURITY (starttls | ssl | none),
-        TPN_SMTP_USERNAME, TPN_SMTP_PASSWORD, TPN_SMTP_TIMEOUT (30 s), TPN_SMTP_CA_FILE.
-        """
-        env = os.environ if environ is None else environ
-        host = env.get("TPN_SMTP_HOST")
-        if not host:
-            return None
-        security = env.get("TPN_SMTP_SECURITY", "starttls").strip().lower()
-        default_port = "465" if security == "ssl" else "587"
-        return cls(
-            host=host,
-            port=int(env.get("TPN_SMTP_PORT") or default_port),
-            username=env.get("TPN_SMTP_USERNAME") or None,
-            password=env.get("TPN_SMTP_PASSWORD") or None,
-            security=security,
-            timeout=float(env.get("TPN_SMTP_TIMEOUT") or 30.0),
-            ca_file=env.get("TPN_SMTP_CA_FILE") or None,
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
