@@ -103,11 +103,11 @@ intercensal interval either way (a linear projection far back turns negative).""
 
 def projection_date(value: dt.datetime) -> dt.datetime:
     """A `--date` within ten years of the census interval (15 Aug 2002 – 15 Aug 2032)."""
-    from tpn_metrics.population.projection import CENSUS_2012, CENSUS_2022
+    from tpn_metrics.calendar import CENSUS_2012_DATE, CENSUS_2022_DATE
 
     years = PROJECTION_YEARS_BEYOND_CENSUS
-    first = CENSUS_2012.replace(year=CENSUS_2012.year - years)
-    last = CENSUS_2022.replace(year=CENSUS_2022.year + years)
+    first = CENSUS_2012_DATE.replace(year=CENSUS_2012_DATE.year - years)
+    last = CENSUS_2022_DATE.replace(year=CENSUS_2022_DATE.year + years)
     if not first <= value.date() <= last:
         raise typer.BadParameter(
             f"{value.date()} is too far from the 2012 and 2022 censuses: "

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 import matplotlib.image
 import pytest
 
-from tpn_metrics.reports.email_chart import coverage_chart_png, week_of_fiscal_year
+from tpn_metrics.reports.email_chart import coverage_chart_png
 from tpn_metrics.reports.email_content import (
     DistrictWeek,
     ReportedBeside,
@@ -466,14 +466,6 @@ def test_chart_handles_empty_series_and_unsorted_points() -> None:
     assert coverage_chart_png(tuple(reversed(this_fy)), (), title="x") == coverage_chart_png(
         this_fy, (), title="x"
     )
-
-
-def test_week_of_fiscal_year_counts_from_first_of_july() -> None:
-    assert week_of_fiscal_year(date(2022, 7, 1)) == 0
-    assert week_of_fiscal_year(date(2022, 7, 8)) == 1
-    assert week_of_fiscal_year(date(2023, 3, 24)) == 38
-    assert week_of_fiscal_year(date(2023, 6, 30)) == 52
-    assert week_of_fiscal_year(date(2023, 7, 7)) == 6 / 7
 
 
 # --- corrected coverage first, RSSB's beside it ---------------------------------

@@ -9,12 +9,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tpn_metrics.calendar import fiscal_week
 from tpn_metrics.evaluation.periods import (
     PeriodError,
     PeriodRules,
     accreditation_years,
     cbhi_report_dates,
-    fiscal_week,
     parse_period,
 )
 
@@ -96,15 +96,6 @@ def test_reversed_or_coinciding_cbhi_dates_are_refused(con):
         cbhi_report_dates(con, "2021-03-24", "2021-03-25", rules=RULES)
     with pytest.raises(PeriodError, match="weekly reports: give a day such as 2021-03-23"):
         cbhi_report_dates(con, "2021-03", None, rules=RULES)
-
-
-def test_the_week_of_the_fiscal_year_counts_from_1_july():
-    assert fiscal_week(dt.date(2022, 7, 1)) == 0
-    assert fiscal_week(dt.date(2022, 7, 8)) == 1
-    assert fiscal_week(dt.date(2022, 6, 30)) == 52  # 364 days after 2021-07-01
-    assert fiscal_week(dt.date(2022, 6, 24)) == 51
-    # The paper's 23 March of two years: weeks 37 and 37 (2021 and 2023 are not leap years).
-    assert fiscal_week(dt.date(2021, 3, 23)) == fiscal_week(dt.date(2023, 3, 23)) == 37
 
 
 def test_reports_at_different_points_of_the_fiscal_year_are_refused(con):

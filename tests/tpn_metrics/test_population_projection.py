@@ -5,8 +5,8 @@ import math
 
 import pytest
 
+from tpn_metrics.calendar import CENSUS_2022_DATE
 from tpn_metrics.population.projection import (
-    CENSUS_2022,
     cbhi_target,
     census_fraction,
     coverage_pct,
@@ -65,7 +65,9 @@ def test_every_district_reproduces_the_2022_census_exactly():
     for district in districts:
         for method in ("linear", "geometric", "exponential"):
             assert (
-                project(district.population_2012, district.population_2022, CENSUS_2022, method)
+                project(
+                    district.population_2012, district.population_2022, CENSUS_2022_DATE, method
+                )
                 == district.population_2022
             ), (district.district_id, method)
     assert sum(d.population_2022 for d in districts) == 13_246_394
@@ -112,4 +114,4 @@ def test_district_projections_honour_a_national_control_total():
     for district, value in free.items():
         assert abs(scaled[district] - value * factor) < 1
     # Without a control total the 2022 census comes back exactly.
-    assert project_districts(districts, CENSUS_2022) == {k: v[1] for k, v in districts.items()}
+    assert project_districts(districts, CENSUS_2022_DATE) == {k: v[1] for k, v in districts.items()}

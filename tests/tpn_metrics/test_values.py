@@ -7,7 +7,6 @@ import pytest
 from tpn_metrics.ingest.readers import is_formula
 from tpn_metrics.ingest.values import (
     CellError,
-    fiscal_year_of,
     parse_bool,
     parse_count,
     parse_date,
@@ -69,12 +68,6 @@ def test_booleans_in_three_languages():
     assert not parse_bool("no")
     with pytest.raises(CellError):
         parse_bool("maybe")
-
-
-def test_fiscal_year_runs_july_to_june():
-    assert fiscal_year_of(dt.date(2023, 3, 24)) == "2022/23"
-    assert fiscal_year_of(dt.date(2023, 7, 7)) == "2023/24"
-    assert fiscal_year_of(dt.date(2023, 6, 30)) == "2022/23"
 
 
 @pytest.mark.parametrize(

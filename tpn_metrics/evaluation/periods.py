@@ -19,6 +19,8 @@ from typing import Literal
 
 import duckdb
 
+from tpn_metrics.calendar import fiscal_week
+
 Granularity = Literal["year", "month", "day"]
 
 # Paper (Gasana et al. 2024): baseline and endline years of both comparisons.
@@ -28,7 +30,6 @@ MAX_REPORT_DISTANCE_VAR = "evaluation_max_report_distance_days"
 # dbt var naming how many weeks of the fiscal year the two CBHI reports may lie apart.
 MAX_FISCAL_WEEK_DISTANCE_VAR = "evaluation_max_fiscal_week_distance"
 # CBHI coverage is cumulative within a fiscal year, which starts on 1 July (RSSB).
-FISCAL_YEAR_START_MONTH = 7
 # dbt var with the month-day at which fiscal years are compared (RSSB's mid-year checkpoint).
 SAME_DATE_VAR = "cbhi_same_date"
 
@@ -129,13 +130,6 @@ def accreditation_years(
     if chosen[0] >= chosen[1]:
         _ordered(str(chosen[0]), str(chosen[1]), "survey must come before the endline survey")
     return chosen[0], chosen[1]
-
-
-def fiscal_week(day: dt.date) -> int:
-    """Whole weeks since the 1 July that opened ``day``'s fiscal year (0 for 1-7 July, 52 for
-    the last days of June)."""
-    year = day.year if day.month >= FISCAL_YEAR_START_MONTH else day.year - 1
-    return (day - dt.date(year, FISCAL_YEAR_START_MONTH, 1)).days // 7
 
 
 def cbhi_report_dates(

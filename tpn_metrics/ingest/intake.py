@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from tpn_metrics.calendar import fiscal_year_start
 from tpn_metrics.ingest.accreditation import parse_accreditation
 from tpn_metrics.ingest.errors import FileRejectedError, ValidationCrashError
 from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
@@ -209,7 +210,7 @@ class _Item:
 
 def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> list[str]:
     report_date = dt.date.fromisoformat(parsed.period_key)
-    fy_start = dt.date(report_date.year if report_date.month >= 7 else report_date.year - 1, 7, 1)
+    fy_start = fiscal_year_start(report_date)
     previous, before = previous_week_members(con, report_date, fy_start)
     if previous is None:
         return []

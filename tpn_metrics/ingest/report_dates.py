@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from tpn_metrics.ingest.values import fiscal_year_of
+from tpn_metrics.calendar import fiscal_year_label_of
 
 FRIDAY = 4
 
@@ -63,11 +63,11 @@ def settle(readings: list[DateReading]) -> tuple[dict[str, dt.date], list[str], 
                 f"read day-first it would be {_named(day)}, and RSSB reports are dated on "
                 f"Fridays (write {other.isoformat()} to avoid the doubt)"
             )
-        elif other is not None and fiscal_year_of(other) != fiscal_year_of(day):
+        elif other is not None and fiscal_year_label_of(other) != fiscal_year_label_of(day):
             problems.append(
                 f"report_date '{reading.text}' is ambiguous: day-first it is {_named(day)} "
-                f"(fiscal year {fiscal_year_of(day)}), month-first {_named(other)} (fiscal "
-                f"year {fiscal_year_of(other)}), and neither is a Friday: write it as "
+                f"(fiscal year {fiscal_year_label_of(day)}), month-first {_named(other)} (fiscal "
+                f"year {fiscal_year_label_of(other)}), and neither is a Friday: write it as "
                 "YYYY-MM-DD"
             )
         else:

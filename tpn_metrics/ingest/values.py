@@ -183,9 +183,3 @@ def parse_bool(text: str) -> bool:
     if raw in {"false", "no", "n", "0", "non", "oya"}:
         return False
     raise CellError(f"'{text}' is not true/false")
-
-
-def fiscal_year_of(day: dt.date) -> str:
-    """Rwanda's fiscal year runs 1 July – 30 June: 2023-03-24 is in FY 2022/23."""
-    start = day.year if day.month >= 7 else day.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"

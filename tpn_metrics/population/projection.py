@@ -18,13 +18,10 @@ import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-CENSUS_2012 = dt.date(2012, 8, 15)
-CENSUS_2022 = dt.date(2022, 8, 15)
+from tpn_metrics.calendar import CENSUS_2012_DATE, CENSUS_2022_DATE, OTHER_SCHEME_SHARE_DEFAULT
+
 METHODS = ("linear", "geometric", "exponential")
 DEFAULT_METHOD = "geometric"
-# Share of residents covered by schemes other than CBHI (RAMA, MMI, private insurers). An
-# assumption until RSSB publishes the split; overridable per district in the dbt seed.
-DEFAULT_OTHER_SCHEME_SHARE = 0.10
 
 
 def round_half_away(value: float) -> int:
@@ -33,7 +30,7 @@ def round_half_away(value: float) -> int:
 
 
 def census_fraction(
-    day: dt.date, first: dt.date = CENSUS_2012, second: dt.date = CENSUS_2022
+    day: dt.date, first: dt.date = CENSUS_2012_DATE, second: dt.date = CENSUS_2022_DATE
 ) -> float:
     """Where a date lies on the census interval: 0 at the first census, 1 at the second."""
     return (day - first).days / (second - first).days
@@ -85,7 +82,7 @@ def scale_to_control_total(projections: Mapping[str, int], control_total: int) -
     return floors
 
 
-def cbhi_target(population: int, other_scheme_share: float = DEFAULT_OTHER_SCHEME_SHARE) -> int:
+def cbhi_target(population: int, other_scheme_share: float = OTHER_SCHEME_SHARE_DEFAULT) -> int:
     """Residents eligible for CBHI: everyone not covered by another scheme."""
     if not 0 <= other_scheme_share < 1:
         raise ValueError("other_scheme_share must be in [0, 1)")

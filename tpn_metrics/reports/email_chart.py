@@ -15,12 +15,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, PercentFormatter
 
+from tpn_metrics.calendar import week_of_fiscal_year
 from tpn_metrics.figures import RENDER_LOCK, png_bytes
 
 WIDTH_PX = 600
 HEIGHT_PX = 300
 _DPI = 100
-_FISCAL_YEAR_START_MONTH = 7  # Rwanda's fiscal year runs 1 July - 30 June.
 _WEEKS_IN_YEAR = 52.2
 # About what fits on one title line at 10 pt across 600 px; Kinyarwanda and French
 # titles, or a long district name, would otherwise run off the image.
@@ -40,21 +40,6 @@ THIS_FY_COLOUR = "#1b6ca8"  # the primary series: census-corrected when there is
 REPORTED_COLOUR = "#d55e00"  # RSSB's reported coverage beside it (Okabe-Ito vermillion)
 _LAST_FY_COLOUR = "#8c8c8c"
 _REFERENCE_COLOUR = "#c8c8c8"
-
-
-def fiscal_year_start(day: date) -> date:
-    """1 July that opens the fiscal year containing ``day``."""
-    year = day.year if day.month >= _FISCAL_YEAR_START_MONTH else day.year - 1
-    return date(year, _FISCAL_YEAR_START_MONTH, 1)
-
-
-def week_of_fiscal_year(day: date) -> float:
-    """Weeks elapsed since 1 July of ``day``'s fiscal year (0.0 on 1 July).
-
-    Fractional on purpose: Fridays fall on different weekdays-after-1-July each
-    year, and rounding would shift last year's line by up to half a week.
-    """
-    return (day - fiscal_year_start(day)).days / 7
 
 
 def _xy(points: Sequence[tuple[date, float]]) -> tuple[list[float], list[float]]:

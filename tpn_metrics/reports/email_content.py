@@ -20,10 +20,11 @@ from typing import Any
 
 import jinja2
 
+from tpn_metrics.calendar import previous_fiscal_year_label
 from tpn_metrics.figures import png_data_uri
 from tpn_metrics.reports.email_chart import coverage_chart_png
 from tpn_metrics.reports.email_labels import DEFAULT_LANGUAGE, labels_for
-from tpn_metrics.reports.email_rows import fmt_date, previous_fiscal_year, rows, trust_note
+from tpn_metrics.reports.email_rows import fmt_date, rows, trust_note
 from tpn_metrics.reports.email_week import DistrictWeek, ReportedBeside, TwinStatus
 
 __all__ = [
@@ -113,7 +114,7 @@ def email_subject(week: DistrictWeek, language: str = DEFAULT_LANGUAGE) -> str:
 
 
 def _fiscal_year_labels(week: DistrictWeek, labels: dict[str, str]) -> tuple[str, str]:
-    return week.fiscal_year, previous_fiscal_year(week.fiscal_year) or labels["chart_last_fy"]
+    return week.fiscal_year, previous_fiscal_year_label(week.fiscal_year) or labels["chart_last_fy"]
 
 
 def _chart_png(week: DistrictWeek, labels: dict[str, str]) -> bytes:

@@ -6,14 +6,11 @@ HTML templates both render these rows, so the two parts cannot drift apart.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from tpn_metrics.reports.email_chart import fiscal_year_start
+from tpn_metrics.calendar import closes_fiscal_year, fiscal_year_end, opens_fiscal_year
 from tpn_metrics.reports.email_week import DistrictWeek
-
-_FISCAL_YEAR_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -67,35 +64,6 @@ def fmt_date(day: date, labels: dict[str, str]) -> str:
     return labels["date_format"].format(
         day=day.day, month=labels[f"month_{day.month}"], year=day.year
     )
-
-
-def previous_fiscal_year(fiscal_year: str) -> str | None:
-    match = _FISCAL_YEAR_PATTERN.match(fiscal_year)
-    if match is None:
-        return None
-    start = int(match.group(1)) - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def fiscal_year_end(report_date: date) -> date:
-    return date(fiscal_year_start(report_date).year + 1, 6, 30)
-
-
-_WEEK = timedelta(days=7)
-
-
-def opens_fiscal_year(report_date: date) -> bool:
-    """True when the Friday before ``report_date`` falls in the previous fiscal year.
-
-    RSSB's counts are cumulative from 1 July, so such a report has nothing in its own year
-    to compare with: a weekly change or a pace is meaningless, not missing.
-    """
-    return fiscal_year_start(report_date - _WEEK) != fiscal_year_start(report_date)
-
-
-def closes_fiscal_year(report_date: date) -> bool:
-    """True when no later Friday falls in ``report_date``'s fiscal year (its last report)."""
-    return fiscal_year_start(report_date + _WEEK) != fiscal_year_start(report_date)
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from tpn_metrics.calendar import fiscal_year_starts_between
 from tpn_metrics.figures import RENDER_LOCK, png_bytes
 
 FISCAL_YEAR_RESET = (
@@ -80,12 +81,7 @@ def fiscal_year_starts(days: pd.Series) -> list[dt.date]:
     dates = pd.to_datetime(days)
     if dates.empty:
         return []
-    first, last = dates.min().date(), dates.max().date()
-    return [
-        dt.date(year, 7, 1)
-        for year in range(first.year, last.year + 1)
-        if first < dt.date(year, 7, 1) <= last
-    ]
+    return fiscal_year_starts_between(dates.min().date(), dates.max().date())
 
 
 def trajectories_plot_png(trajectories: pd.DataFrame) -> bytes:

@@ -17,6 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tpn_metrics.calendar import (
+    first_day_of_fiscal_year,
+    fiscal_year_start_year,
+    last_day_of_fiscal_year,
+)
 from tpn_metrics.reference import District
 from tpn_metrics.sample.timeline import (
     BASELINE_DAY,
@@ -24,9 +29,6 @@ from tpn_metrics.sample.timeline import (
     FIRST_REPORT,
     FISCAL_YEARS,
     LAST_REPORT,
-    fiscal_year_end,
-    fiscal_year_of,
-    fiscal_year_start,
     fridays,
     nearest_friday,
     true_eligible_population,
@@ -103,12 +105,12 @@ class _Shape:
 
 def _weeks_since_start(day: dt.date, fiscal_year: int) -> float:
     # Counted to the end of ``day``: a report issued on 1 July already holds that day's payments.
-    return ((day - fiscal_year_start(fiscal_year)).days + 1) / 7
+    return ((day - first_day_of_fiscal_year(fiscal_year)).days + 1) / 7
 
 
 def _progress(day: dt.date, fiscal_year: int, shape: _Shape) -> float:
     """Share of the year's final members paid by the end of ``day``: 1 on 30 June."""
-    horizon = _weeks_since_start(fiscal_year_end(fiscal_year), fiscal_year)
+    horizon = _weeks_since_start(last_day_of_fiscal_year(fiscal_year), fiscal_year)
 
     def logistic(weeks: float) -> float:
         return 1 / (1 + math.exp(-(weeks - shape.midpoint_weeks) / shape.width_weeks))
@@ -161,7 +163,7 @@ def build_cbhi(
     dates = fridays(FIRST_REPORT, LAST_REPORT)
     baseline = nearest_friday(BASELINE_DAY, dates)
     endline = nearest_friday(ENDLINE_DAY, dates)
-    last_fy = fiscal_year_of(endline)
+    last_fy = fiscal_year_start_year(endline)
     ids = [d.district_id for d in districts]
     true = {
         (d.district_id, fy): true_eligible_population(d.population_2012, d.population_2022, fy)
@@ -195,7 +197,7 @@ def build_cbhi(
         key: [
             round(finals[key] * _progress(day, key[1], shapes[key]))
             for day in dates
-            if fiscal_year_of(day) == key[1]
+            if fiscal_year_start_year(day) == key[1]
         ]
         for key in finals
     }
@@ -209,7 +211,7 @@ def build_cbhi(
     rows: dict[dt.date, tuple[WeeklyRow, ...]] = {}
     week_of_year: dict[int, int] = {}
     for day in dates:
-        fy = fiscal_year_of(day)
+        fy = fiscal_year_start_year(day)
         week = week_of_year.get(fy, 0)
         week_of_year[fy] = week + 1
         rows[day] = tuple(
@@ -294,7 +296,7 @@ def _calibrate(
     Each district keeps its own drawn change; the group's mean is shifted onto the target by
     moving every member's endline count equally in coverage points.
     """
-    first_fy, last_fy = fiscal_year_of(baseline), fiscal_year_of(endline)
+    first_fy, last_fy = fiscal_year_start_year(baseline), fiscal_year_start_year(endline)
 
     def at(did: str, fy: int, day: dt.date) -> float:
         key = (did, fy)
@@ -343,7 +345,7 @@ def _correct_once(
     neither stale nor in focus, so the correction is visible without moving any headline.
     """
     district = candidates[int(rng.integers(len(candidates)))]
-    year_dates = [d for d in dates if fiscal_year_of(d) == CORRECTION_FISCAL_YEAR]
+    year_dates = [d for d in dates if fiscal_year_start_year(d) == CORRECTION_FISCAL_YEAR]
     window = [
         i
         for i, d in enumerate(year_dates)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tpn_metrics.calendar import fiscal_year_label
 from tpn_metrics.reference import (
     District,
     Hospital,
@@ -29,7 +30,7 @@ from tpn_metrics.sample import accreditation as acc
 from tpn_metrics.sample.cbhi import COMPARISON_CHANGE_PP, FOCUS_CHANGE_PP, CbhiSample, build_cbhi
 from tpn_metrics.sample.design import ACCREDITATION, CBHI_ENROLLMENT, Design, build_design
 from tpn_metrics.sample.rssb_files import plan_layouts, write_weekly
-from tpn_metrics.sample.timeline import FISCAL_YEARS, fiscal_year_label
+from tpn_metrics.sample.timeline import FISCAL_YEARS
 from tpn_metrics.sample.writers import Cell, write_csv, write_xlsx
 from tpn_metrics.settings import Settings
 

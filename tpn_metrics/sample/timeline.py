@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tpn_metrics.calendar import CENSUS_2012_DATE, CENSUS_2022_DATE, OTHER_SCHEME_SHARE_DEFAULT
+
 FISCAL_YEARS = (2020, 2021, 2022)
 """Start years of the fiscal years sampled: 2020/21, 2021/22, 2022/23 (1 July to 30 June)."""
 
@@ -18,28 +20,6 @@ LAST_REPORT = dt.date(2023, 6, 30)
 # The paper compares the reports nearest to these days (TPN launch and two years on).
 BASELINE_DAY = dt.date(2021, 3, 23)
 ENDLINE_DAY = dt.date(2023, 3, 23)
-
-CENSUS_2012 = dt.date(2012, 8, 15)
-CENSUS_2022 = dt.date(2022, 8, 15)
-# Residents covered by RAMA, MMI or private insurance instead of CBHI: outside its target.
-OTHER_SCHEME_SHARE = 0.10
-
-
-def fiscal_year_of(day: dt.date) -> int:
-    """Start year of the fiscal year holding ``day``."""
-    return day.year if day.month >= 7 else day.year - 1
-
-
-def fiscal_year_label(start_year: int) -> str:
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
-
-
-def fiscal_year_start(start_year: int) -> dt.date:
-    return dt.date(start_year, 7, 1)
-
-
-def fiscal_year_end(start_year: int) -> dt.date:
-    return dt.date(start_year + 1, 6, 30)
 
 
 def target_reference_day(start_year: int) -> dt.date:
@@ -64,12 +44,14 @@ def nearest_friday(day: dt.date, candidates: list[dt.date]) -> dt.date:
 
 def projected_population(population_2012: int, population_2022: int, on: dt.date) -> float:
     """Geometric interpolation (or extrapolation) between the 2012 and 2022 census nights."""
-    span = (CENSUS_2022 - CENSUS_2012).days
-    fraction = (on - CENSUS_2012).days / span
+    span = (CENSUS_2022_DATE - CENSUS_2012_DATE).days
+    fraction = (on - CENSUS_2012_DATE).days / span
     return population_2012 * (population_2022 / population_2012) ** fraction
 
 
 def true_eligible_population(population_2012: int, population_2022: int, start_year: int) -> float:
     """Residents CBHI should cover in a fiscal year, the yardstick RSSB's targets are judged by."""
     day = target_reference_day(start_year)
-    return projected_population(population_2012, population_2022, day) * (1 - OTHER_SCHEME_SHARE)
+    return projected_population(population_2012, population_2022, day) * (
+        1 - OTHER_SCHEME_SHARE_DEFAULT
+    )
