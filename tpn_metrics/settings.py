@@ -185,6 +185,7 @@ class Settings:
 
     @property
     def warehouse_path(self) -> Path:
+        """The DuckDB warehouse file: ``<home>/warehouse/tpn.duckdb``."""
         return self.home / "warehouse" / "tpn.duckdb"
 
     @property
@@ -194,14 +195,17 @@ class Settings:
 
     @property
     def outbox_dir(self) -> Path:
+        """Dry-run emails (.eml) and notices that could not be sent: ``<home>/outbox``."""
         return self.home / "outbox"
 
     @property
     def reports_dir(self) -> Path:
+        """Evaluation and corrections reports (HTML, Markdown, PNG): ``<home>/reports``."""
         return self.home / "reports"
 
     @property
     def sample_dir(self) -> Path:
+        """The generated sample files of ``tpn demo``: ``<home>/sample_data``."""
         return self.home / "sample_data"
 
     @property
@@ -211,19 +215,23 @@ class Settings:
 
     @property
     def dbt_project_dir(self) -> Path:
+        """The committed dbt project (also its profiles dir)."""
         return self.project_root / "dbt_project"
 
     @property
     def dbt_target_dir(self) -> Path:
+        """dbt's target folder (manifest, run results), under ``home``."""
         # Kept under home so concurrent checkouts or test runs never share dbt's artefacts.
         return self.home / "var" / "dbt_target"
 
     @property
     def expectations_dir(self) -> Path:
+        """The committed Great Expectations context root."""
         return self.project_root / "expectations"
 
     @property
     def seeds_dir(self) -> Path:
+        """dbt seeds of reference data (districts, census populations, hospitals)."""
         return self.dbt_project_dir / "seeds" / "reference"
 
     @property

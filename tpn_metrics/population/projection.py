@@ -37,13 +37,18 @@ def census_fraction(
 
 
 def project_raw(population_2012: int, population_2022: int, day: dt.date, method: str) -> float:
+    """Residents on ``day`` (unrounded persons) by ``method`` (linear | geometric |
+    exponential) from the two census counts.
+
+    Raises ValueError for a non-positive census count or an unknown method.
+    """
     if population_2012 <= 0 or population_2022 <= 0:
         raise ValueError("census populations must be positive")
     f = census_fraction(day)
     if method == "linear":
         return population_2012 + (population_2022 - population_2012) * f
     if method == "geometric":
-        return population_2012 * (population_2022 / population_2012) ** f
+        return float(population_2012 * (population_2022 / population_2012) ** f)
     if method == "exponential":
         return population_2012 * math.exp(math.log(population_2022 / population_2012) * f)
     raise ValueError(f"unknown projection method '{method}' (use one of {', '.join(METHODS)})")
@@ -52,6 +57,7 @@ def project_raw(population_2012: int, population_2022: int, day: dt.date, method
 def project(
     population_2012: int, population_2022: int, day: dt.date, method: str = DEFAULT_METHOD
 ) -> int:
+    """:func:`project_raw` rounded to whole persons, halves away from zero (as dbt's SQL)."""
     return round_half_away(project_raw(population_2012, population_2022, day, method))
 
 

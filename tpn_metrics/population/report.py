@@ -110,6 +110,8 @@ def _flags(row: pd.Series) -> str:
 
 
 def corrections_markdown(frame: pd.DataFrame) -> str:
+    """The corrections table in Markdown: one row per district of ``frame`` (rows of
+    ``marts.fct_cbhi_coverage_corrected`` for one week); coverage in %, correction in pp."""
     lines = [
         "## Reported vs corrected CBHI coverage",
         "",
@@ -134,6 +136,8 @@ def corrections_markdown(frame: pd.DataFrame) -> str:
 
 
 def corrections_html(frame: pd.DataFrame) -> str:
+    """The same table as :func:`corrections_markdown` in HTML, after the reported-vs-corrected
+    chart (an inline PNG)."""
     chart = img_tag(corrections_chart_png(frame), "reported vs corrected coverage by district")
     rows = "".join(
         "<tr>"
