@@ -21,6 +21,9 @@ CATALOG_SCHEMA = "tpn_catalog"
 
 @dataclass(frozen=True)
 class Description:
+    """A table's description (None: undocumented) and its columns' descriptions by column
+    name (undocumented columns absent), from a declaration or dbt's ``manifest.json``."""
+
     table: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
 

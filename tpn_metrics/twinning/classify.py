@@ -30,6 +30,10 @@ _TOLERANCE = 1e-9
 
 
 class Role(StrEnum):
+    """Where an institution stands in its peer group on one metric (the ``role`` column):
+    shining (among the best), rising (among those with most to learn), or middle; the cut
+    points are :class:`~tpn_metrics.twinning.topics.Thresholds`."""
+
     SHINING = "shining"
     MIDDLE = "middle"
     RISING = "rising"

@@ -48,6 +48,8 @@ _SHORTEN = ((" District Hospital", " DH"), (" Hospital", ""), (" DHMT", ""))
 
 
 def short_name(name: str) -> str:
+    """The name as drawn on the network: "Kibagabaga District Hospital" → "Kibagabaga DH",
+    a trailing " Hospital" or " DHMT" dropped; other names unchanged."""
     for long, short in _SHORTEN:
         if name.endswith(long):
             return name[: -len(long)] + short
@@ -55,6 +57,8 @@ def short_name(name: str) -> str:
 
 
 def topic_colours(topics: list[str]) -> dict[str, str]:
+    """Topic → hex colour of :data:`PALETTE`, assigned in sorted order of the distinct topics
+    (cycling after ten), so a topic keeps its colour whatever the order of the rows."""
     return {topic: PALETTE[i % len(PALETTE)] for i, topic in enumerate(sorted(set(topics)))}
 
 
@@ -194,6 +198,8 @@ def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
 
 
 def save_network_png(network: pd.DataFrame, institutions: pd.DataFrame, path: Path) -> Path:
+    """Write :func:`network_png` to ``path`` (parent folders created, file replaced) and
+    return ``path``; OSError when it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(network_png(network, institutions))
     return path

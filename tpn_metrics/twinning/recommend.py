@@ -75,6 +75,8 @@ class CostWeights:
     min_gap: float = 0.0
 
     def distance_penalty(self, distance: DistanceClass) -> float:
+        """The cost added for a pair ``distance`` apart (unitless, like every cost term):
+        0 for the same province, ``neighbouring_province`` or ``far`` otherwise."""
         return {
             DistanceClass.SAME_PROVINCE: 0.0,
             DistanceClass.NEIGHBOURING_PROVINCE: self.neighbouring_province,

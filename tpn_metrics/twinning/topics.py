@@ -60,10 +60,13 @@ class TopicMetric:
 
     @property
     def difference_unit(self) -> str:
+        """The unit of a gap between two values: ``gap_unit`` if set (``pp`` for a metric in
+        %), else ``unit``."""
         return self.gap_unit or self.unit
 
     @property
     def key(self) -> tuple[str, str]:
+        """``(topic, metric)``, the metric's identity across inputs and outputs."""
         return (self.topic, self.metric)
 
 
