@@ -217,7 +217,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
-    """``frame`` readable by SQL as ``name`` inside the block."""
+    """``frame`` readable by SQL as the view ``name`` inside the block (yields ``name``);
+    unregistered when the block ends, whatever happens."""
     con.register(name, frame)
     try:
         yield name

@@ -116,7 +116,10 @@ def source_tables(
     schemas: Iterable[str] = PUBLISHED_SCHEMAS,
     descriptions: dict[str, Description] | None = None,
 ) -> list[SourceTable]:
-    """Base tables of ``schemas`` in the warehouse, with columns in order (views are skipped)."""
+    """Base tables of ``schemas`` in the warehouse (views are skipped), from DuckDB's
+    ``information_schema``: one :class:`SourceTable` per table, sorted by schema and name,
+    columns in ordinal order, described from ``descriptions`` (``schema.table`` →
+    :class:`Description`) where given."""
     wanted = list(schemas)
     if not wanted:
         return []

@@ -49,7 +49,9 @@ class UnsupportedTypeError(ValueError):
 
 
 def sqlalchemy_type(duckdb_type: str, *, where: str = "") -> TypeEngine[Any]:
-    """The SQLAlchemy type for a DuckDB ``information_schema.columns.data_type``."""
+    """The SQLAlchemy type for a DuckDB ``information_schema.columns.data_type`` (any case,
+    ``DECIMAL(p, s)`` included). Raises UnsupportedTypeError, naming ``where`` (the column),
+    for a type without a faithful mapping."""
     name = duckdb_type.strip().upper()
     if name in _SIMPLE:
         return _SIMPLE[name]

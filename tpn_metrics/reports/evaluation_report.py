@@ -173,7 +173,9 @@ def report_blocks(
     sections: Sequence[ReportSection] = (),
     trajectories: pd.DataFrame | None = None,
 ) -> list[Block]:
-    """The whole report, top to bottom."""
+    """The whole report, top to bottom: summary, comparisons (see :func:`comparison_blocks`
+    for ``trajectories``), uninsured share, the paper's figures, the ``sections`` other parts
+    contribute (corrections, twinning) in the given order, then the methods' assumptions."""
     blocks = [
         *summary_blocks(run, headlines(run)),
         *comparison_blocks(run, trajectories),

@@ -46,7 +46,9 @@ def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> 
 
 
 def peer_groups(institutions: pd.DataFrame) -> pd.Series:
-    """The peer group of each institution (index: institution_id)."""
+    """The peer group of each institution (:func:`~tpn_metrics.twinning.geography.peer_group`):
+    a string Series named ``peer_group``, one entry per row of ``institutions``, indexed by
+    institution_id. ValueError when a column of INSTITUTION_COLUMNS is missing."""
     _check_columns(institutions, INSTITUTION_COLUMNS, "institutions")
     category = (
         institutions["hospital_category"]

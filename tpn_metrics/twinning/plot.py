@@ -152,7 +152,15 @@ def _draw_panel(
 
 
 def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
-    """PNG of the network (``fct_twinning_network`` rows) over the given institutions."""
+    """PNG of the network over the given institutions: two circles (pairs chosen at the
+    launch workshop, pairs recommended from the metrics), arrows from shining to rising, one
+    colour per topic, dashed where the shining partner does worse on the latest values.
+
+    ``network``: ``twinning.fct_twinning_network`` rows (``origin``, ``topic``, source and
+    target institution ids, ...); ``institutions``: one row per institution with
+    institution_id, institution_name, institution_kind, province (placed by
+    :func:`circle_layout`).
+    """
     nodes, province_angles = circle_layout(institutions)
     colours = topic_colours(list(network["topic"]))
     with RENDER_LOCK:
