@@ -44,6 +44,9 @@ def quoted(identifier: str) -> str:
 
 @dataclass(frozen=True)
 class DeclaredColumn:
+    """One declared column: its name, DuckDB ``data_type`` and description, as written in the
+    ``columns:`` list of a table in ``_<schema>__sources.yml`` (description whitespace folded)."""
+
     name: str
     data_type: str  # a DuckDB type, e.g. varchar, double, bigint, boolean
     description: str
@@ -51,6 +54,10 @@ class DeclaredColumn:
 
 @dataclass(frozen=True)
 class DeclaredTable:
+    """One declared table of a ``_<schema>__sources.yml``: schema, name, description (its
+    grain), its columns in declared order and its primary key (``config.meta.primary_key``,
+    empty when the table has none)."""
+
     schema: str
     name: str
     description: str
@@ -59,10 +66,12 @@ class DeclaredTable:
 
     @property
     def qualified_name(self) -> str:
+        """``schema.name``, unquoted (the key of :func:`declared_tables`)."""
         return f"{self.schema}.{self.name}"
 
     @property
     def column_names(self) -> tuple[str, ...]:
+        """The column names in declared order."""
         return tuple(c.name for c in self.columns)
 
     def ddl(self, *, replace: bool = True) -> str:

@@ -42,6 +42,10 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class ExportSummary:
+    """What an export wrote: the file's final ``path``, the data ``rows`` written (header not
+    counted), and ``cells_neutralised``, the text cells (header included) written with a
+    leading ``'`` so a spreadsheet shows them as text."""
+
     path: Path
     rows: int
     cells_neutralised: int

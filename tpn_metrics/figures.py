@@ -27,6 +27,7 @@ def png_bytes(figure: Figure, *, dpi: float | None = None) -> bytes:
 
 
 def png_data_uri(png: bytes) -> str:
+    """The PNG bytes as an RFC 2397 ``data:image/png;base64,...`` URI (ASCII)."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 

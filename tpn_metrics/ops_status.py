@@ -26,6 +26,10 @@ SOURCES = ("rssb_weekly", "accreditation", "registry")
 
 @dataclass(frozen=True)
 class SourceLoad:
+    """One source's loads, from ``landing.file_ledger``: its ``kind`` (one of
+    :data:`SOURCES`), the count of files loaded (``loaded`` or since ``superseded``), when the
+    newest of them was received (UTC) and the period key of the file now current."""
+
     kind: str
     files_loaded: int
     last_loaded_at: dt.datetime | None  # UTC, when the newest file of this kind was received
@@ -34,6 +38,16 @@ class SourceLoad:
 
 @dataclass(frozen=True)
 class OpsStatus:
+    """The warehouse's state on ``today``, as :func:`collect_status` read it.
+
+    ``exists``/``busy`` say whether it could be read at all; ``sources`` holds one
+    :class:`SourceLoad` per kind of :data:`SOURCES`; ``last_report_date`` is the newest RSSB
+    report date not superseded (``landing.rssb_weekly``); ``pending_emails`` counts
+    ``ops.email_deliveries`` rows still pending (None: the table does not exist);
+    ``quarantined`` and ``crashed`` count ledger files by status; ``problems`` holds one line
+    per thing that needs a person (empty: healthy).
+    """
+
     warehouse: Path
     today: dt.date
     exists: bool = True
@@ -51,18 +65,21 @@ class OpsStatus:
 
     @property
     def days_since_report(self) -> int | None:
+        """Whole days from the latest RSSB report date to ``today`` (None: no report)."""
         if self.last_report_date is None:
             return None
         return (self.today - self.last_report_date).days
 
     @property
     def days_since_load(self) -> int | None:
+        """Whole days from the latest load's UTC date to ``today`` (None: nothing loaded)."""
         if self.last_load_at is None:
             return None
         return (self.today - self.last_load_at.date()).days
 
     @property
     def healthy(self) -> bool:
+        """True when no problem needs a person."""
         return not self.problems
 
 

@@ -193,6 +193,8 @@ def connect(
 
 @contextmanager
 def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """:func:`connect` (waiting up to 60 s for the write lock; WarehouseBusyError after) as a
+    context manager: the connection is closed when the block ends, even if it raises."""
     con = connect(path, read_only=read_only)
     try:
         yield con
@@ -215,7 +217,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
-    """``frame`` readable by SQL as ``name`` inside the block."""
+    """``frame`` readable by SQL as the view ``name`` inside the block (yields ``name``);
+    unregistered when the block ends, whatever happens."""
     con.register(name, frame)
     try:
         yield name
@@ -227,10 +230,14 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -
 
 
 def ensure_landing_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``landing`` and ``ops`` schemas and their tables (:data:`LANDING_DDL`) where
+    missing, and add columns newer code expects; idempotent, never drops data."""
     con.execute(LANDING_DDL)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when ``schema.table`` is a table or view of the connected database
+    (``information_schema.tables``; names compared exactly)."""
     row = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],

@@ -21,6 +21,9 @@ CATALOG_SCHEMA = "tpn_catalog"
 
 @dataclass(frozen=True)
 class Description:
+    """A table's description (None: undocumented) and its columns' descriptions by column
+    name (undocumented columns absent), from a declaration or dbt's ``manifest.json``."""
+
     table: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
 
@@ -50,7 +53,9 @@ def load_descriptions(manifest_path: Path) -> dict[str, Description]:
 
 
 def catalog_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
-    """``tpn_catalog.tables`` (one row per published table) and ``tpn_catalog.columns``."""
+    """``tpn_catalog.tables`` (one row per published table: row and column counts, description,
+    UTC publish time, source warehouse, column signature) and ``tpn_catalog.columns`` (one row
+    per published column: position, DuckDB type, description), defined on ``metadata``."""
     tables = sa.Table(
         "tables",
         metadata,

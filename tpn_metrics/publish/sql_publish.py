@@ -46,6 +46,9 @@ BeforeTable = Callable[[int, str], None]
 
 @dataclass(frozen=True)
 class SourceColumn:
+    """A warehouse column: its name, its DuckDB type as ``information_schema.columns`` spells
+    it (mapped by :func:`tpn_metrics.publish.types.sqlalchemy_type`) and its description."""
+
     name: str
     duckdb_type: str
     description: str | None = None
@@ -53,6 +56,8 @@ class SourceColumn:
 
 @dataclass(frozen=True)
 class SourceTable:
+    """A warehouse base table to publish: schema, name, columns in ordinal order, description."""
+
     schema: str
     name: str
     columns: tuple[SourceColumn, ...]
@@ -60,15 +65,23 @@ class SourceTable:
 
     @property
     def qualified_name(self) -> str:
+        """``schema.name``, unquoted."""
         return f"{self.schema}.{self.name}"
 
     @property
     def signature(self) -> str:
+        """JSON ``[[column, DuckDB type], ...]`` in column order, as ``tpn_catalog.tables``
+        stores it: an equal signature lets the next publish TRUNCATE instead of re-create."""
         return json.dumps([[c.name, c.duckdb_type] for c in self.columns])
 
 
 @dataclass(frozen=True)
 class PublishReport:
+    """What one publish committed: the target URL (password hidden), rows per published
+    ``schema.table``, the commit time (UTC), the wall-clock duration in seconds, the row
+    transport (``copy`` or ``insert``) and the tables dropped because the warehouse no longer
+    has them."""
+
     target: str  # the URL with its password hidden
     tables: dict[str, int]  # "schema.table" → rows published
     published_at: dt.datetime
@@ -78,6 +91,7 @@ class PublishReport:
 
     @property
     def total_rows(self) -> int:
+        """Rows published, summed over every table."""
         return sum(self.tables.values())
 
 
@@ -102,7 +116,10 @@ def source_tables(
     schemas: Iterable[str] = PUBLISHED_SCHEMAS,
     descriptions: dict[str, Description] | None = None,
 ) -> list[SourceTable]:
-    """Base tables of ``schemas`` in the warehouse, with columns in order (views are skipped)."""
+    """Base tables of ``schemas`` in the warehouse (views are skipped), from DuckDB's
+    ``information_schema``: one :class:`SourceTable` per table, sorted by schema and name,
+    columns in ordinal order, described from ``descriptions`` (``schema.table`` →
+    :class:`Description`) where given."""
     wanted = list(schemas)
     if not wanted:
         return []

@@ -8,11 +8,12 @@ as text that looks right and sorts wrong. Cast such a column in its model, or ad
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
-_SIMPLE: dict[str, TypeEngine[object]] = {
+_SIMPLE: dict[str, TypeEngine[Any]] = {
     "BOOLEAN": sa.Boolean(),
     "TINYINT": sa.SmallInteger(),
     "SMALLINT": sa.SmallInteger(),
@@ -47,8 +48,10 @@ class UnsupportedTypeError(ValueError):
     """A source column whose DuckDB type has no faithful mapping to the target."""
 
 
-def sqlalchemy_type(duckdb_type: str, *, where: str = "") -> TypeEngine[object]:
-    """The SQLAlchemy type for a DuckDB ``information_schema.columns.data_type``."""
+def sqlalchemy_type(duckdb_type: str, *, where: str = "") -> TypeEngine[Any]:
+    """The SQLAlchemy type for a DuckDB ``information_schema.columns.data_type`` (any case,
+    ``DECIMAL(p, s)`` included). Raises UnsupportedTypeError, naming ``where`` (the column),
+    for a type without a faithful mapping."""
     name = duckdb_type.strip().upper()
     if name in _SIMPLE:
         return _SIMPLE[name]

@@ -22,7 +22,12 @@ FISCAL_YEAR_RESET = (
 
 
 def slope_plot_png(institutions: pd.DataFrame, title: str, unit: str) -> bytes:
-    """Per-institution before/after lines by group: the picture behind the mean change."""
+    """Per-institution before/after lines by group: the picture behind the mean change.
+
+    ``institutions``: one row per institution of one comparison, columns ``is_focus``,
+    ``baseline`` and ``endline`` (in ``unit``, the y-axis label; rows missing either are
+    left out). Returns a two-panel PNG (focus, comparison), each with its group mean.
+    """
     with RENDER_LOCK:
         figure = Figure(figsize=(6.4, 3.6), dpi=100)
         axes = figure.subplots(1, 2, sharey=True)
@@ -52,7 +57,11 @@ def slope_plot_png(institutions: pd.DataFrame, title: str, unit: str) -> bytes:
 
 
 def changes_plot_png(institutions: pd.DataFrame, title: str) -> bytes:
-    """Each institution's change as a dot, by group, over a box of the middle half."""
+    """Each institution's change as a dot, by group, over a box of the middle half.
+
+    ``institutions``: one row per institution, columns ``is_focus`` and ``change``
+    (endline − baseline, percentage points; NaN left out). Returns a PNG, zero marked.
+    """
     with RENDER_LOCK:
         figure = Figure(figsize=(6.4, 2.6), dpi=100)
         ax = figure.subplots()

@@ -117,6 +117,16 @@ def _names(institutions: pd.DataFrame, is_focus: bool) -> str:
 
 
 def comparison_blocks(run: EvaluationRun, trajectories: pd.DataFrame | None) -> list[Block]:
+    """One section per comparison of ``run``: its title, the difference in mean change and the
+    ANCOVA estimate (percentage points, pp), the group and test tables, warnings, the focus
+    and comparison institutions by name, a slope plot and a plot of the changes.
+
+    ``trajectories`` (one row per report date × focus/other × measure × fiscal year, columns
+    ``report_date``, ``is_focus``, ``measure``, ``fiscal_year``, ``coverage_pct`` in % as
+    :func:`tpn_metrics.evaluation.datasets.coverage_trajectories` returns them) adds the
+    weekly CBHI coverage chart to the reported-coverage comparison; None leaves it out.
+    Images are rendered only when the blocks are turned into HTML.
+    """
     blocks: list[Block] = []
     for comparison_id, dataset, c in run.comparisons:
         groups = run.groups[run.groups["comparison_id"] == comparison_id]
@@ -163,7 +173,9 @@ def report_blocks(
     sections: Sequence[ReportSection] = (),
     trajectories: pd.DataFrame | None = None,
 ) -> list[Block]:
-    """The whole report, top to bottom."""
+    """The whole report, top to bottom: summary, comparisons (see :func:`comparison_blocks`
+    for ``trajectories``), uninsured share, the paper's figures, the ``sections`` other parts
+    contribute (corrections, twinning) in the given order, then the methods' assumptions."""
     blocks = [
         *summary_blocks(run, headlines(run)),
         *comparison_blocks(run, trajectories),
@@ -180,6 +192,8 @@ def report_blocks(
 
 
 def render_markdown(run: EvaluationRun, sections: Sequence[ReportSection] = ()) -> str:
+    """The report as Markdown (for the Prefect artifact): the title, then every block of
+    :func:`report_blocks` except images, which Markdown leaves out (no plotting is done)."""
     return f"# {TITLE}\n\n" + to_markdown(report_blocks(run, sections))
 
 
@@ -203,6 +217,9 @@ def render_html(
     sections: Sequence[ReportSection] = (),
     trajectories: pd.DataFrame | None = None,
 ) -> str:
+    """The report as one self-contained HTML page (UTF-8 text; plots inlined as PNG data
+    URIs), from the same blocks as :func:`render_markdown`; ``trajectories`` as in
+    :func:`comparison_blocks`."""
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"

@@ -20,7 +20,9 @@ GROUP_WORDS = {
 
 
 def how_sure(h: Headline) -> str:
-    """Plain words for the p-value and interval of a one-sided test."""
+    """One sentence for a programme manager on the headline's one-sided p-value and its 95%
+    interval's lower bound: rarely chance (p < 0.05 and the interval excludes no effect),
+    suggestive (p < 0.10), could well be chance, or too few institutions (p is NaN)."""
     if math.isnan(h.p_value):
         return "Too few institutions to say how sure this is."
     if h.p_value < 0.05 and h.ci_low > 0:
@@ -195,7 +197,9 @@ def _uninsured_district_lines(declines: tuple[UninsuredDecline, ...]) -> list[st
 
 
 def uninsured_blocks(run: EvaluationRun) -> list[Block]:
-    """The decline of the uninsured share, group level and per district, both measures."""
+    """The decline of the uninsured share (100 − coverage %), relative, in %, with the
+    difference between groups in percentage points: one table at group level and one per
+    district, on reported and corrected coverage. No block when ``run`` has no such result."""
     if not run.uninsured:
         return []
     blocks = [
@@ -242,7 +246,8 @@ def uninsured_blocks(run: EvaluationRun) -> list[Block]:
 
 
 def paper_blocks(run: EvaluationRun) -> list[Block]:
-    """Our figures beside the published ones, on the same definitions, and the paper's slips."""
+    """Our figures beside the published ones (:mod:`tpn_metrics.evaluation.paper`), on the
+    same definitions, each with its unit, and the paper's slips; a heading, a table, notes."""
     rows = paper_rows(run)
     lines = [
         f"| measure | unit | {PAPER}: focus | {PAPER}: comparison | ours: focus "

@@ -32,6 +32,8 @@ class Block:
 
 
 def to_markdown(blocks: Sequence[Block]) -> str:
+    """The blocks as Markdown, one paragraph each in order; ``img`` blocks are skipped (their
+    ``png`` is never called) and ``raw`` blocks contribute their ``text``."""
     out: list[str] = []
     for b in blocks:
         if b.kind == "h2":
@@ -52,6 +54,9 @@ def to_markdown(blocks: Sequence[Block]) -> str:
 
 
 def to_html(blocks: Sequence[Block]) -> str:
+    """The blocks as an HTML fragment (no ``<html>``/``<body>``), one element per line: text
+    escaped, tables converted from their Markdown lines, ``img`` blocks rendered by calling
+    their ``png`` and inlined, ``raw`` blocks contributing their ``html`` unescaped."""
     out: list[str] = []
     for b in blocks:
         text = html.escape(b.text)

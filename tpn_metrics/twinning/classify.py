@@ -30,6 +30,10 @@ _TOLERANCE = 1e-9
 
 
 class Role(StrEnum):
+    """Where an institution stands in its peer group on one metric (the ``role`` column):
+    shining (among the best), rising (among those with most to learn), or middle; the cut
+    points are :class:`~tpn_metrics.twinning.topics.Thresholds`."""
+
     SHINING = "shining"
     MIDDLE = "middle"
     RISING = "rising"
@@ -42,7 +46,9 @@ def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> 
 
 
 def peer_groups(institutions: pd.DataFrame) -> pd.Series:
-    """The peer group of each institution (index: institution_id)."""
+    """The peer group of each institution (:func:`~tpn_metrics.twinning.geography.peer_group`):
+    a string Series named ``peer_group``, one entry per row of ``institutions``, indexed by
+    institution_id. ValueError when a column of INSTITUTION_COLUMNS is missing."""
     _check_columns(institutions, INSTITUTION_COLUMNS, "institutions")
     category = (
         institutions["hospital_category"]

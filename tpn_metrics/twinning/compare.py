@@ -60,7 +60,7 @@ SUMMARY_COLUMNS = (
 
 
 def _optional_bool(value: object) -> bool | None:
-    return None if value is None or pd.isna(value) else bool(value)  # type: ignore[arg-type]
+    return None if value is None or pd.isna(value) else bool(value)
 
 
 def assess_chosen_pairs(

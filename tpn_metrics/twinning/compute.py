@@ -56,6 +56,19 @@ class TwinningInputs:
 
 @dataclass(frozen=True)
 class TwinningResult:
+    """Everything :func:`compute_twinning` returns, one pandas frame per ``twinning`` table.
+
+    ``metrics``: the topic metrics computed; ``institutions``: the institutions classified
+    (TPN members only by default), sorted by id; ``classification``: one row per topic ×
+    metric × institution measured (``CLASSIFICATION_TABLE_COLUMNS``); ``recommendations``:
+    one row per recommended pair or unmatched rising institution (``RECOMMENDATION_COLUMNS``);
+    ``network``: one row per edge (recommended or chosen pair); ``assessed``: one row per
+    chosen pair × metric of its topic; ``summary``: one row per topic × metric comparing the
+    chosen pairs with the recommended ones. Every frame but ``summary`` and ``institutions``
+    carries institution names beside their ids. Gaps are in each metric's difference unit
+    (pp for percentages).
+    """
+
     metrics: tuple[TopicMetric, ...]
     institutions: pd.DataFrame
     classification: pd.DataFrame
@@ -67,6 +80,8 @@ class TwinningResult:
     topics: tuple[str, ...] | None = None
 
     def metric(self, topic: str, metric: str) -> TopicMetric:
+        """The computed :class:`TopicMetric` with this topic and metric name; StopIteration
+        when it was not computed."""
         return next(m for m in self.metrics if m.key == (topic, metric))
 
 

@@ -34,6 +34,9 @@ PROVINCE_ADJACENCY: frozenset[frozenset[str]] = frozenset(
 
 
 class DistanceClass(StrEnum):
+    """How far apart two institutions are, in three classes from their provinces (see
+    :data:`PROVINCE_ADJACENCY`): same province, neighbouring province, or far."""
+
     SAME_PROVINCE = "same_province"
     NEIGHBOURING_PROVINCE = "neighbouring_province"
     FAR = "far"

@@ -48,6 +48,8 @@ _SHORTEN = ((" District Hospital", " DH"), (" Hospital", ""), (" DHMT", ""))
 
 
 def short_name(name: str) -> str:
+    """The name as drawn on the network: "Kibagabaga District Hospital" → "Kibagabaga DH",
+    a trailing " Hospital" or " DHMT" dropped; other names unchanged."""
     for long, short in _SHORTEN:
         if name.endswith(long):
             return name[: -len(long)] + short
@@ -55,6 +57,8 @@ def short_name(name: str) -> str:
 
 
 def topic_colours(topics: list[str]) -> dict[str, str]:
+    """Topic → hex colour of :data:`PALETTE`, assigned in sorted order of the distinct topics
+    (cycling after ten), so a topic keeps its colour whatever the order of the rows."""
     return {topic: PALETTE[i % len(PALETTE)] for i, topic in enumerate(sorted(set(topics)))}
 
 
@@ -148,7 +152,15 @@ def _draw_panel(
 
 
 def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
-    """PNG of the network (``fct_twinning_network`` rows) over the given institutions."""
+    """PNG of the network over the given institutions: two circles (pairs chosen at the
+    launch workshop, pairs recommended from the metrics), arrows from shining to rising, one
+    colour per topic, dashed where the shining partner does worse on the latest values.
+
+    ``network``: ``twinning.fct_twinning_network`` rows (``origin``, ``topic``, source and
+    target institution ids, ...); ``institutions``: one row per institution with
+    institution_id, institution_name, institution_kind, province (placed by
+    :func:`circle_layout`).
+    """
     nodes, province_angles = circle_layout(institutions)
     colours = topic_colours(list(network["topic"]))
     with RENDER_LOCK:
@@ -194,6 +206,8 @@ def network_png(network: pd.DataFrame, institutions: pd.DataFrame) -> bytes:
 
 
 def save_network_png(network: pd.DataFrame, institutions: pd.DataFrame, path: Path) -> Path:
+    """Write :func:`network_png` to ``path`` (parent folders created, file replaced) and
+    return ``path``; OSError when it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(network_png(network, institutions))
     return path

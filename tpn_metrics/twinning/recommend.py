@@ -75,6 +75,8 @@ class CostWeights:
     min_gap: float = 0.0
 
     def distance_penalty(self, distance: DistanceClass) -> float:
+        """The cost added for a pair ``distance`` apart (unitless, like every cost term):
+        0 for the same province, ``neighbouring_province`` or ``far`` otherwise."""
         return {
             DistanceClass.SAME_PROVINCE: 0.0,
             DistanceClass.NEIGHBOURING_PROVINCE: self.neighbouring_province,
@@ -102,7 +104,9 @@ def _lookup(frame: pd.DataFrame, column: str) -> dict[str, object]:
 
 
 def gap_scale_of(classification: pd.DataFrame) -> float:
-    """Standard deviation of the metric over the measured institutions (1 when degenerate)."""
+    """Population standard deviation (ddof 0) of ``classification["value"]``, in the metric's
+    unit: the scale of the gap term. 1 when fewer than two values or the deviation is 0 or
+    not finite, so the gap term stays defined."""
     values = classification["value"].astype(float).to_numpy()
     scale = float(np.std(values)) if len(values) > 1 else 0.0
     return scale if np.isfinite(scale) and scale > 0 else 1.0
@@ -118,7 +122,14 @@ def build_cost_matrix(
     adjacency: frozenset[frozenset[str]] = PROVINCE_ADJACENCY,
     gap_scale: float | None = None,
 ) -> CostMatrix:
-    """Costs of pairing every rising institution with every shining one (first place)."""
+    """Costs of pairing every rising institution with every shining one (first place).
+
+    ``classification``: one row per institution of one (topic, metric), as
+    :func:`~tpn_metrics.twinning.classify.classify_institutions` returns it (``role``,
+    ``score``, ``peer_group``, ``value``); ``institutions``: institution_id → province.
+    Returns a :class:`CostMatrix` of rising × shining arrays (both sorted by id); cost is NaN
+    where a pair is infeasible. ``gap_scale`` defaults to :func:`gap_scale_of`.
+    """
     weights = weights or CostWeights()
     scale = gap_scale if gap_scale is not None else gap_scale_of(classification)
     rising = classification.loc[classification["role"] == Role.RISING.value]

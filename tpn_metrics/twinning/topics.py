@@ -60,10 +60,13 @@ class TopicMetric:
 
     @property
     def difference_unit(self) -> str:
+        """The unit of a gap between two values: ``gap_unit`` if set (``pp`` for a metric in
+        %), else ``unit``."""
         return self.gap_unit or self.unit
 
     @property
     def key(self) -> tuple[str, str]:
+        """``(topic, metric)``, the metric's identity across inputs and outputs."""
         return (self.topic, self.metric)
 
 
@@ -105,7 +108,10 @@ def _entry(raw: dict[str, Any], position: int, first_of_topic: bool) -> TopicMet
 
 
 def parse_topic_metrics(document: dict[str, Any]) -> tuple[TopicMetric, ...]:
-    """Topic metrics from a parsed YAML document (``{"topics": [...]}``), validated."""
+    """Topic metrics from a parsed YAML document (``{"topics": [...]}``), in file order; the
+    first metric of a topic is its primary one unless stated. Raises ValueError naming the
+    entry when the document is not that shape or an entry is invalid, and as
+    :func:`validate_topic_metrics` does."""
     entries = document.get("topics") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ValueError("the topics file must hold a list under 'topics'")
@@ -121,7 +127,8 @@ def parse_topic_metrics(document: dict[str, Any]) -> tuple[TopicMetric, ...]:
 
 
 def validate_topic_metrics(metrics: Iterable[TopicMetric]) -> tuple[TopicMetric, ...]:
-    """Unique (topic, metric) keys and exactly one primary metric per topic."""
+    """The metrics as a tuple, once checked: ValueError on a duplicate (topic, metric) key
+    or a topic without exactly one primary metric."""
     metrics = tuple(metrics)
     keys = [m.key for m in metrics]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
@@ -137,7 +144,8 @@ def validate_topic_metrics(metrics: Iterable[TopicMetric]) -> tuple[TopicMetric,
 
 
 def load_topic_metrics(path: Path = DEFAULT_TOPICS_FILE) -> tuple[TopicMetric, ...]:
-    """Read and validate a topics file (default: the package's ``topics.yaml``)."""
+    """Read and validate a topics file (default: the package's ``topics.yaml``); OSError
+    when it cannot be read, ValueError as :func:`parse_topic_metrics`."""
     with path.open(encoding="utf-8") as handle:
         return parse_topic_metrics(yaml.safe_load(handle))
 
@@ -145,7 +153,8 @@ def load_topic_metrics(path: Path = DEFAULT_TOPICS_FILE) -> tuple[TopicMetric, .
 def select_topics(
     metrics: Sequence[TopicMetric], topics: Iterable[str] | None
 ) -> tuple[TopicMetric, ...]:
-    """The metrics of the given topics (all when ``topics`` is None); unknown topics raise."""
+    """The metrics of the given topics, in the order of ``metrics`` (all when ``topics`` is
+    None); ValueError naming the topics that have no metric."""
     if topics is None:
         return tuple(metrics)
     wanted = list(dict.fromkeys(topics))

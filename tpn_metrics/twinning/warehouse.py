@@ -61,7 +61,13 @@ class WarehouseNotBuiltError(RuntimeError):
 def read_metric_values(
     con: duckdb.DuckDBPyConnection, metric: TopicMetric, *, at_launch: bool = False
 ) -> pd.DataFrame:
-    """Run a metric's SQL (or its launch_sql): institution_id, value, as_of (null if absent)."""
+    """Run a metric's SQL (or, ``at_launch``, its launch_sql) on the warehouse.
+
+    Returns one row per row the SQL returns, columns ``institution_id``, ``value`` (float, in
+    the metric's unit; non-numbers become NaN) and ``as_of`` (null when the SQL has none);
+    an empty frame when the metric has no launch_sql. Raises ValueError naming the metric
+    when the SQL fails or lacks ``institution_id`` or ``value``.
+    """
     sql = metric.launch_sql if at_launch else metric.sql
     if sql is None:
         return pd.DataFrame(columns=["institution_id", "value", "as_of"])
@@ -81,7 +87,15 @@ def read_metric_values(
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection, metrics: Sequence[TopicMetric]) -> TwinningInputs:
-    """Read the registry marts and every metric's values."""
+    """Read the registry marts and every metric's values, as :class:`TwinningInputs`.
+
+    Sources: ``marts.dim_institution`` joined to ``marts.dim_district`` (one row per
+    institution), ``marts.fct_tpn_priorities`` and ``staging.stg_tpn_registry__strengths``
+    (institution_id, topic), ``marts.fct_twinning_pairs`` (the chosen pairs), then
+    :func:`read_metric_values` per metric (and per launch_sql). Raises
+    WarehouseNotBuiltError when a relation is missing (run ``tpn build``), ValueError when a
+    metric's SQL fails.
+    """
     missing = [f"{s}.{n}" for s, n in REQUIRED_RELATIONS if not table_exists(con, s, n)]
     if missing:
         raise WarehouseNotBuiltError(

@@ -1,0 +1,91 @@
+"""tpn_metrics.warehouse: all-or-nothing transactions, frames registered for one block only,
+the landing schema created idempotently, and table_exists. (Waiting on another process's
+lock is tested in tests/reliability/test_fault_injection.py, with a real second process.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tpn_metrics.warehouse import (
+    LANDING_TABLES,
+    connect,
+    ensure_landing_schema,
+    open_warehouse,
+    registered,
+    table_exists,
+    transaction,
+)
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with open_warehouse(tmp_path / "nested" / "tpn.duckdb") as connection:
+        connection.execute("create table t (x integer)")
+        yield connection
+
+
+def _rows(con: duckdb.DuckDBPyConnection) -> list[tuple[int]]:
+    return con.execute("select x from t order by x").fetchall()
+
+
+def test_a_transaction_commits_when_the_block_ends(con):
+    with transaction(con):
+        con.execute("insert into t values (1), (2)")
+    assert _rows(con) == [(1,), (2,)]
+
+
+def test_a_transaction_that_raises_leaves_nothing(con):
+    con.execute("insert into t values (1)")
+    with pytest.raises(RuntimeError, match="midway"), transaction(con):
+        con.execute("insert into t values (2)")
+        raise RuntimeError("midway")
+    assert _rows(con) == [(1,)]
+
+
+def test_a_frame_is_readable_only_inside_its_block(con):
+    frame = pd.DataFrame({"x": [3, 4]})
+    with registered(con, "incoming", frame) as name:
+        assert name == "incoming"
+        con.execute("insert into t select x from incoming")
+    assert _rows(con) == [(3,), (4,)]
+    with pytest.raises(duckdb.CatalogException):
+        con.execute("select * from incoming")
+
+
+def test_a_frame_is_unregistered_when_the_block_raises(con):
+    with pytest.raises(ValueError), registered(con, "incoming", pd.DataFrame({"x": [1]})):
+        raise ValueError
+    with pytest.raises(duckdb.CatalogException):
+        con.execute("select * from incoming")
+
+
+def test_the_landing_schema_is_created_once_and_kept(con):
+    assert not table_exists(con, "landing", "file_ledger")
+    ensure_landing_schema(con)
+    con.execute(
+        "insert into landing.file_ledger (file_sha256, file_name, kind, received_at, status, "
+        "stored_path) values ('abc', 'f.csv', 'rssb_weekly', now(), 'loaded', 'p')"
+    )
+    ensure_landing_schema(con)  # idempotent: the row survives
+    assert con.execute("select count(*) from landing.file_ledger").fetchone() == (1,)
+    assert all(table_exists(con, "landing", table) for table in LANDING_TABLES)
+    assert table_exists(con, "main", "t")
+    assert not table_exists(con, "main", "T")  # names compared exactly
+
+
+def test_open_warehouse_creates_the_folder_and_closes(tmp_path: Path):
+    path = tmp_path / "a" / "b" / "tpn.duckdb"
+    with open_warehouse(path) as connection:
+        connection.execute("create table kept (x integer)")
+    assert path.exists()
+    with pytest.raises(duckdb.ConnectionException):
+        connection.execute("select 1")
+    reader = connect(path, read_only=True)
+    try:
+        assert table_exists(reader, "main", "kept")
+    finally:
+        reader.close()
