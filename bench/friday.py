@@ -85,8 +85,8 @@ print(json.dumps({{
     "total_s": finished - started,
     "stages": stages,
     "state": state.name,
-    "emails_delivered": result["emails"].delivered,
-    "files": result["ingest"].counts,
+    "emails_delivered": result.emails.delivered,
+    "files": result.ingest.counts,
 }}))
 """
 

@@ -13,16 +13,16 @@ from flows.tasks import (
     build_warehouse,
     count_tables,
     ingest_files,
-    raise_if_refused,
     refresh_evaluation,
 )
+from tpn_metrics.runs import RunResult, raise_if_refused
 from tpn_metrics.settings import Settings, require_folder
 
 
 @flow(name="annual-accreditation", on_failure=[notify_failure], on_crashed=[notify_failure])
 def annual_accreditation(
     drop_folder: str, home: str | None = None, n_resamples: int = 10_000
-) -> dict[str, object]:
+) -> RunResult:
     """Load the MOH accreditation file(s) in a drop folder (or one file) and refresh the
     accreditation marts and the evaluation.
 
@@ -40,15 +40,13 @@ def annual_accreditation(
         get_run_logger().warning(
             "no new accreditation results in %s: rebuilding on what is loaded", drop_folder
         )
-    build_warehouse(home)
+    build = build_warehouse(home)
     evaluation = refresh_evaluation(home, n_resamples=n_resamples)
-    tables = count_tables(home)
+    result = RunResult(ingest=ingest, build=build, tables=count_tables(home), evaluation=evaluation)
     create_markdown_artifact(
         key="tpn-annual-accreditation",
-        markdown=run_summary_markdown(
-            "TPN annual accreditation run", ingest, tables, None, evaluation, None
-        ),
+        markdown=run_summary_markdown("TPN annual accreditation run", result),
         description="Files, tables and evaluation of this accreditation run",
     )
     raise_if_refused(ingest)
-    return {"ingest": ingest, "tables": tables, "evaluation": evaluation}
+    return result

@@ -24,16 +24,16 @@ from flows.tasks import (
     check_population_corrections,
     count_tables,
     ingest_batch,
-    raise_if_refused,
     refresh_evaluation,
 )
+from tpn_metrics.runs import RunResult, raise_if_refused
 from tpn_metrics.settings import ConfigurationError, Settings, require_folder
 
 
 @flow(name="backfill", on_failure=[notify_failure], on_crashed=[notify_failure])
 def backfill(
     folder: str, home: str | None = None, n_resamples: int = 10_000, progress_every: int = 10
-) -> dict[str, object]:
+) -> RunResult:
     """Load every file under ``folder`` in one batch, then build, check and evaluate once.
 
     Parameters: folder, the files to load (sub-folders included; files already received are
@@ -44,20 +44,21 @@ def backfill(
     if not require_folder(folder, "the folder parameter", "the backfill folder").is_dir():
         raise ConfigurationError(f"the backfill folder {folder} is a file, not a folder")
     ingest = ingest_batch(home, [folder], progress_every=progress_every)
-    build_warehouse(home)
+    build = build_warehouse(home)
     corrections = check_population_corrections(home)
     evaluation = refresh_evaluation(home, n_resamples=n_resamples)
-    tables = count_tables(home)
+    result = RunResult(
+        ingest=ingest,
+        build=build,
+        tables=count_tables(home),
+        corrections=corrections,
+        evaluation=evaluation,
+    )
     create_markdown_artifact(
         key="tpn-backfill-run",
-        markdown=run_summary_markdown("TPN backfill", ingest, tables, corrections, evaluation, None)
+        markdown=run_summary_markdown("TPN backfill", result)
         + "\nNo district emails: historical weeks were reported when they were current.\n",
         description="Files, tables, corrections and evaluation of this backfill",
     )
     raise_if_refused(ingest)
-    return {
-        "ingest": ingest,
-        "tables": tables,
-        "corrections": corrections,
-        "evaluation": evaluation,
-    }
+    return result

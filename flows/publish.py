@@ -16,6 +16,7 @@ from tpn_metrics.settings import ConfigurationError, Settings
 
 
 def publish_markdown(report: PublishReport) -> str:
+    """The publish's Markdown artifact: tables, rows, target and seconds, and what was dropped."""
     lines = [
         "# TPN publish",
         "",

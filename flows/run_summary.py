@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from tpn_metrics.evaluation.headline import headline_text
-from tpn_metrics.reports.outbox import DeliveryReport
-from tpn_metrics.stages import CorrectionCheck, EvaluationOutputs, IngestSummary
+from tpn_metrics.runs import RunResult
 
 
-def run_summary_markdown(
-    title: str,
-    ingest: IngestSummary,
-    tables: dict[str, int],
-    corrections: CorrectionCheck | None,
-    evaluation: EvaluationOutputs | None,
-    emails: DeliveryReport | None,
-) -> str:
+def run_summary_markdown(title: str, result: RunResult) -> str:
+    """The run's summary for a Prefect Markdown artifact: a ``# title`` heading, then files by
+    status (refused ones with their reason), rows per table, the corrections check, the
+    evaluation headlines and the emails, each section only when the run has it."""
     lines = [f"# {title}", "", "## Files", ""]
-    for status, count in sorted(ingest.counts.items()):
+    for status, count in sorted(result.ingest.counts.items()):
         lines.append(f"- {status}: {count}")
-    for outcome in ingest.refused:
+    for outcome in result.ingest.refused:
         lines.append(f"- **{outcome.status}** `{outcome.file_name}`: {outcome.reason}")
     lines += ["", "## Tables", "", "| table | rows |", "|---|---:|"]
-    lines += [f"| {name} | {rows:,} |" for name, rows in tables.items()]
+    lines += [f"| {name} | {rows:,} |" for name, rows in result.tables.items()]
+    corrections = result.corrections
     if corrections is not None:
         lines += [
             "",
@@ -30,10 +26,12 @@ def run_summary_markdown(
             f"{corrections.rows_checked:,} district-weeks agree with the Python projection. "
             f"Stale RSSB targets: {', '.join(corrections.stale_districts) or 'none'}.",
         ]
+    evaluation = result.evaluation
     if evaluation is not None:
         lines += ["", "## Evaluation", ""]
         lines += [f"- {headline_text(h)}" for h in evaluation.headlines]
         lines += ["", f"Report: `{evaluation.html_path}`"]
+    emails = result.emails
     if emails is not None:
         lines += [
             "",

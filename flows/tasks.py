@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from uuid import UUID
 
 from prefect import get_run_logger, task
 from prefect.tasks import exponential_backoff
 
 from tpn_metrics import stages
+from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.evaluation.periods import PeriodError
 from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
 from tpn_metrics.publish import PublishReport, is_connection_error, sql_publish
@@ -43,6 +45,7 @@ def _exception_of(state: object) -> BaseException | None:
 
 @task(name="generate-sample")
 def generate_sample_files(home: str, seed: int) -> str:
+    """Write the synthetic input files for ``seed`` under <home>/sample_data; its path."""
     from tpn_metrics.sample import generate_sample
 
     settings = _settings(home)
@@ -58,6 +61,8 @@ def generate_sample_files(home: str, seed: int) -> str:
     retry_condition_fn=_retry_unless_configuration,
 )
 def ingest_files(home: str, paths: list[str], today: dt.date | None = None) -> stages.IngestSummary:
+    """Ingest the files or folders in ``paths`` (as on ``today``, default the real date): one
+    outcome per file. Retried on I/O errors, never on a ConfigurationError."""
     logger = get_run_logger()
     summary = stages.run_ingest(_settings(home), [Path(p) for p in paths], today=today)
     logger.info("ingested: %s", summary.counts)
@@ -67,16 +72,21 @@ def ingest_files(home: str, paths: list[str], today: dt.date | None = None) -> s
 
 
 @task(name="dbt-build")
-def build_warehouse(home: str) -> None:
+def build_warehouse(home: str) -> DbtRunOutcome:
+    """dbt build on a copy of the warehouse, swapped in when every node passed; the outcome
+    (node counts by status, seconds). Raises DbtBuildError (not retried: deterministic)."""
     outcome = stages.run_dbt_build(_settings(home))
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.status_counts.items()))
     get_run_logger().info(
         "dbt build passed in %.0f s (%s); full log in var/dbt_logs", outcome.elapsed_seconds, counts
     )
+    return outcome
 
 
 @task(name="check-population-corrections")
 def check_population_corrections(home: str) -> stages.CorrectionCheck:
+    """Cross-check the corrections mart against the Python census projection: rows checked
+    and districts with stale RSSB targets. Raises RuntimeError naming any mismatch."""
     check = stages.check_corrections(_settings(home))
     if check.mismatches:
         raise RuntimeError(
@@ -136,26 +146,11 @@ def deliver_emails(home: str, use_smtp: bool | None = None) -> DeliveryReport:
 
 @task(name="count-tables")
 def count_tables(home: str) -> dict[str, int]:
+    """Rows per mart table, ``{"marts.fct_cbhi_weekly": rows}``."""
     return stages.table_counts(_settings(home))
 
 
 # --- Added for the annual, backfill and publish flows (issue #11) ---------------------------
-
-
-class RefusedFilesError(RuntimeError):
-    """Some files were quarantined or crashed; everything else was loaded and built."""
-
-
-def raise_if_refused(summary: stages.IngestSummary) -> None:
-    """End a run as Failed (after its work and summary are done) when files were refused, so
-    the failure notice names them: nobody reads a green run's artifact for bad news.
-    """
-    if summary.refused:
-        lines = [f"{o.status} {o.file_name}: {o.reason}" for o in summary.refused]
-        raise RefusedFilesError(
-            f"{len(lines)} file(s) refused, everything else loaded (see `tpn quarantine`):\n"
-            + "\n".join(lines)
-        )
 
 
 class _IngestProgress:
@@ -169,13 +164,15 @@ class _IngestProgress:
         self.checked = 0  # validated, or recognised as a duplicate (nothing to validate)
         self.logger = get_run_logger()
         self.statuses: dict[str, int] = {}
-        self.artifact_id = None
+        self.artifact_id: UUID | None = None
         try:
             from prefect.artifacts import create_progress_artifact
 
-            self.artifact_id = create_progress_artifact(
+            created = create_progress_artifact(
                 progress=0.0, key=key, description=f"Files ingested, of {total}"
             )
+            # Called from a task (synchronous), Prefect returns the id, not a coroutine.
+            self.artifact_id = created if isinstance(created, UUID) else None
         except Exception as error:  # the API may be unreachable; the ingest must go on
             self.logger.warning("no progress artifact (%s)", error)
 

@@ -18,9 +18,9 @@ from flows.tasks import (
     count_tables,
     deliver_emails,
     ingest_files,
-    raise_if_refused,
     refresh_evaluation,
 )
+from tpn_metrics.runs import RunResult, raise_if_refused
 from tpn_metrics.settings import ConfigurationError, Settings, require_folder
 
 
@@ -31,7 +31,7 @@ def weekly_cbhi(
     use_smtp: bool | None = None,
     today: dt.date | None = None,
     n_resamples: int = 10_000,
-) -> dict[str, object]:
+) -> RunResult:
     """Load a drop folder (or file) and bring marts, evaluation and emails up to date.
 
     Parameters: drop_folder, where RSSB files arrive; home, the TPN_HOME of the warehouse;
@@ -48,23 +48,22 @@ def weekly_cbhi(
     if use_smtp and settings.smtp is None:
         raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     ingest = ingest_files(home, [drop_folder], today=today)
-    build_warehouse(home)
+    build = build_warehouse(home)
     corrections = check_population_corrections(home)
     evaluation = refresh_evaluation(home, n_resamples=n_resamples)
     emails = deliver_emails(home, use_smtp=use_smtp)
-    tables = count_tables(home)
+    result = RunResult(
+        ingest=ingest,
+        build=build,
+        tables=count_tables(home),
+        corrections=corrections,
+        evaluation=evaluation,
+        emails=emails,
+    )
     create_markdown_artifact(
         key="tpn-weekly-run",
-        markdown=run_summary_markdown(
-            "TPN weekly CBHI run", ingest, tables, corrections, evaluation, emails
-        ),
+        markdown=run_summary_markdown("TPN weekly CBHI run", result),
         description="Files, tables, corrections, evaluation and emails of this run",
     )
     raise_if_refused(ingest)
-    return {
-        "ingest": ingest,
-        "tables": tables,
-        "corrections": corrections,
-        "evaluation": evaluation,
-        "emails": emails,
-    }
+    return result

@@ -162,7 +162,7 @@ def accredited(backfilled: Run, history: History) -> Run:
 
 def test_backfill_loads_every_file_in_one_ingest_call(backfilled: Run):
     assert backfilled.calls["ingest"] == 1
-    assert backfilled.result["ingest"].counts == {"loaded": FRIDAYS + 2 + 1}
+    assert backfilled.result.ingest.counts == {"loaded": FRIDAYS + 2 + 1}
     assert backfilled.ledger == {"loaded": FRIDAYS + 2 + 1}
     ingest_tasks = [n.rsplit("-", 1)[0] for n in backfilled.task_runs if n.startswith("ingest")]
     assert ingest_tasks == ["ingest-batch"]
@@ -186,11 +186,11 @@ def test_backfill_builds_checks_and_evaluates_once(backfilled: Run):
         "ingest-batch",
         "refresh-evaluation",
     ]
-    tables = backfilled.result["tables"]
+    tables = backfilled.result.tables
     assert tables["marts.fct_cbhi_weekly"] == FRIDAYS * DISTRICTS
     assert tables["marts.fct_accreditation"] == 2 * HOSPITALS
-    assert backfilled.result["corrections"].rows_checked == FRIDAYS * DISTRICTS
-    assert len(backfilled.result["corrections"].stale_districts) == 7
+    assert backfilled.result.corrections.rows_checked == FRIDAYS * DISTRICTS
+    assert len(backfilled.result.corrections.stale_districts) == 7
 
 
 def test_backfill_sends_no_email(backfilled: Run):
@@ -210,11 +210,11 @@ def test_backfill_reports_progress_and_a_summary(backfilled: Run):
 
 
 def test_annual_accreditation_adds_the_new_survey_without_emails(accredited: Run):
-    assert accredited.result["ingest"].counts == {"loaded": 1}
-    [outcome] = accredited.result["ingest"].outcomes
+    assert accredited.result.ingest.counts == {"loaded": 1}
+    [outcome] = accredited.result.ingest.outcomes
     assert (outcome.kind, outcome.period_key) == ("accreditation", "2023")
     assert accredited.calls == Counter({"ingest": 1, "dbt build": 1})
-    assert accredited.result["tables"]["marts.fct_accreditation"] == 3 * HOSPITALS
+    assert accredited.result.tables["marts.fct_accreditation"] == 3 * HOSPITALS
     assert accredited.outbox == []
     assert accredited.email_rows == 0
     assert sorted(n.rsplit("-", 1)[0] for n in accredited.task_runs) == [

@@ -27,7 +27,7 @@ def demo(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def test_every_sample_file_is_loaded(demo: dict):
-    ingest = demo["result"]["ingest"]
+    ingest = demo["result"].ingest
     assert ingest.counts == {"loaded": 161}
     statuses = query(
         demo["settings"], "select status, count(*) from landing.file_ledger group by 1"
@@ -36,7 +36,7 @@ def test_every_sample_file_is_loaded(demo: dict):
 
 
 def test_marts_are_built(demo: dict):
-    tables = demo["result"]["tables"]
+    tables = demo["result"].tables
     assert tables["marts.dim_district"] == 30
     # 157 Fridays × 30 districts, in the weekly facts and the corrections mart alike.
     assert tables["marts.fct_cbhi_weekly"] == 157 * 30
@@ -79,7 +79,7 @@ def test_stale_targets_found_exactly_where_the_generator_put_them(demo: dict):
     manifest = json.loads((demo["home"] / "sample_data" / "manifest.json").read_text())
     generated = {entry["district_id"] for entry in manifest["stale_target_districts"]}
     assert len(generated) == 7
-    assert set(demo["result"]["corrections"].stale_districts) == generated
+    assert set(demo["result"].corrections.stale_districts) == generated
 
 
 def test_running_again_changes_nothing_and_sends_nothing(demo: dict, tmp_path: Path):
@@ -90,8 +90,8 @@ def test_running_again_changes_nothing_and_sends_nothing(demo: dict, tmp_path: P
     before = fingerprint(Settings(home=home).warehouse_path)
     outbox_before = sorted(p.read_bytes() for p in (home / "outbox").glob("*/*.eml"))
     result = tpn_demo(home=str(home), seed=2024, n_resamples=RESAMPLES)
-    assert result["ingest"].counts == {"duplicate": 161}
-    assert result["emails"].delivered == 0
-    assert result["emails"].already_done == 30
+    assert result.ingest.counts == {"duplicate": 161}
+    assert result.emails.delivered == 0
+    assert result.emails.already_done == 30
     assert fingerprint(Settings(home=home).warehouse_path) == before
     assert sorted(p.read_bytes() for p in (home / "outbox").glob("*/*.eml")) == outbox_before

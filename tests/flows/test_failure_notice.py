@@ -138,8 +138,8 @@ def test_annual_accreditation_without_its_drop_folder_fails_with_a_notice(
 
 def test_refused_files_end_the_run_with_their_names_and_the_advice():
     from flows.failure_notice import next_step
-    from flows.tasks import RefusedFilesError, raise_if_refused
     from tpn_metrics.ingest.intake import IngestOutcome
+    from tpn_metrics.runs import RefusedFilesError, raise_if_refused
     from tpn_metrics.stages import IngestSummary
 
     loaded = IngestOutcome("week.csv", "a" * 64, "rssb_weekly", "loaded")

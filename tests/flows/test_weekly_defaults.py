@@ -90,8 +90,8 @@ def test_a_refused_file_ends_the_weekly_run_failed_after_the_emails(
 ):
     """The same behaviour as the annual and backfill flows: everything else is loaded,
     built and emailed, then the run ends Failed and the failure notice names the file."""
-    from flows.tasks import RefusedFilesError
     from flows.weekly_cbhi import weekly_cbhi
+    from tpn_metrics.runs import RefusedFilesError
 
     drop, home = tmp_path / "drop", tmp_path / "home"
     shutil.copytree(GOOD / "registry", drop / "registry")

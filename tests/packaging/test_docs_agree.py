@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.tpn_metrics.test_cli_bad_arguments import registered_commands
+from tests.tpn_metrics.cli.test_bad_arguments import registered_commands
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse_build import publish_paths
 

@@ -214,8 +214,8 @@ def test_report_section_has_the_table_and_the_picture(con, tmp_path: Path):
 
 
 def test_cli_recommend_prints_the_pairs_and_the_picture(tmp_path: Path, monkeypatch, fake_picture):
+    from tpn_metrics.cli.twinning import app
     from tpn_metrics.settings import Settings
-    from tpn_metrics.twinning.cli import app
 
     monkeypatch.setenv("TPN_HOME", str(tmp_path))
     topics_file = tmp_path / "topics.yaml"

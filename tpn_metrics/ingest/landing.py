@@ -266,3 +266,51 @@ def lacking_from_resubmission(
     lacking = sorted(str(row[0]) for row in rows if row[0] not in incoming)
     names = sorted({str(row[2]) for row in rows})
     return lacking, ", ".join(names) or None
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One received file as `tpn ledger` shows it (a row of ``landing.file_ledger``)."""
+
+    file_name: str
+    kind: str
+    status: str
+    period_key: str | None
+    row_count: int | None
+    received_at: dt.datetime
+    #: The sheet read (loaded XLSX files), then the reason or the warnings; "" when none.
+    detail: str
+    #: The first 12 hex digits of the file's SHA-256, as `tpn quarantine` and --replay take.
+    sha256_prefix: str
+
+
+def ledger_lines(con: duckdb.DuckDBPyConnection) -> list[LedgerLine]:
+    """Every file the ledger holds, oldest received first (then kind, period, name); an empty
+    list when ``landing.file_ledger`` does not exist yet (nothing received)."""
+    from tpn_metrics.warehouse import table_exists
+
+    if not table_exists(con, "landing", "file_ledger"):
+        return []
+    rows = con.execute(
+        """
+        select file_name, kind, status, period_key, row_count, received_at,
+            concat_ws('; ', case when status != 'quarantined' and xlsx_sheet is not null
+                then 'sheet ''' || xlsx_sheet || '''' end, coalesce(reason, warnings)),
+            left(file_sha256, 12)
+        from landing.file_ledger
+        order by received_at, kind, period_key, file_name
+        """
+    ).fetchall()
+    return [
+        LedgerLine(
+            file_name=name,
+            kind=kind,
+            status=status,
+            period_key=period_key,
+            row_count=row_count,
+            received_at=received_at,
+            detail=detail,
+            sha256_prefix=sha,
+        )
+        for name, kind, status, period_key, row_count, received_at, detail, sha in rows
+    ]

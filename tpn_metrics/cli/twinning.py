@@ -1,4 +1,5 @@
-"""`tpn twinning …`: the twinning sub-commands (registered by tpn_metrics/cli.py).
+"""`tpn twinning …`: the twinning sub-commands (the group is added to the app by
+tpn_metrics/cli/__init__.py).
 
 Heavy modules (pandas, scipy, matplotlib) are imported inside the command, so that
 `tpn --help` stays fast.

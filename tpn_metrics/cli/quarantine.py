@@ -1,4 +1,5 @@
-"""`tpn quarantine …`: what was refused and why, and `dismiss` (registered by tpn_metrics/cli.py).
+"""`tpn quarantine …`: what was refused and why, and `dismiss` (the group is added to the app
+by tpn_metrics/cli/__init__.py).
 
 Exit codes: 0 nothing in quarantine; 2 bad usage (unknown SHA, wrong state); 3 files are in
 quarantine. The warehouse modules are imported inside the commands so `tpn --help` stays fast.
@@ -7,22 +8,19 @@ quarantine. The warehouse modules are imported inside the commands so `tpn --hel
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from tpn_metrics.cli.output import EXIT_QUARANTINED, console
 from tpn_metrics.settings import Settings
 
-EXIT_QUARANTINED = 3
 app = typer.Typer(
     help="What was refused, and why (exit 3 when anything is in quarantine); "
     "`dismiss` a file dropped by mistake.",
     invoke_without_command=True,
     add_completion=False,
 )
-console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 @app.callback()
