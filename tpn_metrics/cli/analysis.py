@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from tpn_metrics.calendar import OTHER_SCHEME_SHARE_DEFAULT
 from tpn_metrics.cli.output import Resamples, console
 from tpn_metrics.cli.params import (
     DATE_FORMATS,
@@ -91,7 +92,7 @@ def population(
             callback=share_below_one,
             help="Share covered by other schemes (RAMA, MMI, private), 0 ≤ share < 1",
         ),
-    ] = 0.10,
+    ] = OTHER_SCHEME_SHARE_DEFAULT,
 ) -> None:
     """District populations projected from the 2012 and 2022 censuses, and CBHI targets."""
     from tpn_metrics.population.projection import cbhi_target, project_districts
