@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tpn_metrics.emails.deliver import DeliveryReport
 from tpn_metrics.evaluation.headline import headline_text
-from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.stages import CorrectionCheck, EvaluationOutputs, IngestSummary
 
 

@@ -1,10 +1,11 @@
 """Delivery of the weekly district emails, once per district and week, with corrections.
 
-``ops.email_deliveries`` holds one row per (district, report week, revision, channel). Every
-email a run means to deliver is written first as 'pending'; each is marked 'delivered' as soon
-as the SMTP server has accepted it (or its .eml file is written, in a dry run). So a re-run, a
-retry after a crash or the same file loaded twice finds the week done, and an SMTP outage
-leaves rows 'pending' that the next run delivers, under the same revision and Message-ID.
+Every email a run means to deliver is recorded first as 'pending' in the ledger
+(:mod:`tpn_metrics.emails.ledger`); each is marked 'delivered' as soon as the SMTP server has
+accepted it (:mod:`tpn_metrics.emails.smtp`), or its .eml file is written in a dry run
+(:mod:`tpn_metrics.emails.eml`). So a re-run, a retry after a crash or the same file loaded
+twice finds the week done, and an SMTP outage leaves rows 'pending' that the next run
+delivers, under the same revision and Message-ID.
 
 When RSSB supersedes a week that was already delivered, only the districts whose own figures
 changed (members paid, households paid, RSSB target) get a new revision, marked as a
@@ -17,39 +18,39 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import smtplib
-import ssl
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import formatdate
 from pathlib import Path
-from types import TracebackType
 
 import duckdb
 
-from tpn_metrics.reports.district_weeks import district_weeks, week_figures, week_source_files
-from tpn_metrics.reports.email_content import (
-    DistrictWeek,
-    email_subject,
-    message_id_for,
-    render_district_email,
+from tpn_metrics.emails.content import email_subject, message_id_for, render_district_email
+from tpn_metrics.emails.district_figures import district_weeks, week_figures, week_source_files
+from tpn_metrics.emails.eml import write_eml
+from tpn_metrics.emails.ledger import (
+    Channel,
+    DeliveryKey,
+    DeliveryStatus,
+    PendingEntry,
+    cancel,
+    ensure_outbox,
+    ledger_rows,
+    mark,
+    pending_count,
+    record_pending,
 )
-from tpn_metrics.reports.recipients import Recipients
+from tpn_metrics.emails.recipients import Recipients
+from tpn_metrics.emails.smtp import SMTP_ERRORS, SmtpSession, describe
+from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
 
-CHANNEL_OUTBOX = "outbox"
-CHANNEL_SMTP = "smtp"
-STATUS_PENDING = "pending"
-STATUS_DELIVERED = "delivered"
-STATUS_CANCELLED = "cancelled"  # a pending correction made moot by a later file
-
 
 @dataclass(frozen=True)
 class DeliveryReport:
+    """What a run did for one week and channel (counts are emails, one per district)."""
+
     report_date: dt.date | None
     planned: int
     delivered: int
@@ -58,209 +59,79 @@ class DeliveryReport:
     corrections: int  # corrections among the planned emails
     errors: tuple[str, ...]
     paths: tuple[Path, ...]
-    channel: str = CHANNEL_OUTBOX
-
-
-# ---------------------------------------------------------------------------
-# The ledger
-
-
-def ensure_outbox(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists ops")
-    con.execute(
-        """
-        create table if not exists ops.email_deliveries (
-            district_id varchar not null,
-            report_date date not null,
-            revision integer not null,
-            channel varchar not null,
-            source_file_sha256 varchar not null,
-            message_id varchar not null,
-            recipients varchar not null,
-            subject varchar not null,
-            is_correction boolean not null,
-            status varchar not null,
-            eml_path varchar,
-            created_at timestamp not null,
-            delivered_at timestamp,
-            attempts integer not null,
-            last_error varchar,
-            primary key (district_id, report_date, revision, channel)
-        )
-        """
-    )
-    # Added after the first release: rows written before it have no fingerprint, and are
-    # compared by source file instead.
-    con.execute("alter table ops.email_deliveries add column if not exists figures_sha256 varchar")
-
-
-@dataclass(frozen=True)
-class _LedgerRow:
-    revision: int
-    source_file_sha256: str
-    figures_sha256: str | None
-    status: str
+    channel: Channel = Channel.OUTBOX
 
 
 @dataclass(frozen=True)
 class PlannedEmail:
+    """One district's email a run must deliver, under its revision (2+ is a correction)."""
+
     week: DistrictWeek  # is_correction set for revisions above 1
     revision: int
     source_file_sha256: str
     figures_sha256: str
 
-
-def _ledger_rows(
-    con: duckdb.DuckDBPyConnection, report_date: dt.date, channel: str
-) -> dict[str, list[_LedgerRow]]:
-    rows = con.execute(
-        """
-        select district_id, revision, source_file_sha256, figures_sha256, status
-        from ops.email_deliveries
-        where report_date = ? and channel = ?
-        order by district_id, revision
-        """,
-        [report_date, channel],
-    ).fetchall()
-    by_district: dict[str, list[_LedgerRow]] = {}
-    for district_id, revision, source, figures, status in rows:
-        by_district.setdefault(str(district_id), []).append(
-            _LedgerRow(int(revision), str(source), figures, str(status))
+    def key(self, channel: Channel) -> DeliveryKey:
+        """Its row in the ledger for ``channel``."""
+        return DeliveryKey(
+            district_id=self.week.district_id,
+            report_date=self.week.report_date,
+            revision=self.revision,
+            channel=channel,
         )
-    return by_district
 
 
-def _same_figures(row: _LedgerRow, figures: str, source: str) -> bool:
-    if row.figures_sha256 is None:  # a row from before fingerprints: compare the file
-        return row.source_file_sha256 == source
-    return row.figures_sha256 == figures
+@dataclass(frozen=True)
+class WeekPlan:
+    """What a run must do for a week and channel."""
+
+    emails: list[PlannedEmail]  # to deliver
+    already_done: int  # districts whose delivered email carries today's figures
+    to_cancel: list[DeliveryKey]  # pending corrections made moot (figures back as delivered)
 
 
-def plan_week(
-    con: duckdb.DuckDBPyConnection, report_date: dt.date, channel: str
-) -> tuple[list[PlannedEmail], int, list[tuple[str, int]]]:
-    """What a run must deliver for a week: (emails to send, districts already done, pending
-    corrections to cancel because the figures went back to what was delivered).
-    """
+def plan_week(con: duckdb.DuckDBPyConnection, report_date: dt.date, channel: Channel) -> WeekPlan:
+    """Compare each district's figures for ``report_date`` with the ledger: what to send,
+    what is already done, which pending corrections to cancel."""
     ensure_outbox(con)
     sources = week_source_files(con, report_date)
     figures = week_figures(con, report_date)
-    ledger = _ledger_rows(con, report_date, channel)
+    ledger = ledger_rows(con, report_date, channel)
     plans: list[PlannedEmail] = []
-    cancel: list[tuple[str, int]] = []
+    to_cancel: list[DeliveryKey] = []
     done = 0
     for week in district_weeks(con, report_date):
         district = week.district_id
         source, fingerprint = sources[district], figures[district]
         rows = ledger.get(district, [])
-        delivered = [r for r in rows if r.status == STATUS_DELIVERED]
-        pending = [r for r in rows if r.status == STATUS_PENDING]
-        if delivered and _same_figures(delivered[-1], fingerprint, source):
+        delivered = [r for r in rows if r.status == DeliveryStatus.DELIVERED]
+        pending = [r for r in rows if r.status == DeliveryStatus.PENDING]
+        if delivered and delivered[-1].has_figures(fingerprint, source):
             done += 1
-            cancel.extend((district, r.revision) for r in pending)
+            to_cancel.extend(
+                DeliveryKey(
+                    district_id=district,
+                    report_date=report_date,
+                    revision=r.revision,
+                    channel=channel,
+                )
+                for r in pending
+            )
             continue
         # A pending email is retried under its revision (and Message-ID), with today's
         # figures; otherwise the next revision after any on record, cancelled ones included.
         revision = (
             pending[-1].revision if pending else 1 + max((r.revision for r in rows), default=0)
         )
-        email_week = dataclasses.replace(week, is_correction=revision > 1)
-        plans.append(PlannedEmail(email_week, revision, source, fingerprint))
-    return plans, done, cancel
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _record_pending(con: duckdb.DuckDBPyConnection, email: Outgoing, channel: str) -> None:
-    """Insert the row as pending, or refresh a pending row with the figures it now carries."""
-    plan = email.plan
-    week = plan.week
-    con.execute(
-        """
-        insert into ops.email_deliveries
-            (district_id, report_date, revision, channel, source_file_sha256, figures_sha256,
-             message_id, recipients, subject, is_correction, status, created_at, attempts)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)
-        on conflict do update set
-            source_file_sha256 = excluded.source_file_sha256,
-            figures_sha256 = excluded.figures_sha256,
-            message_id = excluded.message_id,
-            recipients = excluded.recipients,
-            subject = excluded.subject
-        """,
-        [
-            week.district_id,
-            week.report_date,
-            plan.revision,
-            channel,
-            plan.source_file_sha256,
-            plan.figures_sha256,
-            email.message_id,
-            ", ".join(email.to),
-            email.subject,
-            plan.revision > 1,
-            _now(),
-        ],
-    )
-
-
-def _mark(
-    con: duckdb.DuckDBPyConnection,
-    plan: PlannedEmail,
-    channel: str,
-    *,
-    status: str,
-    attempted: bool = True,
-    path: Path | None = None,
-    error: str | None = None,
-) -> None:
-    now = _now()
-    con.execute(
-        """
-        update ops.email_deliveries
-        set status = ?, eml_path = coalesce(?, eml_path), attempts = attempts + ?,
-            last_error = ?, delivered_at = case when ? = 'delivered' then ? else delivered_at end
-        where district_id = ? and report_date = ? and revision = ? and channel = ?
-            and status = 'pending'
-        """,
-        [
-            status,
-            None if path is None else str(path),
-            1 if attempted else 0,
-            error,
-            status,
-            now,
-            plan.week.district_id,
-            plan.week.report_date,
-            plan.revision,
-            channel,
-        ],
-    )
-
-
-def _cancel(
-    con: duckdb.DuckDBPyConnection,
-    report_date: dt.date,
-    channel: str,
-    cancel: list[tuple[str, int]],
-) -> None:
-    for district_id, revision in cancel:
-        con.execute(
-            """
-            update ops.email_deliveries
-            set status = 'cancelled',
-                last_error = 'figures back to those already delivered: correction not needed'
-            where district_id = ? and report_date = ? and revision = ? and channel = ?
-                and status = 'pending'
-            """,
-            [district_id, report_date, revision, channel],
+        plans.append(
+            PlannedEmail(
+                week=dataclasses.replace(week, is_correction=revision > 1),
+                revision=revision,
+                source_file_sha256=source,
+                figures_sha256=fingerprint,
+            )
         )
-
-
-# ---------------------------------------------------------------------------
-# Messages and transports
+    return WeekPlan(emails=plans, already_done=done, to_cancel=to_cancel)
 
 
 @dataclass(frozen=True)
@@ -276,10 +147,26 @@ class Outgoing:
 
     @property
     def district_id(self) -> str:
+        """The district the email is about (and for)."""
         return self.plan.week.district_id
+
+    def pending_entry(self, channel: Channel) -> PendingEntry:
+        """Its ledger row before it leaves."""
+        return PendingEntry(
+            key=self.plan.key(channel),
+            source_file_sha256=self.plan.source_file_sha256,
+            figures_sha256=self.plan.figures_sha256,
+            message_id=self.message_id,
+            recipients=self.to,
+            subject=self.subject,
+        )
 
 
 def address(plan: PlannedEmail, recipients: Recipients) -> Outgoing:
+    """Resolve a planned email's recipients, language, subject and Message-ID.
+
+    Raises LookupError when the recipients file lists no one for the district.
+    """
     target = recipients.for_district(plan.week.district_id)
     if target is None:
         raise LookupError(f"no recipients configured for district '{plan.week.district_id}'")
@@ -300,6 +187,7 @@ def address(plan: PlannedEmail, recipients: Recipients) -> Outgoing:
 
 
 def build_message(email: Outgoing) -> EmailMessage:
+    """Render the email (text, HTML, chart) under the Message-ID the ledger holds."""
     message = render_district_email(
         email.plan.week, recipients=list(email.to), sender=email.sender, language=email.language
     )
@@ -307,103 +195,6 @@ def build_message(email: Outgoing) -> EmailMessage:
         del message["Message-ID"]
         message["Message-ID"] = email.message_id
     return message
-
-
-def write_eml(message: EmailMessage, outbox_dir: Path, week: DistrictWeek, revision: int) -> Path:
-    folder = outbox_dir / week.report_date.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = "" if revision == 1 else f"-r{revision}"
-    path = folder / f"{week.district_id}{suffix}.eml"
-    partial = path.with_suffix(".eml.partial")
-    partial.write_bytes(message.as_bytes(policy=policy.SMTP))
-    partial.replace(path)
-    return path
-
-
-def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
-    """Verifying context: the system CAs, plus ``ca_file`` if set (not instead of them)."""
-    context = ssl.create_default_context()
-    if settings.ca_file:
-        context.load_verify_locations(cafile=settings.ca_file)
-    return context
-
-
-def smtp_connect(settings: SmtpSettings) -> smtplib.SMTP:
-    """An open, secured and (if configured) authenticated SMTP session."""
-    if settings.security == "ssl":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=_tls_context(settings)
-        )
-    else:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    try:
-        if settings.security == "starttls":
-            client.starttls(context=_tls_context(settings))
-        if settings.username:
-            client.login(settings.username, settings.password or "")
-    except BaseException:
-        client.close()
-        raise
-    return client
-
-
-class SmtpSession:
-    """One SMTP connection reused for a run's messages, re-opened after a failed message."""
-
-    def __init__(self, settings: SmtpSettings) -> None:
-        self.settings = settings
-        self._client: smtplib.SMTP | None = None
-
-    def __enter__(self) -> SmtpSession:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def open(self) -> None:
-        if self._client is None:
-            self._client = smtp_connect(self.settings)
-
-    def close(self) -> None:
-        client, self._client = self._client, None
-        if client is None:
-            return
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
-
-    def send(self, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
-        """Send one message; returns the recipients the server refused (others got it)."""
-        self.open()
-        assert self._client is not None
-        if "Date" not in message:
-            message["Date"] = formatdate(localtime=False)
-        try:
-            return self._client.send_message(message)
-        except BaseException:
-            # Whatever state the server is in now, the next message starts afresh.
-            self.close()
-            raise
-
-
-def smtp_send(settings: SmtpSettings, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
-    """Send a single message over its own connection."""
-    with SmtpSession(settings) as session:
-        return session.send(message)
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
-# ---------------------------------------------------------------------------
-# A week's run
 
 
 def deliver_week(
@@ -421,32 +212,42 @@ def deliver_week(
     listed in ``errors``.
     """
     ensure_outbox(con)
-    channel = CHANNEL_OUTBOX if smtp is None else CHANNEL_SMTP
+    channel = Channel.OUTBOX if smtp is None else Channel.SMTP
     if report_date is None:
-        return DeliveryReport(None, 0, 0, 0, 0, 0, (), (), channel)
-    plans, done, cancel = plan_week(con, report_date, channel)
+        return DeliveryReport(
+            report_date=None,
+            planned=0,
+            delivered=0,
+            already_done=0,
+            pending=0,
+            corrections=0,
+            errors=(),
+            paths=(),
+            channel=channel,
+        )
+    plan = plan_week(con, report_date, channel)
     errors: list[str] = []
-    if not plans and not done:
+    if not plan.emails and not plan.already_done:
         errors.append(f"no CBHI figures in the marts for the week ending {report_date}")
-    _cancel(con, report_date, channel, cancel)
+    cancel(con, plan.to_cancel)
 
     # Every email of the run is on record as pending before the first one leaves.
     outgoing: list[Outgoing] = []
-    for plan in plans:
+    for planned in plan.emails:
         try:
-            email = address(plan, recipients)
+            email = address(planned, recipients)
         except LookupError as error:
-            errors.append(f"{plan.week.district_id}: {error}")
-            log.error("email for %s not sent: %s", plan.week.district_id, error)
+            errors.append(f"{planned.week.district_id}: {error}")
+            log.error("email for %s not sent: %s", planned.week.district_id, error)
             continue
-        _record_pending(con, email, channel)
+        record_pending(con, email.pending_entry(channel))
         outgoing.append(email)
     log.info(
         "emails for %s: %d to deliver (%d corrections), %d already delivered, via %s",
         report_date,
         len(outgoing),
         sum(e.plan.revision > 1 for e in outgoing),
-        done,
+        plan.already_done,
         "dry-run outbox" if smtp is None else repr(smtp),
     )
 
@@ -456,17 +257,13 @@ def deliver_week(
     else:
         delivered = _send_all(con, outgoing, smtp, errors)
 
-    row = con.execute(
-        "select count(*) from ops.email_deliveries where status = 'pending' and channel = ?",
-        [channel],
-    ).fetchone()
     report = DeliveryReport(
         report_date=report_date,
-        planned=len(plans),
+        planned=len(plan.emails),
         delivered=delivered,
-        already_done=done,
-        pending=int(row[0]) if row else 0,
-        corrections=sum(p.revision > 1 for p in plans),
+        already_done=plan.already_done,
+        pending=pending_count(con, channel),
+        corrections=sum(p.revision > 1 for p in plan.emails),
         errors=tuple(errors),
         paths=tuple(paths),
         channel=channel,
@@ -483,14 +280,14 @@ def deliver_week(
 
 
 def _render(
-    con: duckdb.DuckDBPyConnection, email: Outgoing, channel: str, errors: list[str]
+    con: duckdb.DuckDBPyConnection, email: Outgoing, channel: Channel, errors: list[str]
 ) -> EmailMessage | None:
     """The email's message, or None (left pending, error noted) if rendering failed."""
     try:
         return build_message(email)
     except Exception as error:  # one district's odd data must not hold back the others
-        reason = f"rendering failed: {_describe(error)}"
-        _mark(con, email.plan, channel, status=STATUS_PENDING, error=reason)
+        reason = f"rendering failed: {describe(error)}"
+        mark(con, email.plan.key(channel), status=DeliveryStatus.PENDING, error=reason)
         errors.append(f"{email.district_id}: {reason}")
         log.exception("email for %s left pending: rendering failed", email.district_id)
         return None
@@ -504,11 +301,17 @@ def _write_all(
     errors: list[str],
 ) -> int:
     for email in outgoing:
-        message = _render(con, email, CHANNEL_OUTBOX, errors)
+        message = _render(con, email, Channel.OUTBOX, errors)
         if message is None:
             continue
-        path = write_eml(message, outbox_dir, email.plan.week, email.plan.revision)
-        _mark(con, email.plan, CHANNEL_OUTBOX, status=STATUS_DELIVERED, path=path)
+        path = write_eml(
+            message,
+            outbox_dir,
+            report_date=email.plan.week.report_date,
+            district_id=email.district_id,
+            revision=email.plan.revision,
+        )
+        mark(con, email.plan.key(Channel.OUTBOX), status=DeliveryStatus.DELIVERED, path=path)
         paths.append(path)
     return len(paths)
 
@@ -523,34 +326,34 @@ def _send_all(
     with SmtpSession(smtp) as session:
         for index, email in enumerate(outgoing):
             district = email.district_id
+            key = email.plan.key(Channel.SMTP)
             try:
                 session.open()
-            except (OSError, smtplib.SMTPException) as error:
+            except SMTP_ERRORS as error:
                 # The server cannot be reached or refuses us: offering the other messages
                 # would fail the same way (and could take a timeout each).
-                reason = f"SMTP server unavailable: {_describe(error)}"
+                reason = f"SMTP server unavailable: {describe(error)}"
                 left = outgoing[index:]
                 errors.append(f"{reason}; {len(left)} emails left pending")
                 log.warning("%s; %d emails left pending", reason, len(left))
                 for other in left:
-                    _mark(
+                    mark(
                         con,
-                        other.plan,
-                        CHANNEL_SMTP,
-                        status=STATUS_PENDING,
+                        other.plan.key(Channel.SMTP),
+                        status=DeliveryStatus.PENDING,
                         attempted=other is email,
                         error=reason,
                     )
                 break
-            message = _render(con, email, CHANNEL_SMTP, errors)
+            message = _render(con, email, Channel.SMTP, errors)
             if message is None:
                 continue
             try:
                 refused = session.send(message)
-            except (OSError, smtplib.SMTPException) as error:
-                _mark(con, email.plan, CHANNEL_SMTP, status=STATUS_PENDING, error=_describe(error))
-                errors.append(f"{district}: {_describe(error)}")
-                log.warning("email for %s left pending: %s", district, _describe(error))
+            except SMTP_ERRORS as error:
+                mark(con, key, status=DeliveryStatus.PENDING, error=describe(error))
+                errors.append(f"{district}: {describe(error)}")
+                log.warning("email for %s left pending: %s", district, describe(error))
                 continue
             note = None
             if refused:
@@ -560,13 +363,6 @@ def _send_all(
                 )
                 errors.append(f"{district}: {note}")
                 log.warning("email for %s delivered, but %s", district, note)
-            _mark(con, email.plan, CHANNEL_SMTP, status=STATUS_DELIVERED, error=note)
+            mark(con, key, status=DeliveryStatus.DELIVERED, error=note)
             delivered += 1
     return delivered
-
-
-def read_eml(path: Path) -> EmailMessage:
-    with path.open("rb") as handle:
-        message = BytesParser(policy=policy.default).parse(handle)
-    assert isinstance(message, EmailMessage)
-    return message

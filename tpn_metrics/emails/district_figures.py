@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from tpn_metrics.reports.email_content import DistrictWeek, ReportedBeside, TwinStatus
+from tpn_metrics.calendar import first_day_of_fiscal_year, fiscal_year_end, fiscal_year_start_year
+from tpn_metrics.emails.week import DistrictWeek, ReportedBeside, TwinStatus
 
 PACE_WEEKS = 4
 
@@ -25,12 +26,9 @@ def latest_report_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return row[0] if row and row[0] else None
 
 
-def _fy_end(fy_start: dt.date) -> dt.date:
-    return dt.date(fy_start.year + 1, 6, 30)
-
-
 def _fridays_left(day: dt.date, fy_start: dt.date) -> int:
-    return max((_fy_end(fy_start) - day).days // 7, 0)
+    """Whole weeks from ``day`` to the end of the fiscal year opened by ``fy_start`` (>= 0)."""
+    return max((fiscal_year_end(fy_start) - day).days // 7, 0)
 
 
 def _twins(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -130,7 +128,7 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
     if week.empty:
         return []
     fy_start = pd.Timestamp(week["fiscal_year_start_date"].iloc[0]).date()
-    last_fy_start = dt.date(fy_start.year - 1, 7, 1)
+    last_fy_start = first_day_of_fiscal_year(fiscal_year_start_year(fy_start) - 1)
     history = con.execute(
         """
         select

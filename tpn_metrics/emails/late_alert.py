@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from tpn_metrics import lateness
+from tpn_metrics.emails.data_team import data_team_message, deliver_to_data_team
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse, table_exists, transaction
 
@@ -62,8 +63,6 @@ def check_late_files(
     deadline: lateness.FileDeadline | None = None,
 ) -> LateAlertReport:
     """Alert the data team about weeks newly missing at ``now`` (UTC, default: now)."""
-    from tpn_metrics.reports.data_team import data_team_message, deliver_to_data_team
-
     now = now or dt.datetime.now(dt.UTC)
     deadline = deadline or lateness.FileDeadline.from_settings(settings)
     if not settings.warehouse_path.exists():  # a fresh setup: nothing expected yet

@@ -1,4 +1,4 @@
-"""Who gets each district's email (committed config: tpn_metrics/reports/recipients.yaml).
+"""Who gets each district's email (committed config: tpn_metrics/emails/recipients.yaml).
 
 A deployment points ``TPN_RECIPIENTS`` at its own copy. The file is checked whole when it is
 loaded, so a typo fails before the first email of a run rather than halfway through it.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tpn_metrics.reports.email_labels import labels_for
+from tpn_metrics.emails.labels import labels_for
 
 # Deliberately loose (the SMTP server has the last word): one @, no spaces, a dotted domain.
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tpn_metrics.calendar import closes_fiscal_year, fiscal_year_end, opens_fiscal_year
-from tpn_metrics.reports.email_week import DistrictWeek
+from tpn_metrics.emails.week import DistrictWeek
 
 
 @dataclass(frozen=True)

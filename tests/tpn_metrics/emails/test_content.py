@@ -16,8 +16,8 @@ from email.message import EmailMessage
 import matplotlib.image
 import pytest
 
-from tpn_metrics.reports.email_chart import coverage_chart_png
-from tpn_metrics.reports.email_content import (
+from tpn_metrics.emails.chart import coverage_chart_png
+from tpn_metrics.emails.content import (
     DistrictWeek,
     ReportedBeside,
     TwinStatus,
@@ -25,7 +25,7 @@ from tpn_metrics.reports.email_content import (
     render_district_email,
     render_district_html,
 )
-from tpn_metrics.reports.email_labels import LABELS, labels_for
+from tpn_metrics.emails.labels import LABELS, labels_for
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 REPORT_DATE = date(2023, 3, 24)
@@ -557,7 +557,7 @@ def test_a_district_without_a_correction_keeps_unlabelled_single_lines() -> None
 
 @pytest.mark.parametrize("language", sorted(LABELS))
 def test_trust_sentence_and_both_chart_lines_in_every_language(language: str) -> None:
-    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+    from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
 
     labels = labels_for(language)
     message = render(_stale_week(), language=language)
@@ -576,7 +576,7 @@ def test_trust_sentence_and_both_chart_lines_in_every_language(language: str) ->
 
 
 def test_without_a_reported_series_the_chart_has_no_reported_line() -> None:
-    from tpn_metrics.reports.email_chart import REPORTED_COLOUR
+    from tpn_metrics.emails.chart import REPORTED_COLOUR
 
     png = image_part(render()).get_content()
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
@@ -685,7 +685,7 @@ def _pixels_of(png: bytes, colour: str) -> int:
 
 
 def test_the_first_friday_of_a_fiscal_year_is_a_visible_point_over_last_years_line() -> None:
-    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+    from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
 
     week = _first_report_of_fy(
         trajectory_this_fy=((date(2023, 7, 7), 20.0),),
