@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -22,6 +22,7 @@ PACE_WEEKS = 4
 
 
 def latest_report_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest Friday in ``marts.fct_cbhi_weekly``; None when the mart is empty."""
     row = con.execute("select max(report_date) from marts.fct_cbhi_weekly").fetchone()
     return row[0] if row and row[0] else None
 
@@ -86,7 +87,10 @@ def _ranks(week: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
 
 
 def _optional(value: object, kind: type[int] | type[float]) -> Any:
-    return None if value is None or pd.isna(value) else kind(value)  # type: ignore[call-overload]
+    """``value`` as ``kind``, or None for a missing value (None, NaN, NA)."""
+    if value is None or pd.isna(value):
+        return None
+    return kind(cast(float, value))  # a number from a DataFrame cell
 
 
 def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list[DistrictWeek]:
@@ -280,6 +284,7 @@ def _twin_status(
 
 
 def week_source_files(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> dict[str, str]:
+    """district → SHA-256 of the RSSB file its figures for ``report_date`` came from."""
     rows = con.execute(
         "select district_id, source_file_sha256 from marts.fct_cbhi_weekly where report_date = ?",
         [report_date],

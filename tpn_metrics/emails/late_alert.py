@@ -32,12 +32,15 @@ create table if not exists ops.late_file_alerts (
 
 @dataclass(frozen=True)
 class LateAlertReport:
+    """What one check found (weeks late now) and did (weeks alerted, where the message went)."""
+
     missing: tuple[lateness.WeekLateness, ...]  # every week late now
     alerted: tuple[lateness.WeekLateness, ...]  # those alerted by this check
     delivered: str | None  # where the message went; None when nothing was sent
 
 
 def alert_text(weeks: tuple[lateness.WeekLateness, ...], deadline: lateness.FileDeadline) -> str:
+    """The alert's plain text: the missing weeks (the latest 60 at most) and what to do."""
     lines = [
         f"RSSB's weekly CBHI file has not arrived for {len(weeks)} week(s): no accepted file "
         f"with these report dates was received by its deadline ({deadline.describe()}).",
