@@ -16,14 +16,12 @@ import pytest
 
 from tests.tpn_metrics.emails.sample_week import METHOD, REPORT_DATE, fridays, make_week, png_size
 from tpn_metrics.emails.content import (
-    DistrictWeek,
-    ReportedBeside,
-    TwinStatus,
     message_id_for,
     render_district_email,
     render_district_html,
 )
 from tpn_metrics.emails.labels import LABELS, labels_for
+from tpn_metrics.emails.week import DistrictWeek, ReportedBeside, TwinStatus
 
 RECIPIENTS = ["cbhi.gasabo@example.rw", "dh.gasabo@example.rw"]
 SENDER = "TPN warehouse <noreply@tpn.example.org>"
