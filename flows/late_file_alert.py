@@ -1,5 +1,5 @@
 """Hourly: has RSSB's weekly file missed its deadline? One alert per missing week to the data
-team (tpn_metrics.late_alert; the definition of late is tpn_metrics.lateness).
+team (tpn_metrics.emails.late_alert; the definition of late is tpn_metrics.lateness).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from flows.failure_notice import notify_failure
-from tpn_metrics.late_alert import LateAlertReport, check_late_files
+from tpn_metrics.emails.late_alert import LateAlertReport, check_late_files
 from tpn_metrics.lateness import describe_missing
 from tpn_metrics.settings import Settings
 

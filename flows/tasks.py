@@ -15,10 +15,10 @@ from prefect.tasks import exponential_backoff
 
 from tpn_metrics import stages
 from tpn_metrics.dbt_runner import DbtRunOutcome
+from tpn_metrics.emails.deliver import DeliveryReport
 from tpn_metrics.evaluation.periods import PeriodError
 from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
 from tpn_metrics.publish import PublishReport, is_connection_error, sql_publish
-from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.settings import ConfigurationError, Settings
 
 

@@ -77,11 +77,14 @@ class FileDeadline:
         return local.astimezone(dt.UTC)
 
     def describe(self) -> str:
+        """The deadline for people: ``"Saturday 12:00 Africa/Kigali"``."""
         return f"{WEEKDAYS[self.weekday].capitalize()} {self.time:%H:%M} {self.timezone}"
 
 
 @dataclass(frozen=True)
 class WeekLateness:
+    """One RSSB week: its deadline, when its first accepted file came, and its status."""
+
     report_date: dt.date
     due_at: dt.datetime  # UTC
     received_at: dt.datetime | None  # UTC, the first accepted file for the week

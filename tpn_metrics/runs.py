@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tpn_metrics.dbt_runner import DbtRunOutcome
-    from tpn_metrics.reports.outbox import DeliveryReport
+    from tpn_metrics.emails.deliver import DeliveryReport
     from tpn_metrics.stages import CorrectionCheck, EvaluationOutputs, IngestSummary
 
 

@@ -239,7 +239,7 @@ class Settings:
         """The district recipients YAML: TPN_RECIPIENTS, else the committed example."""
         if self.recipients_path is not None:
             return self.recipients_path
-        return self.project_root / "tpn_metrics" / "reports" / "recipients.yaml"
+        return self.project_root / "tpn_metrics" / "emails" / "recipients.yaml"
 
 
 def require_folder(path: str, setting: str, what: str) -> Path:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tpn_metrics.dbt_runner import DbtRunOutcome
+from tpn_metrics.emails.deliver import DeliveryReport, deliver_week
+from tpn_metrics.emails.district_figures import latest_report_date
+from tpn_metrics.emails.recipients import load_recipients
 from tpn_metrics.evaluation.datasets import coverage_trajectories
 from tpn_metrics.evaluation.headline import Headline, corrected_first, headlines
 from tpn_metrics.evaluation.periods import PeriodRules
@@ -22,10 +25,7 @@ from tpn_metrics.evaluation.runner import (
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
 from tpn_metrics.population.projection import project
 from tpn_metrics.population.report import corrections_html, corrections_markdown, latest_corrections
-from tpn_metrics.reports.district_weeks import latest_report_date
 from tpn_metrics.reports.evaluation_report import ReportSection, render_html, render_markdown
-from tpn_metrics.reports.outbox import DeliveryReport, deliver_week
-from tpn_metrics.reports.recipients import load_recipients
 from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.snapshot import writing_for_analysts
 from tpn_metrics.twinning import report_section as twinning_section

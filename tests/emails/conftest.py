@@ -22,8 +22,8 @@ from aiosmtpd.controller import Controller
 
 from tests.emails.support import HELD_BACK, Recorder, SampleWeeks, SmtpServerHandle, free_port
 from tpn_metrics.dbt_runner import build
+from tpn_metrics.emails.recipients import Recipients, load_recipients
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.reports.recipients import Recipients, load_recipients
 from tpn_metrics.sample import generate_sample
 from tpn_metrics.settings import Settings
 

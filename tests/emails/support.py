@@ -7,6 +7,8 @@ import datetime as dt
 import re
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SmtpServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
@@ -124,6 +127,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def data_team_smtp(monkeypatch: pytest.MonkeyPatch, *unset: str) -> Iterator[Recorder]:
+    """A recording aiosmtpd server on 127.0.0.1 with ``TPN_SMTP_*`` pointing at it (no TLS, no
+    login) and ``TPN_RECIPIENTS`` unset (the committed file's data_team); ``unset`` names
+    further variables to clear. Stopped on exit."""
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("TPN_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("TPN_SMTP_PORT", str(port))
+    monkeypatch.setenv("TPN_SMTP_SECURITY", "none")
+    for name in ("TPN_SMTP_USERNAME", "TPN_RECIPIENTS", *unset):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield recorder
+    finally:
+        controller.stop()
 
 
 def text_parts(message: EmailMessage) -> tuple[str, str]:

@@ -22,9 +22,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from tpn_metrics.reports.district_weeks import district_weeks, latest_report_date
-from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
-from tpn_metrics.reports.email_content import render_district_html
+from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
+from tpn_metrics.emails.content import render_district_html
+from tpn_metrics.emails.district_figures import district_weeks, latest_report_date
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
 

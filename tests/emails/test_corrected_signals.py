@@ -25,11 +25,12 @@ import pandas as pd
 import pytest
 
 from tests.emails.support import SampleWeeks
-from tpn_metrics.reports.district_weeks import PACE_WEEKS, district_weeks, latest_report_date
-from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
-from tpn_metrics.reports.email_content import DistrictWeek, render_district_email
-from tpn_metrics.reports.email_labels import LABELS
-from tpn_metrics.reports.email_rows import fmt_int, fmt_pct
+from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
+from tpn_metrics.emails.content import render_district_email
+from tpn_metrics.emails.district_figures import PACE_WEEKS, district_weeks, latest_report_date
+from tpn_metrics.emails.labels import LABELS
+from tpn_metrics.emails.rows import fmt_int, fmt_pct
+from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
 from tpn_metrics.warehouse_build import project_vars

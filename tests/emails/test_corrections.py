@@ -22,9 +22,9 @@ from tests.emails.support import (
 )
 from tests.warehouse_state import fingerprint
 from tpn_metrics.dbt_runner import build
+from tpn_metrics.emails.content import message_id_for
+from tpn_metrics.emails.recipients import Recipients
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.reports.email_content import message_id_for
-from tpn_metrics.reports.recipients import Recipients
 from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.stages import run_emails
 

@@ -13,10 +13,11 @@ import pytest
 
 from tests.emails.support import HELD_BACK, SampleWeeks, week_rows, write_rssb_file
 from tpn_metrics.dbt_runner import build
+from tpn_metrics.emails.content import render_district_email
+from tpn_metrics.emails.district_figures import district_weeks
+from tpn_metrics.emails.labels import LABELS
+from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.reports.district_weeks import district_weeks
-from tpn_metrics.reports.email_content import DistrictWeek, render_district_email
-from tpn_metrics.reports.email_labels import LABELS
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
 

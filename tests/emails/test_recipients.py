@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tpn_metrics.reports.recipients import load_recipients
+from tpn_metrics.emails.recipients import load_recipients
 from tpn_metrics.settings import Settings
 from tpn_metrics.stages import run_emails
 

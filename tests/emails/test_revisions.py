@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from tests.emails.support import ledger
-from tpn_metrics.reports.email_content import message_id_for
-from tpn_metrics.reports.outbox import read_eml
+from tpn_metrics.emails.content import message_id_for
+from tpn_metrics.emails.eml import read_eml
 from tpn_metrics.settings import Settings
 from tpn_metrics.stages import run_emails
 from tpn_metrics.warehouse import open_warehouse

@@ -26,8 +26,8 @@ from tests.emails.support import (
     week_figures_table,
 )
 from tests.reliability.tally import TALLY
-from tpn_metrics.reports.email_content import message_id_for
-from tpn_metrics.reports.recipients import Recipients
+from tpn_metrics.emails.content import message_id_for
+from tpn_metrics.emails.recipients import Recipients
 from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.stages import run_emails
 from tpn_metrics.warehouse import open_warehouse

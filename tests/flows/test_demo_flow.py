@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.warehouse_state import fingerprint, query
-from tpn_metrics.reports.outbox import read_eml
+from tpn_metrics.emails.eml import read_eml
 from tpn_metrics.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -7,13 +7,12 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from aiosmtpd.controller import Controller
 from prefect import flow
 
-from flows.failure_notice import compose_failure_notice, notify_failure
-from tests.emails.support import Recorder, free_port
-from tpn_metrics.reports.outbox import read_eml
-from tpn_metrics.reports.recipients import load_recipients
+from flows.failure_notice import notify_failure
+from tests.emails.support import Recorder, data_team_smtp
+from tpn_metrics.emails.eml import read_eml
+from tpn_metrics.emails.recipients import load_recipients
 from tpn_metrics.settings import Settings
 
 DATA_TEAM = load_recipients(Settings().recipients_file).data_team
@@ -41,30 +40,6 @@ def _artifact_markdown(flow_run_id: UUID) -> str:
     return str(artifact.data)
 
 
-def test_the_notice_says_what_failed_what_to_do_and_hides_passwords():
-    try:
-        raise ConnectionRefusedError("connection refused by db.example.org:5432")
-    except ConnectionRefusedError as error:
-        caught = error
-    notice = compose_failure_notice(
-        flow_name="publish",
-        run_name="quiet-heron",
-        run_id="0f0e",
-        state_name="Failed",
-        state_message="Flow run encountered an exception",
-        error=caught,
-        parameters={"url": "postgresql://publisher:s3cret@db/tpn", "api_password": "x"},
-        started_at=None,
-    )
-    assert notice.subject.startswith("[TPN] publish run failed: ConnectionRefusedError")
-    for text in (notice.text, notice.markdown):
-        assert "s3cret" not in text
-        assert "postgresql://publisher:***@db/tpn" in text
-        assert "api_password = x" not in text
-        assert "all tables or none" in text  # the connection-error advice
-        assert "Traceback" in text
-
-
 @pytest.mark.slow
 def test_a_failed_run_writes_the_notice_to_the_outbox_without_smtp(
     prefect_harness: None, tmp_path: Path, no_smtp: None
@@ -89,19 +64,8 @@ def test_a_failed_run_writes_the_notice_to_the_outbox_without_smtp(
 
 @pytest.fixture
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("TPN_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("TPN_SMTP_PORT", str(port))
-    monkeypatch.setenv("TPN_SMTP_SECURITY", "none")
-    monkeypatch.delenv("TPN_SMTP_USERNAME", raising=False)
-    monkeypatch.delenv("TPN_RECIPIENTS", raising=False)
-    try:
+    with data_team_smtp(monkeypatch) as recorder:
         yield recorder
-    finally:
-        controller.stop()
 
 
 @pytest.mark.slow
@@ -137,7 +101,7 @@ def test_annual_accreditation_without_its_drop_folder_fails_with_a_notice(
 
 
 def test_refused_files_end_the_run_with_their_names_and_the_advice():
-    from flows.failure_notice import next_step
+    from tpn_metrics.emails.failure_notice import next_step
     from tpn_metrics.ingest.intake import IngestOutcome
     from tpn_metrics.runs import RefusedFilesError, raise_if_refused
     from tpn_metrics.stages import IngestSummary

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flows.run_summary import run_summary_markdown
+from tpn_metrics.emails.deliver import DeliveryReport
 from tpn_metrics.ingest.intake import IngestOutcome
-from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.runs import RunResult
 from tpn_metrics.stages import CorrectionCheck, IngestSummary
 

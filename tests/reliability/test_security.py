@@ -127,7 +127,7 @@ def test_the_smtp_password_never_shows_in_a_repr_or_a_log_line(caplog: pytest.Lo
         assert SECRET not in text  # ...never to be shown
         assert "smtp.example.org" in text and "tpn-reports" in text
     with caplog.at_level(logging.DEBUG):
-        logging.getLogger("tpn_metrics.reports.outbox").info("sending with %s", settings)
+        logging.getLogger("tpn_metrics.emails.deliver").info("sending with %s", settings)
         logging.getLogger("tpn_metrics").warning("settings: %r", {"smtp": settings})
     assert caplog.records
     assert SECRET not in caplog.text

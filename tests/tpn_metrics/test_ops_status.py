@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from tpn_metrics.emails.ledger import ensure_outbox
 from tpn_metrics.ingest.intake import ingest_paths
 from tpn_metrics.ops_status import collect_status, render_status
-from tpn_metrics.reports.outbox import ensure_outbox
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
 

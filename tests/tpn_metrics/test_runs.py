@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tpn_metrics.emails.deliver import DeliveryReport
 from tpn_metrics.ingest.intake import IngestOutcome
-from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.runs import RefusedFilesError, RunResult, raise_if_refused
 from tpn_metrics.stages import CorrectionCheck, IngestSummary
 

@@ -86,7 +86,7 @@ def test_unset_and_blank_variables_mean_the_defaults() -> None:
     assert settings.rssb_drop_folder is None
     assert settings.smtp is None
     assert settings.dbt_log_level == "warn"
-    assert settings.recipients_file == PROJECT_ROOT / "tpn_metrics/reports/recipients.yaml"
+    assert settings.recipients_file == PROJECT_ROOT / "tpn_metrics/emails/recipients.yaml"
 
 
 def test_settings_read_os_environ_when_built(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,8 +57,8 @@ def emails_preview(
     ] = None,
 ) -> None:
     """Write one district's email as HTML and print its path."""
-    from tpn_metrics.reports.district_weeks import district_weeks
-    from tpn_metrics.reports.email_content import render_district_html
+    from tpn_metrics.emails.content import render_district_html
+    from tpn_metrics.emails.district_figures import district_weeks
     from tpn_metrics.warehouse import open_warehouse
 
     settings = Settings()

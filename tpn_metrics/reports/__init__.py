@@ -1,1 +1,1 @@
-"""Reports sent to district teams: rendering of the weekly CBHI progress email."""
+"""The evaluation report: its sections, plots, summary and Markdown tables (HTML and Markdown)."""

@@ -13,8 +13,8 @@ import yaml
 
 from tpn_metrics.cli import runs
 from tpn_metrics.cli.output import EXIT_QUARANTINED
+from tpn_metrics.emails.deliver import DeliveryReport
 from tpn_metrics.ingest.intake import IngestOutcome
-from tpn_metrics.reports.outbox import DeliveryReport
 from tpn_metrics.runs import RefusedFilesError, RunResult
 from tpn_metrics.settings import PROJECT_ROOT, Settings
 from tpn_metrics.stages import CorrectionCheck, IngestSummary

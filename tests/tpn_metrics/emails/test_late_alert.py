@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.emails.support import Recorder, free_port
-from tpn_metrics.late_alert import check_late_files
-from tpn_metrics.reports.outbox import read_eml
-from tpn_metrics.reports.recipients import load_recipients
+from tests.emails.support import Recorder, data_team_smtp
+from tpn_metrics.emails.eml import read_eml
+from tpn_metrics.emails.late_alert import check_late_files
+from tpn_metrics.emails.recipients import load_recipients
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
@@ -96,19 +95,8 @@ def test_the_configured_deadline_moves_the_alert(
 
 @pytest.fixture
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("TPN_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("TPN_SMTP_PORT", str(port))
-    monkeypatch.setenv("TPN_SMTP_SECURITY", "none")
-    for name in ("TPN_SMTP_USERNAME", "TPN_RECIPIENTS", "TPN_RSSB_DEADLINE"):
-        monkeypatch.delenv(name, raising=False)
-    try:
+    with data_team_smtp(monkeypatch, "TPN_RSSB_DEADLINE") as recorder:
         yield recorder
-    finally:
-        controller.stop()
 
 
 def test_the_alert_goes_over_smtp_when_it_is_set(settings: Settings, smtp_server: Recorder):

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from tpn_metrics.calendar import closes_fiscal_year, fiscal_year_end, opens_fiscal_year
-from tpn_metrics.reports.email_week import DistrictWeek
+from tpn_metrics.emails.week import DistrictWeek
 
 
 @dataclass(frozen=True)
 class Row:
+    """One row of the email: a label, its lines of text, and an optional warning line."""
+
     label: str
     lines: tuple[str, ...]
     warning: str | None = None
@@ -26,10 +28,12 @@ class Row:
 
 
 def fmt_int(value: int, labels: dict[str, str]) -> str:
+    """``12345`` → ``"12,345"`` with the language's thousands separator."""
     return f"{value:,}".replace(",", labels["thousands_sep"])
 
 
 def fmt_decimal(value: float, labels: dict[str, str]) -> str:
+    """One decimal, with the language's thousands and decimal separators: ``"1,234.5"``."""
     english = f"{value:,.1f}"
     return "".join(
         labels["thousands_sep"] if ch == "," else labels["decimal_sep"] if ch == "." else ch
@@ -38,14 +42,17 @@ def fmt_decimal(value: float, labels: dict[str, str]) -> str:
 
 
 def fmt_pct(value: float, labels: dict[str, str]) -> str:
+    """A percentage (0–100, in %) with one decimal and the language's percent suffix."""
     return fmt_decimal(value, labels) + labels["percent_suffix"]
 
 
 def rounded_pp(value: float) -> float:
+    """A change in percentage points (pp) rounded to one decimal, as the email shows it."""
     return float(f"{value:.1f}")
 
 
 def fmt_pp(value: float, labels: dict[str, str]) -> str:
+    """A change in percentage points, signed (``"+1.2 pp"``); unsigned when it rounds to 0."""
     rounded = rounded_pp(value)
     # A change that rounds to zero is shown unsigned: "-0.0 pp" reads as a loss.
     if rounded == 0:
@@ -55,12 +62,14 @@ def fmt_pp(value: float, labels: dict[str, str]) -> str:
 
 
 def fmt_signed_int(value: int, labels: dict[str, str]) -> str:
+    """A count change with ``+`` for gains (losses keep their ``-``, zero is unsigned)."""
     if value > 0:
         return "+" + fmt_int(value, labels)
     return fmt_int(value, labels)
 
 
 def fmt_date(day: date, labels: dict[str, str]) -> str:
+    """A date in the language's format and month names (``"24 March 2023"``)."""
     return labels["date_format"].format(
         day=day.day, month=labels[f"month_{day.month}"], year=day.year
     )

@@ -8,6 +8,8 @@ from datetime import date
 
 @dataclass(frozen=True)
 class TwinStatus:
+    """The TPN twin district's headline figure: coverage in %, weekly change in pp."""
+
     district_name: str
     coverage_reported_pct: float
     coverage_change_week_pp: float | None  # on the same basis as the primary coverage shown

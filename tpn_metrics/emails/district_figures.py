@@ -10,27 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
 
-from tpn_metrics.reports.email_content import DistrictWeek, ReportedBeside, TwinStatus
+from tpn_metrics.calendar import first_day_of_fiscal_year, fiscal_year_end, fiscal_year_start_year
+from tpn_metrics.emails.week import DistrictWeek, ReportedBeside, TwinStatus
 
 PACE_WEEKS = 4
 
 
 def latest_report_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest Friday in ``marts.fct_cbhi_weekly``; None when the mart is empty."""
     row = con.execute("select max(report_date) from marts.fct_cbhi_weekly").fetchone()
     return row[0] if row and row[0] else None
 
 
-def _fy_end(fy_start: dt.date) -> dt.date:
-    return dt.date(fy_start.year + 1, 6, 30)
-
-
 def _fridays_left(day: dt.date, fy_start: dt.date) -> int:
-    return max((_fy_end(fy_start) - day).days // 7, 0)
+    """Whole weeks from ``day`` to the end of the fiscal year opened by ``fy_start`` (>= 0)."""
+    return max((fiscal_year_end(fy_start) - day).days // 7, 0)
 
 
 def _twins(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -88,7 +87,10 @@ def _ranks(week: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
 
 
 def _optional(value: object, kind: type[int] | type[float]) -> Any:
-    return None if value is None or pd.isna(value) else kind(value)  # type: ignore[call-overload]
+    """``value`` as ``kind``, or None for a missing value (None, NaN, NA)."""
+    if value is None or pd.isna(value):
+        return None
+    return kind(cast(float, value))  # a number from a DataFrame cell
 
 
 def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list[DistrictWeek]:
@@ -130,7 +132,7 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
     if week.empty:
         return []
     fy_start = pd.Timestamp(week["fiscal_year_start_date"].iloc[0]).date()
-    last_fy_start = dt.date(fy_start.year - 1, 7, 1)
+    last_fy_start = first_day_of_fiscal_year(fiscal_year_start_year(fy_start) - 1)
     history = con.execute(
         """
         select
@@ -282,6 +284,7 @@ def _twin_status(
 
 
 def week_source_files(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> dict[str, str]:
+    """district → SHA-256 of the RSSB file its figures for ``report_date`` came from."""
     rows = con.execute(
         "select district_id, source_file_sha256 from marts.fct_cbhi_weekly where report_date = ?",
         [report_date],

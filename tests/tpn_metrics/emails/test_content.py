@@ -7,8 +7,6 @@ import email
 import email.policy
 import io
 import re
-import string
-import struct
 from dataclasses import replace
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -16,20 +14,15 @@ from email.message import EmailMessage
 import matplotlib.image
 import pytest
 
-from tpn_metrics.reports.email_chart import coverage_chart_png
-from tpn_metrics.reports.email_content import (
-    DistrictWeek,
-    ReportedBeside,
-    TwinStatus,
+from tests.tpn_metrics.emails.sample_week import METHOD, REPORT_DATE, fridays, make_week, png_size
+from tpn_metrics.emails.content import (
     message_id_for,
     render_district_email,
     render_district_html,
 )
-from tpn_metrics.reports.email_labels import LABELS, labels_for
+from tpn_metrics.emails.labels import LABELS, labels_for
+from tpn_metrics.emails.week import DistrictWeek, ReportedBeside, TwinStatus
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-REPORT_DATE = date(2023, 3, 24)
-METHOD = "geometric projection from the 2012 and 2022 censuses"
 RECIPIENTS = ["cbhi.gasabo@example.rw", "dh.gasabo@example.rw"]
 SENDER = "TPN warehouse <noreply@tpn.example.org>"
 
@@ -40,42 +33,6 @@ RWANDA_DISTRICTS = (
     "Gisagara", "Huye", "Kamonyi", "Muhanga", "Nyamagabe", "Nyanza", "Nyaruguru", "Ruhango",
     "Karongi", "Ngororero", "Nyabihu", "Nyamasheke", "Rubavu", "Rusizi", "Rutsiro",
 )  # fmt: skip
-
-
-def _fridays(first: date, count: int, start: float, step: float) -> tuple[tuple[date, float], ...]:
-    return tuple((first + timedelta(days=7 * i), round(start + step * i, 1)) for i in range(count))
-
-
-def make_week(**overrides: object) -> DistrictWeek:
-    # Gasabo, Friday 24 March 2023: 38 Fridays into FY 2022/23 (1 July 2022 was a Friday).
-    week = DistrictWeek(
-        district_id="RW-KGL-GAS",
-        district_name="Gasabo",
-        province="Kigali City",
-        report_date=REPORT_DATE,
-        fiscal_year="2022/23",
-        members_paid=412_345,
-        households_paid=100_572,
-        target_population=601_250,
-        coverage_reported_pct=68.58,
-        coverage_corrected_pct=62.03,
-        corrected_target_population=664_800,
-        correction_method=METHOD,
-        members_paid_change_week=1_234,
-        coverage_change_week_pp=0.21,
-        gap_members=188_905,
-        gap_households=46_075,
-        projected_year_end_coverage_pct=74.3,
-        rank_national=27,
-        n_districts=30,
-        rank_province=2,
-        n_province=3,
-        national_coverage_pct=81.4,
-        twin=TwinStatus("Nyagatare", 91.2, 0.4),
-        trajectory_this_fy=_fridays(date(2022, 7, 1), 39, 31.0, 1.0),
-        trajectory_last_fy=_fridays(date(2021, 7, 2), 52, 35.0, 0.9),
-    )
-    return replace(week, **overrides)  # type: ignore[arg-type]
 
 
 def render(week: DistrictWeek | None = None, language: str = "en") -> EmailMessage:
@@ -100,13 +57,6 @@ def image_part(message: EmailMessage) -> EmailMessage:
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1
     return images[0]
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    assert png.startswith(PNG_SIGNATURE)
-    assert png[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", png[16:24])
-    return width, height
 
 
 def coverage_row_text(text: str) -> list[str]:
@@ -412,23 +362,6 @@ def test_unknown_language_is_rejected_naming_supported_ones() -> None:
         render_district_html(make_week(), language="sw")
 
 
-def test_every_language_has_the_same_keys_and_placeholders() -> None:
-    def placeholders(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-    english = LABELS["en"]
-    for language, labels in LABELS.items():
-        assert labels.keys() == english.keys(), language
-        for key, text in labels.items():
-            assert placeholders(text) == placeholders(english[key]), (language, key)
-
-
-def test_labels_for_returns_a_copy() -> None:
-    labels_for("en")["subject"] = "changed"
-
-    assert LABELS["en"]["subject"].startswith("CBHI progress")
-
-
 # --- browser preview ---------------------------------------------------------
 
 
@@ -440,32 +373,6 @@ def test_preview_html_embeds_chart_as_data_uri() -> None:
     assert png_size(base64.b64decode(match.group(1))) == (600, 300)
     assert "cid:" not in html
     assert "412,345" in html
-
-
-# --- chart -------------------------------------------------------------------
-
-
-def test_chart_bytes_are_deterministic_and_carry_no_software_stamp() -> None:
-    week = make_week()
-
-    def chart(title: str) -> bytes:
-        return coverage_chart_png(week.trajectory_this_fy, week.trajectory_last_fy, title=title)
-
-    first = chart("Gasabo")
-    assert first == chart("Gasabo")
-    assert first != chart("Kicukiro")
-    assert b"Software" not in first
-    assert b"Matplotlib" not in first
-
-
-def test_chart_handles_empty_series_and_unsorted_points() -> None:
-    this_fy = make_week().trajectory_this_fy
-
-    assert png_size(coverage_chart_png(this_fy, (), title="Gasabo")) == (600, 300)
-    assert png_size(coverage_chart_png((), (), title="Gasabo")) == (600, 300)
-    assert coverage_chart_png(tuple(reversed(this_fy)), (), title="x") == coverage_chart_png(
-        this_fy, (), title="x"
-    )
 
 
 # --- corrected coverage first, RSSB's beside it ---------------------------------
@@ -497,7 +404,7 @@ def _stale_week(**overrides: object) -> DistrictWeek:
             rank_province=1,
             national_coverage_pct=89.3,
         ),
-        "trajectory_this_fy_reported": _fridays(date(2022, 7, 1), 39, 40.0, 2.0),
+        "trajectory_this_fy_reported": fridays(date(2022, 7, 1), 39, 40.0, 2.0),
     }
     return make_week(**(stale | overrides))
 
@@ -557,7 +464,7 @@ def test_a_district_without_a_correction_keeps_unlabelled_single_lines() -> None
 
 @pytest.mark.parametrize("language", sorted(LABELS))
 def test_trust_sentence_and_both_chart_lines_in_every_language(language: str) -> None:
-    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+    from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
 
     labels = labels_for(language)
     message = render(_stale_week(), language=language)
@@ -576,7 +483,7 @@ def test_trust_sentence_and_both_chart_lines_in_every_language(language: str) ->
 
 
 def test_without_a_reported_series_the_chart_has_no_reported_line() -> None:
-    from tpn_metrics.reports.email_chart import REPORTED_COLOUR
+    from tpn_metrics.emails.chart import REPORTED_COLOUR
 
     png = image_part(render()).get_content()
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
@@ -685,12 +592,12 @@ def _pixels_of(png: bytes, colour: str) -> int:
 
 
 def test_the_first_friday_of_a_fiscal_year_is_a_visible_point_over_last_years_line() -> None:
-    from tpn_metrics.reports.email_chart import REPORTED_COLOUR, THIS_FY_COLOUR
+    from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
 
     week = _first_report_of_fy(
         trajectory_this_fy=((date(2023, 7, 7), 20.0),),
         trajectory_this_fy_reported=((date(2023, 7, 7), 40.0),),
-        trajectory_last_fy=_fridays(date(2022, 7, 1), 53, 1.0, 1.6),
+        trajectory_last_fy=fridays(date(2022, 7, 1), 53, 1.0, 1.6),
     )
     png = image_part(render(week)).get_content()
 

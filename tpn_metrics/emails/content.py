@@ -21,17 +21,14 @@ from typing import Any
 import jinja2
 
 from tpn_metrics.calendar import previous_fiscal_year_label
+from tpn_metrics.emails.chart import coverage_chart_png
+from tpn_metrics.emails.labels import DEFAULT_LANGUAGE, labels_for
+from tpn_metrics.emails.rows import fmt_date, rows, trust_note
+from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.figures import png_data_uri
-from tpn_metrics.reports.email_chart import coverage_chart_png
-from tpn_metrics.reports.email_labels import DEFAULT_LANGUAGE, labels_for
-from tpn_metrics.reports.email_rows import fmt_date, rows, trust_note
-from tpn_metrics.reports.email_week import DistrictWeek, ReportedBeside, TwinStatus
 
 __all__ = [
     "DEFAULT_MESSAGE_ID_DOMAIN",
-    "DistrictWeek",
-    "ReportedBeside",
-    "TwinStatus",
     "email_subject",
     "message_id_for",
     "render_district_email",

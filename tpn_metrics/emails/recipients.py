@@ -1,4 +1,4 @@
-"""Who gets each district's email (committed config: tpn_metrics/reports/recipients.yaml).
+"""Who gets each district's email (committed config: tpn_metrics/emails/recipients.yaml).
 
 A deployment points ``TPN_RECIPIENTS`` at its own copy. The file is checked whole when it is
 loaded, so a typo fails before the first email of a run rather than halfway through it.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tpn_metrics.reports.email_labels import labels_for
+from tpn_metrics.emails.labels import labels_for
 
 # Deliberately loose (the SMTP server has the last word): one @, no spaces, a dotted domain.
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -22,17 +22,22 @@ _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 @dataclass(frozen=True)
 class RecipientList:
+    """One district's addresses and the language its email is written in."""
+
     addresses: tuple[str, ...]
     language: str
 
 
 @dataclass(frozen=True)
 class Recipients:
+    """The whole recipients file: sender, data team (notices, alerts), districts."""
+
     sender: str
     data_team: tuple[str, ...]
     districts: dict[str, RecipientList]
 
     def for_district(self, district_id: str) -> RecipientList | None:
+        """The district's recipients; None when the file lists none for it."""
         return self.districts.get(district_id)
 
     def missing(self, district_ids: Iterable[str]) -> list[str]:
@@ -48,6 +53,12 @@ def _check_address(path: Path, where: str, address: str) -> str:
 
 
 def load_recipients(path: Path) -> Recipients:
+    """Read and check a recipients YAML file (``sender``, ``data_team``, ``default_language``,
+    ``districts: {id: {to: [...], language}}``).
+
+    Raises ValueError naming the file and entry for an invalid address, a district without
+    addresses, or an unsupported language; OSError when the file cannot be read.
+    """
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     default_language = raw.get("default_language", "en")
     districts = {}

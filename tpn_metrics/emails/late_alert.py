@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from tpn_metrics import lateness
+from tpn_metrics.emails.data_team import data_team_message, deliver_to_data_team
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse, table_exists, transaction
 
@@ -31,12 +32,15 @@ create table if not exists ops.late_file_alerts (
 
 @dataclass(frozen=True)
 class LateAlertReport:
+    """What one check found (weeks late now) and did (weeks alerted, where the message went)."""
+
     missing: tuple[lateness.WeekLateness, ...]  # every week late now
     alerted: tuple[lateness.WeekLateness, ...]  # those alerted by this check
     delivered: str | None  # where the message went; None when nothing was sent
 
 
 def alert_text(weeks: tuple[lateness.WeekLateness, ...], deadline: lateness.FileDeadline) -> str:
+    """The alert's plain text: the missing weeks (the latest 60 at most) and what to do."""
     lines = [
         f"RSSB's weekly CBHI file has not arrived for {len(weeks)} week(s): no accepted file "
         f"with these report dates was received by its deadline ({deadline.describe()}).",
@@ -62,8 +66,6 @@ def check_late_files(
     deadline: lateness.FileDeadline | None = None,
 ) -> LateAlertReport:
     """Alert the data team about weeks newly missing at ``now`` (UTC, default: now)."""
-    from tpn_metrics.reports.data_team import data_team_message, deliver_to_data_team
-
     now = now or dt.datetime.now(dt.UTC)
     deadline = deadline or lateness.FileDeadline.from_settings(settings)
     if not settings.warehouse_path.exists():  # a fresh setup: nothing expected yet
