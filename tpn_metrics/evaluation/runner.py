@@ -27,7 +27,7 @@ from tpn_metrics.evaluation.periods import (
     accreditation_years,
     cbhi_report_dates,
 )
-from tpn_metrics.evaluation.stats import difference_in_differences
+from tpn_metrics.evaluation.stats.regression import difference_in_differences
 from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
 from tpn_metrics.warehouse import transaction
 
