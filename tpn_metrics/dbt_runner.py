@@ -1,11 +1,12 @@
 """Run the dbt project (dbt_project/) in-process against the warehouse of a :class:`Settings`.
 
-No Prefect here: flows call :func:`build` (or :func:`run_dbt`) and decide what to do with the
-outcome. dbt reads the warehouse path from ``TPN_WAREHOUSE_PATH`` (see
-``dbt_project/profiles.yml``); it is set from ``settings.warehouse_path`` for the duration of
-the call only, with anonymous usage stats off. dbt's artefacts go to
-``settings.dbt_target_dir`` and its logs to ``<home>/var/dbt_logs``, so runs on different homes
-(tests, benchmarks) never share them.
+No Prefect here: the pipeline builds through
+:func:`tpn_metrics.warehouse_build.build_atomically`, tests and debugging through
+:func:`dbt_build_in_place` (or :func:`run_dbt`), and decide what to do with the outcome. dbt
+reads the warehouse path from ``TPN_WAREHOUSE_PATH`` (see ``dbt_project/profiles.yml``); it is
+set from ``settings.warehouse_path`` for the duration of the call only, with anonymous usage
+stats off. dbt's artefacts go to ``settings.dbt_target_dir`` and its logs to
+``<home>/var/dbt_logs``, so runs on different homes (tests, benchmarks) never share them.
 
 DuckDB allows one writing process per file: close every connection to the warehouse before
 calling dbt.
@@ -198,7 +199,7 @@ def run_dbt(
     ``warehouse_path`` points dbt at another DuckDB file than ``settings.warehouse_path``
     (the copy that :mod:`tpn_metrics.warehouse_build` builds); ``target_dir`` sends its
     artefacts elsewhere than ``settings.dbt_target_dir``. Never raises for a dbt failure:
-    inspect ``outcome.success`` (``build`` raises).
+    inspect ``outcome.success`` (``dbt_build_in_place`` raises).
     """
     target = target_dir or settings.dbt_target_dir
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
@@ -238,7 +239,7 @@ def build_arguments(
     return args
 
 
-def build(
+def dbt_build_in_place(
     settings: Settings,
     select: str | Sequence[str] | None = None,
     *,

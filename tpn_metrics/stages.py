@@ -28,11 +28,10 @@ from tpn_metrics.reports.outbox import DeliveryReport, deliver_week
 from tpn_metrics.reports.recipients import load_recipients
 from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.snapshot import writing_for_analysts
-from tpn_metrics.twinning import report_section as twinning_section
-from tpn_metrics.twinning import run_twinning
+from tpn_metrics.twinning.plot import report_section
+from tpn_metrics.twinning.warehouse import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
-from tpn_metrics.warehouse_build import build_atomically as dbt_build
-from tpn_metrics.warehouse_build import project_vars
+from tpn_metrics.warehouse_build import build_atomically, project_vars
 
 MART_TABLES = (
     "marts.dim_district",
@@ -75,7 +74,7 @@ def run_dbt_build(settings: Settings, *, full_refresh: bool = False) -> DbtRunOu
     everything passed (docs/warehouse.md); raises DbtBuildError (naming nodes) on failure,
     leaving the warehouse and the analysts' snapshot as they were.
     """
-    return dbt_build(settings, full_refresh=full_refresh)
+    return build_atomically(settings, full_refresh=full_refresh)
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ def run_evaluation(
         counts.update(twinning.table_rows)
     sections = [
         ReportSection(corrections_markdown(corrections), corrections_html(corrections)),
-        twinning_section(twinning),
+        report_section(twinning),
     ]
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.reports_dir / "evaluation.html"
