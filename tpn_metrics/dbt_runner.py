@@ -59,6 +59,7 @@ class DbtRunOutcome:
 
     @property
     def failed_node_names(self) -> tuple[str, ...]:
+        """Names of the failed nodes, in dbt's order."""
         return tuple(node.name for node in self.failed_nodes)
 
     def describe_failures(self) -> str:
@@ -83,6 +84,7 @@ class DbtBuildError(RuntimeError):
 
 
 def dbt_log_dir(settings: Settings) -> Path:
+    """Where dbt writes its logs: ``<home>/var/dbt_logs``."""
     return settings.home / "var" / "dbt_logs"
 
 
@@ -184,7 +186,8 @@ def _release_warehouse() -> None:
         environment = getattr(DuckDBConnectionManager, "_ENV", None)
         if environment is not None:
             environment.close()
-        DuckDBConnectionManager.close_all_connections()
+        # dbt-duckdb does not annotate this classmethod.
+        DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def run_dbt(

@@ -49,14 +49,18 @@ MART_TABLES = (
 
 @dataclass(frozen=True)
 class IngestSummary:
+    """The outcome of each file one ingest run received, in the order received."""
+
     outcomes: tuple[IngestOutcome, ...]
 
     @property
     def counts(self) -> dict[str, int]:
+        """Files per status (e.g. {"loaded": 3, "quarantined": 1})."""
         return dict(Counter(o.status for o in self.outcomes))
 
     @property
     def refused(self) -> tuple[IngestOutcome, ...]:
+        """The files quarantined or whose ingestion crashed: the sender must act."""
         return tuple(o for o in self.outcomes if o.status in ("quarantined", "crashed"))
 
 
@@ -66,6 +70,9 @@ def run_ingest(
     today: dt.date | None = None,
     replay: dict[str, str] | None = None,
 ) -> IngestSummary:
+    """Ingest ``paths`` (files or folders) into the landing schema; see
+    :func:`tpn_metrics.ingest.intake.ingest_paths` for ``today`` and ``replay``.
+    """
     return IngestSummary(tuple(ingest_paths(paths, settings, today=today, replay=replay)))
 
 
@@ -79,6 +86,10 @@ def run_dbt_build(settings: Settings, *, full_refresh: bool = False) -> DbtRunOu
 
 @dataclass(frozen=True)
 class CorrectionCheck:
+    """Python's recomputation of the corrections mart: rows checked, disagreements (at most
+    20, one line each), and the districts flagged stale-target or reported over 100%.
+    """
+
     rows_checked: int
     mismatches: tuple[str, ...]
     stale_districts: tuple[str, ...]
@@ -119,6 +130,8 @@ def check_corrections(settings: Settings) -> CorrectionCheck:
 
 @dataclass(frozen=True)
 class EvaluationOutputs:
+    """What :func:`run_evaluation` wrote: rows per table, the HTML report and its Markdown."""
+
     table_rows: dict[str, int]
     html_path: Path
     markdown: str
@@ -177,6 +190,9 @@ def _replace_text(path: Path, text: str) -> None:
 def run_emails(
     settings: Settings, *, smtp: SmtpSettings | None = None, report_date: dt.date | None = None
 ) -> DeliveryReport:
+    """Send (or write to the outbox) the district emails of ``report_date`` (default: the
+    latest report in the warehouse); the delivery ledger keeps a week from being sent twice.
+    """
     recipients = load_recipients(settings.recipients_file)
     with open_warehouse(settings.warehouse_path) as con:
         week = report_date or latest_report_date(con)
@@ -190,6 +206,7 @@ def run_emails(
 
 
 def table_counts(settings: Settings, tables: tuple[str, ...] = MART_TABLES) -> dict[str, int]:
+    """Rows per table (``schema.table``) of those that exist in the warehouse."""
     counts = {}
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         for name in tables:

@@ -100,7 +100,7 @@ def _validated(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _floats(series: pd.Series) -> FloatArray:
-    return pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _changes(baseline: FloatArray, endline: FloatArray) -> FloatArray:
