@@ -1,11 +1,12 @@
 """Run the dbt project (dbt_project/) in-process against the warehouse of a :class:`Settings`.
 
-No Prefect here: flows call :func:`build` (or :func:`run_dbt`) and decide what to do with the
-outcome. dbt reads the warehouse path from ``TPN_WAREHOUSE_PATH`` (see
-``dbt_project/profiles.yml``); it is set from ``settings.warehouse_path`` for the duration of
-the call only, with anonymous usage stats off. dbt's artefacts go to
-``settings.dbt_target_dir`` and its logs to ``<home>/var/dbt_logs``, so runs on different homes
-(tests, benchmarks) never share them.
+No Prefect here: the pipeline builds through
+:func:`tpn_metrics.warehouse_build.build_atomically`, tests and debugging through
+:func:`dbt_build_in_place` (or :func:`run_dbt`), and decide what to do with the outcome. dbt
+reads the warehouse path from ``TPN_WAREHOUSE_PATH`` (see ``dbt_project/profiles.yml``); it is
+set from ``settings.warehouse_path`` for the duration of the call only, with anonymous usage
+stats off. dbt's artefacts go to ``settings.dbt_target_dir`` and its logs to
+``<home>/var/dbt_logs``, so runs on different homes (tests, benchmarks) never share them.
 
 DuckDB allows one writing process per file: close every connection to the warehouse before
 calling dbt.
@@ -58,6 +59,7 @@ class DbtRunOutcome:
 
     @property
     def failed_node_names(self) -> tuple[str, ...]:
+        """Names of the failed nodes, in dbt's order."""
         return tuple(node.name for node in self.failed_nodes)
 
     def describe_failures(self) -> str:
@@ -82,6 +84,7 @@ class DbtBuildError(RuntimeError):
 
 
 def dbt_log_dir(settings: Settings) -> Path:
+    """Where dbt writes its logs: ``<home>/var/dbt_logs``."""
     return settings.home / "var" / "dbt_logs"
 
 
@@ -183,7 +186,8 @@ def _release_warehouse() -> None:
         environment = getattr(DuckDBConnectionManager, "_ENV", None)
         if environment is not None:
             environment.close()
-        DuckDBConnectionManager.close_all_connections()
+        # dbt-duckdb does not annotate this classmethod.
+        DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def run_dbt(
@@ -198,7 +202,7 @@ def run_dbt(
     ``warehouse_path`` points dbt at another DuckDB file than ``settings.warehouse_path``
     (the copy that :mod:`tpn_metrics.warehouse_build` builds); ``target_dir`` sends its
     artefacts elsewhere than ``settings.dbt_target_dir``. Never raises for a dbt failure:
-    inspect ``outcome.success`` (``build`` raises).
+    inspect ``outcome.success`` (``dbt_build_in_place`` raises).
     """
     target = target_dir or settings.dbt_target_dir
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
@@ -238,7 +242,7 @@ def build_arguments(
     return args
 
 
-def build(
+def dbt_build_in_place(
     settings: Settings,
     select: str | Sequence[str] | None = None,
     *,

@@ -18,9 +18,16 @@ from tpn_metrics.settings import PROJECT_ROOT
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
-@cache
 def _vars(dbt_project_dir: Path) -> dict[str, Any]:
-    project = yaml.safe_load((dbt_project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    # Keyed by the file's modification time: an edited dbt_project.yml is read again.
+    path = dbt_project_dir / "dbt_project.yml"
+    return _parsed_vars(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _parsed_vars(path: Path, _mtime_ns: int) -> dict[str, Any]:
+    dbt_project_dir = path.parent
+    project = yaml.safe_load(path.read_text(encoding="utf-8"))
     variables = project.get("vars") or {}
     if not isinstance(variables, dict):
         raise ValueError(f"{dbt_project_dir / 'dbt_project.yml'}: `vars:` is not a mapping")

@@ -24,13 +24,13 @@ import duckdb
 
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
-from tpn_metrics.warehouse_build import build_lock, publish_paths
+from tpn_metrics.warehouse_swap import build_lock, build_paths
 
 
 def refresh_snapshot(settings: Settings, *, lock_wait_seconds: float = 600.0) -> Path:
     """Copy the warehouse over the snapshot (a checkpointed copy, then a rename: readers of
     the old snapshot keep their file), under the build lock; returns the snapshot's path."""
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     with build_lock(paths.lock, lock_wait_seconds):
         with open_warehouse(paths.live) as con:
             con.execute("checkpoint")  # everything in the file, no WAL to leave behind

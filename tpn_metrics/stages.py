@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tpn_metrics.dbt_runner import DbtRunOutcome
+from tpn_metrics.dbt_vars import project_vars
 from tpn_metrics.emails.deliver import DeliveryReport, deliver_week
 from tpn_metrics.emails.district_figures import latest_report_date
 from tpn_metrics.emails.recipients import load_recipients
@@ -28,11 +29,10 @@ from tpn_metrics.population.report import corrections_html, corrections_markdown
 from tpn_metrics.reports.evaluation_report import ReportSection, render_html, render_markdown
 from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.snapshot import writing_for_analysts
-from tpn_metrics.twinning import report_section as twinning_section
-from tpn_metrics.twinning import run_twinning
+from tpn_metrics.twinning.plot import report_section
+from tpn_metrics.twinning.warehouse import run_twinning
 from tpn_metrics.warehouse import open_warehouse, table_exists
-from tpn_metrics.warehouse_build import build_atomically as dbt_build
-from tpn_metrics.warehouse_build import project_vars
+from tpn_metrics.warehouse_build import build_atomically
 
 MART_TABLES = (
     "marts.dim_district",
@@ -50,14 +50,18 @@ MART_TABLES = (
 
 @dataclass(frozen=True)
 class IngestSummary:
+    """The outcome of each file one ingest run received, in the order received."""
+
     outcomes: tuple[IngestOutcome, ...]
 
     @property
     def counts(self) -> dict[str, int]:
+        """Files per status (e.g. {"loaded": 3, "quarantined": 1})."""
         return dict(Counter(o.status for o in self.outcomes))
 
     @property
     def refused(self) -> tuple[IngestOutcome, ...]:
+        """The files quarantined or whose ingestion crashed: the sender must act."""
         return tuple(o for o in self.outcomes if o.status in ("quarantined", "crashed"))
 
 
@@ -67,6 +71,9 @@ def run_ingest(
     today: dt.date | None = None,
     replay: dict[str, str] | None = None,
 ) -> IngestSummary:
+    """Ingest ``paths`` (files or folders) into the landing schema; see
+    :func:`tpn_metrics.ingest.intake.ingest_paths` for ``today`` and ``replay``.
+    """
     return IngestSummary(tuple(ingest_paths(paths, settings, today=today, replay=replay)))
 
 
@@ -75,11 +82,15 @@ def run_dbt_build(settings: Settings, *, full_refresh: bool = False) -> DbtRunOu
     everything passed (docs/warehouse.md); raises DbtBuildError (naming nodes) on failure,
     leaving the warehouse and the analysts' snapshot as they were.
     """
-    return dbt_build(settings, full_refresh=full_refresh)
+    return build_atomically(settings, full_refresh=full_refresh)
 
 
 @dataclass(frozen=True)
 class CorrectionCheck:
+    """Python's recomputation of the corrections mart: rows checked, disagreements (at most
+    20, one line each), and the districts flagged stale-target or reported over 100%.
+    """
+
     rows_checked: int
     mismatches: tuple[str, ...]
     stale_districts: tuple[str, ...]
@@ -120,6 +131,8 @@ def check_corrections(settings: Settings) -> CorrectionCheck:
 
 @dataclass(frozen=True)
 class EvaluationOutputs:
+    """What :func:`run_evaluation` wrote: rows per table, the HTML report and its Markdown."""
+
     table_rows: dict[str, int]
     html_path: Path
     markdown: str
@@ -141,7 +154,7 @@ def run_evaluation(
     that cannot is skipped and named in the report); the report files are replaced only once
     complete.
     """
-    variables = project_vars(settings)
+    variables = project_vars(settings.dbt_project_dir)
     with writing_for_analysts(settings) as con:  # evaluation.* and twinning.* reach analysts
         datasets, skipped = evaluable_datasets(
             con,
@@ -158,7 +171,7 @@ def run_evaluation(
         counts.update(twinning.table_rows)
     sections = [
         ReportSection(corrections_markdown(corrections), corrections_html(corrections)),
-        twinning_section(twinning),
+        report_section(twinning),
     ]
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.reports_dir / "evaluation.html"
@@ -178,6 +191,9 @@ def _replace_text(path: Path, text: str) -> None:
 def run_emails(
     settings: Settings, *, smtp: SmtpSettings | None = None, report_date: dt.date | None = None
 ) -> DeliveryReport:
+    """Send (or write to the outbox) the district emails of ``report_date`` (default: the
+    latest report in the warehouse); the delivery ledger keeps a week from being sent twice.
+    """
     recipients = load_recipients(settings.recipients_file)
     with open_warehouse(settings.warehouse_path) as con:
         week = report_date or latest_report_date(con)
@@ -191,6 +207,7 @@ def run_emails(
 
 
 def table_counts(settings: Settings, tables: tuple[str, ...] = MART_TABLES) -> dict[str, int]:
+    """Rows per table (``schema.table``) of those that exist in the warehouse."""
     counts = {}
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         for name in tables:

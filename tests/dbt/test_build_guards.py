@@ -14,18 +14,16 @@ import duckdb
 import pytest
 
 from tpn_metrics import warehouse_build
+from tpn_metrics.build_state import full_refresh_reason, incremental_fingerprints, read_state
 from tpn_metrics.dbt_runner import DbtBuildError, DbtRunOutcome
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
-from tpn_metrics.warehouse_build import (
+from tpn_metrics.warehouse_build import build_atomically
+from tpn_metrics.warehouse_swap import (
     BuildLockedError,
     ConcurrentWriteError,
-    build_atomically,
     build_lock,
-    full_refresh_reason,
-    incremental_fingerprints,
-    publish_paths,
-    read_state,
+    build_paths,
 )
 
 
@@ -47,7 +45,7 @@ class FakeDbt:
         warehouse_path: Path | None = None,
         target_dir: Path | None = None,
     ) -> DbtRunOutcome:
-        assert warehouse_path == publish_paths(settings).building  # never the live file
+        assert warehouse_path == build_paths(settings).building  # never the live file
         self.commands.append(tuple(args))
         if args[0] == "build":
             self.value += 1
@@ -112,7 +110,7 @@ def record_a_file(path: Path, sha: str) -> None:
 def test_publish_replaces_the_files_while_readers_keep_theirs(
     settings: Settings, fake_dbt: FakeDbt
 ) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     build_atomically(settings)
     assert value(paths.live) == value(paths.snapshot) == 1
     record_a_file(paths.live, "ingested-before-the-build")
@@ -132,7 +130,7 @@ def test_publish_replaces_the_files_while_readers_keep_theirs(
 def test_a_write_during_the_build_is_kept_and_nothing_published(
     settings: Settings, fake_dbt: FakeDbt
 ) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     build_atomically(settings)
     fake_dbt.during_build = lambda: record_a_file(paths.live, "ingested-during-the-build")
     with pytest.raises(ConcurrentWriteError, match="written by another process"):
@@ -143,7 +141,7 @@ def test_a_write_during_the_build_is_kept_and_nothing_published(
 
 
 def test_a_failed_build_publishes_nothing(settings: Settings, fake_dbt: FakeDbt) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     build_atomically(settings)
     state = read_state(paths)
     fake_dbt.succeed = False
@@ -157,7 +155,7 @@ def test_a_failed_build_publishes_nothing(settings: Settings, fake_dbt: FakeDbt)
 def test_a_second_build_waits_for_the_lock_then_gives_up(
     settings: Settings, fake_dbt: FakeDbt
 ) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     with build_lock(paths.lock), pytest.raises(BuildLockedError):
         build_atomically(settings, lock_wait_seconds=0.2)
     assert fake_dbt.commands == []
@@ -166,7 +164,7 @@ def test_a_second_build_waits_for_the_lock_then_gives_up(
 
 
 def test_leftovers_of_a_killed_build_are_discarded(settings: Settings, fake_dbt: FakeDbt) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     paths.live.parent.mkdir(parents=True)
     paths.building.write_bytes(b"half a warehouse")
     paths.snapshot_partial.write_bytes(b"half a snapshot")
@@ -179,7 +177,7 @@ def test_leftovers_of_a_killed_build_are_discarded(settings: Settings, fake_dbt:
 def test_full_refresh_when_nothing_is_recorded_or_the_definition_changed(
     settings: Settings, fake_dbt: FakeDbt, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     build_atomically(settings)
     assert fake_dbt.commands[-1][-1] == "--full-refresh"
     assert read_state(paths)["incremental_models"] == {"model.tpn.fct_x": "definition-1"}

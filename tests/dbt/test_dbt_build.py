@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tpn_metrics.dbt_runner import DbtBuildError, DbtRunOutcome, build
+from tpn_metrics.dbt_runner import DbtBuildError, DbtRunOutcome, dbt_build_in_place
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
@@ -287,7 +287,7 @@ class Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     settings, reference = make_warehouse(tmp_path_factory.mktemp("tpn_home"))
-    outcome = build(settings)
+    outcome = dbt_build_in_place(settings)
     return Built(settings, reference, outcome)
 
 
@@ -521,7 +521,7 @@ def test_failing_test_raises_naming_the_node(tmp_path: Path) -> None:
             [_rssb_row("sha-rssb-duplicate", date(2023, 7, 14), "gasabo", 91_000)],
         )
     with pytest.raises(DbtBuildError) as raised:
-        build(settings)
+        dbt_build_in_place(settings)
     error = raised.value
     message = str(error)
     assert "unique_combination_of_columns_stg_rssb__weekly_reports" in message

@@ -15,8 +15,8 @@ from tpn_metrics.dbt_runner import (
     DbtBuildError,
     DbtRunOutcome,
     FailedNode,
-    build,
     dbt_arguments,
+    dbt_build_in_place,
     run_dbt,
     summarise_result,
 )
@@ -163,7 +163,7 @@ def test_build_selects_and_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     settings = Settings(home=tmp_path)
 
     with pytest.raises(DbtBuildError, match="fct_cbhi_weekly"):
-        build(settings, select=["+fct_cbhi_weekly", "dim_district"])
+        dbt_build_in_place(settings, select=["+fct_cbhi_weekly", "dim_district"])
 
     (args, _), *_ = fake.calls
     assert args[:4] == ["build", "--select", "+fct_cbhi_weekly", "dim_district"]

@@ -32,16 +32,13 @@ import pytest
 from tests.dbt.synthetic_history import FIRST_FRIDAY, add_fridays, friday, sha
 from tests.reliability.tally import TALLY
 from tests.warehouse_state import fingerprint
+from tpn_metrics.build_state import read_state
+from tpn_metrics.dbt_docs import generate_docs
 from tpn_metrics.dbt_runner import DbtBuildError, DbtRunOutcome, dbt_log_dir
 from tpn_metrics.settings import PROJECT_ROOT, Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
-from tpn_metrics.warehouse_build import (
-    build_atomically,
-    build_lock,
-    generate_docs,
-    publish_paths,
-    read_state,
-)
+from tpn_metrics.warehouse_build import build_atomically
+from tpn_metrics.warehouse_swap import build_lock, build_paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
@@ -74,7 +71,7 @@ def count(path: Path, sql: str) -> int:
 
 
 def kill_a_build_midway(settings: Settings, scenario: Scenario) -> None:
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     log = dbt_log_dir(settings) / "dbt.log"
     offset = log.stat().st_size
     child = subprocess.Popen(
@@ -103,7 +100,7 @@ def kill_a_build_midway(settings: Settings, scenario: Scenario) -> None:
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     settings = Settings(home=tmp_path_factory.mktemp("publish"))
-    paths = publish_paths(settings)
+    paths = build_paths(settings)
     result = Scenario(settings)
     with open_warehouse(paths.live) as con:
         ensure_landing_schema(con)
@@ -160,7 +157,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 
 def test_first_build_publishes_the_warehouse_and_a_read_only_snapshot(scenario: Scenario) -> None:
-    paths = publish_paths(scenario.settings)
+    paths = build_paths(scenario.settings)
     assert scenario.outcomes["first"].success
     assert "--full-refresh" in scenario.outcomes["first"].command  # nothing recorded yet
     first = scenario.fingerprints["first"]

@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.emails.support import HELD_BACK, Recorder, SampleWeeks, SmtpServerHandle, free_port
-from tpn_metrics.dbt_runner import build
+from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.emails.recipients import Recipients, load_recipients
 from tpn_metrics.ingest.intake import ingest_paths
 from tpn_metrics.sample import generate_sample
@@ -63,7 +63,7 @@ def built_home(tmp_path_factory: pytest.TempPathFactory, sample_weeks: SampleWee
     paths = [sample_weeks.root / "registry"] + [sample_weeks.files[d] for d in sample_weeks.loaded]
     outcomes = ingest_paths(paths, settings)
     assert [o.status for o in outcomes] == ["loaded"] * len(paths), outcomes
-    build(settings)
+    dbt_build_in_place(settings)
     return home
 
 

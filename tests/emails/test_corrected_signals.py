@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 
 from tests.emails.support import SampleWeeks
+from tpn_metrics.dbt_vars import project_vars
 from tpn_metrics.emails.chart import REPORTED_COLOUR, THIS_FY_COLOUR
 from tpn_metrics.emails.content import render_district_email
 from tpn_metrics.emails.district_figures import PACE_WEEKS, district_weeks, latest_report_date
@@ -33,7 +34,6 @@ from tpn_metrics.emails.rows import fmt_int, fmt_pct
 from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
-from tpn_metrics.warehouse_build import project_vars
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +128,9 @@ def test_the_sample_has_seven_stale_targets_and_dbt_flags_them(
     _, weeks, signals = weeks_and_signals
     stale = stale_districts(sample_weeks)
     assert len(stale) == 7
-    threshold = float(project_vars(Settings(home=built_home))["coverage_divergence_threshold_pp"])
+    threshold = float(
+        project_vars(Settings(home=built_home).dbt_project_dir)["coverage_divergence_threshold_pp"]
+    )
     gap_pp = (signals["corrected_pct"] - signals["reported_pct"]).abs()
     assert (signals["is_coverage_divergent"] == (gap_pp > threshold)).all()
     for district_id in stale:

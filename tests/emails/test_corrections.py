@@ -21,7 +21,7 @@ from tests.emails.support import (
     write_rssb_file,
 )
 from tests.warehouse_state import fingerprint
-from tpn_metrics.dbt_runner import build
+from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.emails.content import message_id_for
 from tpn_metrics.emails.recipients import Recipients
 from tpn_metrics.ingest.intake import ingest_paths
@@ -65,7 +65,7 @@ def test_reissued_week_corrects_only_the_district_whose_figures_changed(
         week.isoformat(): True,
         HELD_BACK.isoformat(): False,
     }
-    build(settings)
+    dbt_build_in_place(settings)
     after = week_figures_table(settings, week)
     # The whole week now comes from the new file, but only one district's figures differ.
     assert all(after[d]["source_file_sha256"] != before[d]["source_file_sha256"] for d in after)

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from tests.emails.support import HELD_BACK, SampleWeeks, week_rows, write_rssb_file
-from tpn_metrics.dbt_runner import build
+from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.emails.content import render_district_email
 from tpn_metrics.emails.district_figures import district_weeks
 from tpn_metrics.emails.labels import LABELS
@@ -43,7 +43,7 @@ def test_the_emails_either_side_of_1_july(sample_weeks: SampleWeeks, settings: S
         row["households_paid"] = round(row["members_paid"] / 4.3)
     path = write_rssb_file(settings.home / "first_of_fy_2023-07-07.csv", FIRST_OF_FY, rows)
     assert ingest_paths([path], settings)[0].status == "loaded"
-    build(settings)
+    dbt_build_in_place(settings)
 
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         first = district_weeks(con, FIRST_OF_FY)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tpn_metrics.dbt_runner import build
+from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.ingest.intake import ingest_paths
 from tpn_metrics.sample import generate_sample
 from tpn_metrics.settings import Settings
@@ -53,7 +53,7 @@ def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = [root / "registry", *surveys, *weekly]
     outcomes = ingest_paths(paths, settings)
     assert {o.status for o in outcomes} == {"loaded"}, outcomes
-    build(settings)
+    dbt_build_in_place(settings)
     return home
 
 

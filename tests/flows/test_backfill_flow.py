@@ -81,7 +81,7 @@ def _run_counting(flow_call: Any, settings: Settings, expected_tasks: int) -> Ru
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(flows.tasks, "ingest_paths", counting("ingest", flows.tasks.ingest_paths))
         patch.setattr(stages, "ingest_paths", counting("ingest", stages.ingest_paths))
-        patch.setattr(stages, "dbt_build", counting("dbt build", stages.dbt_build))
+        patch.setattr(stages, "build_atomically", counting("dbt build", stages.build_atomically))
         patch.delenv("TPN_SMTP_HOST", raising=False)
         state = flow_call()
     assert state.is_completed(), state.message

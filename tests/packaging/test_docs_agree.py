@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.tpn_metrics.cli.test_bad_arguments import registered_commands
 from tpn_metrics.settings import Settings
-from tpn_metrics.warehouse_build import publish_paths
+from tpn_metrics.warehouse_swap import build_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -52,10 +52,10 @@ def test_every_command_the_docs_name_exists():
 
 def test_readme_sends_analysts_to_the_read_only_snapshot(tmp_path: Path):
     settings = Settings(home=tmp_path)
-    snapshot = publish_paths(settings).snapshot.relative_to(tmp_path).as_posix()
+    snapshot = build_paths(settings).snapshot.relative_to(tmp_path).as_posix()
     text = " ".join(README.read_text(encoding="utf-8").split())
     outputs = text[text.index("| output | where |") : text.index("Running `make demo` again")]
     assert f"`{snapshot}` — open this one" in outputs
     for path in DOCS:
         for found in re.findall(r"duckdb\.connect\(\"([^\"]+)\"", path.read_text("utf-8")):
-            assert found.endswith(publish_paths(settings).snapshot.name), (path, found)
+            assert found.endswith(build_paths(settings).snapshot.name), (path, found)

@@ -76,7 +76,7 @@ def source_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(home=root / "home")
     outcomes = ingest_paths([sample / "registry", sample / "accreditation", *chosen], settings)
     assert {o.status for o in outcomes} == {"loaded"}, outcomes
-    dbt_runner.build(settings)
+    dbt_runner.dbt_build_in_place(settings)
     stages.run_evaluation(settings, n_resamples=200)
     with open_warehouse(settings.warehouse_path) as con:
         con.execute(TYPE_PROBE)

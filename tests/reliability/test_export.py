@@ -181,7 +181,7 @@ def test_the_export_command_reads_the_analysts_snapshot_and_neutralises(
     from typer.testing import CliRunner
 
     from tpn_metrics.cli import app
-    from tpn_metrics.warehouse_build import publish_paths
+    from tpn_metrics.warehouse_swap import build_paths
 
     source = tmp_path / "=1+2+cmd|' -C calc'!A0.csv"
     source.write_bytes(b"")
@@ -197,7 +197,7 @@ def test_the_export_command_reads_the_analysts_snapshot_and_neutralises(
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
 
     # A snapshot holding a different ledger is what the command exports when it exists.
-    snapshot = publish_paths(settings).snapshot
+    snapshot = build_paths(settings).snapshot
     con = duckdb.connect(str(snapshot))
     con.execute("create schema landing")
     con.execute("create table landing.file_ledger as select '=SNAPSHOT()' as file_name")

@@ -132,7 +132,7 @@ def test_the_salt_must_be_a_real_secret(monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.slow
 def test_payments_reconcile_with_rssb_weekly_figures(settings: Settings, tmp_path: Path):
     """RSSB's figure built from the same payments reconciles; a 5 % gap does not."""
-    from tpn_metrics.dbt_runner import build
+    from tpn_metrics.dbt_runner import dbt_build_in_place
     from tpn_metrics.ingest.intake import ingest_paths
 
     extract = generate_payments(
@@ -158,7 +158,7 @@ def test_payments_reconcile_with_rssb_weekly_figures(settings: Settings, tmp_pat
             reported = int(members * 1.05) if index == 0 else int(members)
             handle.write(f"2023-03-24,{name},{int(members * 2)},{reported},{int(amount)}\n")
     assert ingest_paths([rssb], settings, today=TODAY)[0].status == "loaded"
-    build(settings)
+    dbt_build_in_place(settings)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     rows = con.execute(
         "select district_id, is_reconciled from marts.fct_cbhi_payments_reconciliation"

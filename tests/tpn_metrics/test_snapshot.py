@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tests.warehouse_state import fingerprint
 from tpn_metrics import stages
 from tpn_metrics.settings import PROJECT_ROOT, Settings
-from tpn_metrics.warehouse_build import publish_paths
+from tpn_metrics.warehouse_swap import build_paths
 
 GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "good"
 
@@ -28,7 +28,7 @@ WRITERS_ANALYSTS_DO_NOT_READ = {
     "tpn_metrics/stages.py": "run_emails: ops.email_deliveries",
     "tpn_metrics/emails/late_alert.py": "ops.late_file_alerts",
     "tpn_metrics/dbt_runner.py": "creates the landing schema before an in-place dbt build",
-    "tpn_metrics/warehouse_build.py": "checkpoints; publishes the snapshot itself",
+    "tpn_metrics/warehouse_swap.py": "checkpoints; swaps the built copy in, refreshes the snapshot",
     "tpn_metrics/snapshot.py": "the snapshot's own refresh",
 }
 
@@ -75,7 +75,7 @@ def test_snapshot_follows_build_evaluation_and_twinning(
         today=dt.date(2026, 11, 23),
     )
     stages.run_dbt_build(settings)
-    live, snapshot = settings.warehouse_path, publish_paths(settings).snapshot
+    live, snapshot = settings.warehouse_path, build_paths(settings).snapshot
     assert _tables(snapshot, "marts.") == _tables(live, "marts.") != {}
 
     stages.run_evaluation(
@@ -102,8 +102,8 @@ def test_snapshot_follows_build_evaluation_and_twinning(
     from tpn_metrics.cli import app
 
     monkeypatch.setenv("TPN_HOME", str(settings.home))
-    before = publish_paths(settings).snapshot.stat().st_mtime_ns
+    before = build_paths(settings).snapshot.stat().st_mtime_ns
     result = CliRunner().invoke(app, ["twinning", "recommend", "--capacity", "1"])
     assert result.exit_code == 0, result.output
-    assert publish_paths(settings).snapshot.stat().st_mtime_ns > before
+    assert build_paths(settings).snapshot.stat().st_mtime_ns > before
     assert _tables(snapshot, "twinning.") == _tables(live, "twinning.")

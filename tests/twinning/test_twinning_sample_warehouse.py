@@ -44,7 +44,7 @@ def report_date_in_name(name: str) -> dt.date:
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, TwinningRun]]:
     # Imported here: dbt and Great Expectations take seconds to import, even for a run that
     # deselects the slow tests.
-    from tpn_metrics.dbt_runner import build
+    from tpn_metrics.dbt_runner import dbt_build_in_place
     from tpn_metrics.ingest.intake import ingest_paths
     from tpn_metrics.sample import generate_sample
 
@@ -58,7 +58,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setti
         [sample / "registry", sample / "accreditation", at_launch, weekly[-1]], settings
     )
     assert {o.status for o in outcomes} == {"loaded"}, [o.reason for o in outcomes]
-    build(settings)
+    dbt_build_in_place(settings)
     with open_warehouse(settings.warehouse_path) as con:
         run = run_twinning(con, reports_dir=settings.reports_dir)
     yield settings, run

@@ -23,28 +23,29 @@ def build(
     from tpn_metrics.dbt_runner import DbtBuildError
     from tpn_metrics.stages import run_dbt_build
     from tpn_metrics.warehouse import WarehouseBusyError
-    from tpn_metrics.warehouse_build import PublishError, publish_paths
+    from tpn_metrics.warehouse_swap import SwapError, build_paths
 
     settings = Settings()
     try:
         outcome = run_dbt_build(settings, full_refresh=full_refresh)
-    except (DbtBuildError, PublishError, WarehouseBusyError) as error:
+    except (DbtBuildError, SwapError, WarehouseBusyError) as error:
         console.print(f"[red]{error}")
         raise typer.Exit(1) from error
     refreshed = " (full refresh)" if "--full-refresh" in outcome.command else ""
     console.print(f"dbt build passed{refreshed}")
-    console.print(f"analysts' read-only snapshot: {publish_paths(settings).snapshot}")
+    console.print(f"analysts' read-only snapshot: {build_paths(settings).snapshot}")
 
 
 def docs() -> None:
     """Generate the dbt docs (one self-contained HTML page) and print its path."""
+    from tpn_metrics.dbt_docs import generate_docs
     from tpn_metrics.dbt_runner import DbtBuildError
     from tpn_metrics.warehouse import WarehouseBusyError
-    from tpn_metrics.warehouse_build import PublishError, generate_docs
+    from tpn_metrics.warehouse_swap import SwapError
 
     try:
         index = generate_docs(Settings())
-    except (DbtBuildError, PublishError, WarehouseBusyError) as error:
+    except (DbtBuildError, SwapError, WarehouseBusyError) as error:
         console.print(f"[red]{error}")
         raise typer.Exit(1) from error
     console.print(str(index))
@@ -111,7 +112,7 @@ def export(
     """Export a table for a spreadsheet (CSV or XLSX); formula-like text is neutralised."""
     from tpn_metrics.export import ExportError, export_table
     from tpn_metrics.warehouse import open_warehouse
-    from tpn_metrics.warehouse_build import publish_paths
+    from tpn_metrics.warehouse_swap import build_paths
 
     settings = Settings()
     suffix = path.suffix.lower().lstrip(".")
@@ -119,7 +120,7 @@ def export(
         console.print(f"[red]{path.name}: name the file .csv or .xlsx")
         raise typer.Exit(2)
     # The analysts' snapshot never waits for a running build; the live file is the fallback.
-    snapshot = publish_paths(settings).snapshot
+    snapshot = build_paths(settings).snapshot
     source = snapshot if snapshot.exists() else settings.warehouse_path
     if not source.exists():
         console.print(f"[red]no warehouse at {settings.warehouse_path}: run `tpn build` first")

@@ -15,20 +15,12 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from tpn_metrics.evaluation.stats import (
-    ALTERNATIVE,
-    AdjustedEstimate,
-    FloatArray,
-    GroupSummary,
-    TestResult,
-    ancova_adjusted_difference,
-    bootstrap_ci_difference,
-    permutation_test,
-    summarise_changes,
-    welch_t_test,
-    z_test_difference,
-    z_test_within,
-)
+from tpn_metrics.evaluation.stats.descriptive import GroupSummary, summarise_changes
+from tpn_metrics.evaluation.stats.inputs import ALTERNATIVE, FloatArray
+from tpn_metrics.evaluation.stats.parametric import welch_t_test, z_test_difference, z_test_within
+from tpn_metrics.evaluation.stats.regression import AdjustedEstimate, ancova_adjusted_difference
+from tpn_metrics.evaluation.stats.resampling import bootstrap_ci_difference, permutation_test
+from tpn_metrics.evaluation.stats.results import TestResult
 
 FRAME_COLUMNS = ("institution_id", "is_focus", "baseline", "endline")
 BOOTSTRAP_CONFIDENCE = 0.95
@@ -108,7 +100,7 @@ def _validated(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _floats(series: pd.Series) -> FloatArray:
-    return pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def _changes(baseline: FloatArray, endline: FloatArray) -> FloatArray:

@@ -28,6 +28,10 @@ CBHI_FOCUS = """
 
 @dataclass(frozen=True)
 class Dataset:
+    """One topic and metric ready to compare: ``frame`` has one row per institution (columns
+    in the module doc; values in ``unit``); ``panel`` the long form for difference-in-differences.
+    """
+
     topic: str
     metric: str
     unit: str

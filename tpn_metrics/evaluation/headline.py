@@ -49,10 +49,12 @@ PP_OF_UNINSURED = (
 
 
 def method_name(method: str) -> str:
+    """A method id as people call it ("ancova" → "baseline-adjusted (ANCOVA)")."""
     return METHOD_NAMES.get(method, method.replace("_", " "))
 
 
 def comparison_title(comparison_id: str) -> str:
+    """A comparison id as a title for people (unknown ids: underscores become spaces)."""
     return COMPARISON_TITLES.get(comparison_id, comparison_id.replace("_", " "))
 
 
@@ -77,12 +79,14 @@ class Headline:
 
 
 def signed(value: float, digits: int = 1) -> str:
+    """``value`` with its sign and a typographic minus ("+3.4", "−1.3"); "–" for NaN."""
     if math.isnan(value):
         return "–"
     return f"{value:+.{digits}f}".replace("-", "−")
 
 
 def p_text(p: float) -> str:
+    """A p-value as reported: "p = 0.078", "p < 0.001", or "p not computable" for NaN."""
     if math.isnan(p):
         return "p not computable"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -47,7 +47,7 @@ class PeriodRules:
 
     @classmethod
     def from_vars(cls, variables: Mapping[str, object]) -> PeriodRules:
-        """From dbt's project vars (``warehouse_build.project_vars``); KeyError if one is
+        """From dbt's project vars (``dbt_vars.project_vars``); KeyError if one is
         missing."""
         return cls(
             max_report_distance_days=int(str(variables[MAX_REPORT_DISTANCE_VAR])),

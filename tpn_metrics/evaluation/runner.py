@@ -27,13 +27,15 @@ from tpn_metrics.evaluation.periods import (
     accreditation_years,
     cbhi_report_dates,
 )
-from tpn_metrics.evaluation.stats import difference_in_differences
+from tpn_metrics.evaluation.stats.regression import difference_in_differences
 from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
 from tpn_metrics.warehouse import transaction
 
 
 @dataclass(frozen=True)
 class EvaluationRun:
+    """Everything one evaluation computed, as the eval_* tables' frames plus the comparisons."""
+
     comparisons: tuple[tuple[str, Dataset, Comparison], ...]
     groups: pd.DataFrame
     tests: pd.DataFrame
@@ -226,6 +228,7 @@ def evaluate(
 
 
 def uninsured_id(decline: UninsuredDecline) -> str:
+    """The comparison id of an uninsured-share decline: ``cbhi_uninsured_decline_<coverage>``."""
     return f"cbhi_uninsured_decline_{decline.coverage}"
 
 

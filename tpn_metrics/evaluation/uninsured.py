@@ -81,6 +81,7 @@ class UninsuredDecline:
 
     @property
     def excluded(self) -> pd.DataFrame:
+        """The districts left out, with their ``excluded_reason``."""
         return self.districts[self.districts["excluded_reason"].notna()]
 
 
@@ -130,8 +131,8 @@ def district_declines(frame: pd.DataFrame, coverage: Coverage) -> pd.DataFrame:
 
 def group_decline(u0: npt.ArrayLike, u1: npt.ArrayLike, axis: int = -1) -> npt.NDArray[Any]:
     """(ū0 − ū1) / ū0 × 100 along ``axis`` (NaN where ū0 is 0)."""
-    mean0 = np.mean(u0, axis=axis)
-    mean1 = np.mean(u1, axis=axis)
+    mean0 = np.mean(np.asarray(u0, dtype=np.float64), axis=axis)
+    mean1 = np.mean(np.asarray(u1, dtype=np.float64), axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(mean0 > 0, (mean0 - mean1) / mean0 * 100, np.nan)
 
@@ -172,7 +173,9 @@ def uninsured_decline(
     ) -> npt.NDArray[Any]:
         # Samples are row positions (as floats): resampling a district keeps its u0 with its u1.
         f, o = focus_rows.astype(np.intp), other_rows.astype(np.intp)
-        return group_decline(u0[f], u1[f], axis) - group_decline(u0[o], u1[o], axis)
+        focus_decline = group_decline(u0[f], u1[f], axis)
+        other_decline = group_decline(u0[o], u1[o], axis)
+        return np.asarray(focus_decline - other_decline)
 
     positions = np.arange(len(used), dtype=float)
     samples = (positions[is_focus], positions[~is_focus])

@@ -6,13 +6,13 @@ returns a :class:`SampleManifest` that records the focus groups, the stale RSSB 
 the calibration targets next to the values the written files actually give.
 """
 
-from tpn_metrics.sample.generator import (
+from tpn_metrics.sample.generator import generate_sample
+from tpn_metrics.sample.manifest import (
     CalibrationFigure,
     FocusGroup,
     RssbCorrection,
     SampleManifest,
     StaleDistrict,
-    generate_sample,
 )
 
 __all__ = [

@@ -137,5 +137,6 @@ def mean_change(scores: Sequence[Scores], hospital_ids: Sequence[str]) -> float:
 
 
 def mean_level_2(scores: Sequence[Scores], hospital_ids: Sequence[str], year: int) -> float:
+    """Mean level-2 score (%) of ``hospital_ids`` in survey ``year``, from the published values."""
     by_key = {(s.hospital_id, s.survey_year): s.level_2 for s in scores}
     return float(np.mean([by_key[(h, year)] / TENTHS for h in hospital_ids]))

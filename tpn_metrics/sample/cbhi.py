@@ -56,6 +56,8 @@ Key = tuple[str, int]
 
 @dataclass(frozen=True)
 class WeeklyRow:
+    """One district's line of an RSSB weekly update (persons, households, RWF)."""
+
     district_id: str
     target_population: int
     members_paid: int
@@ -70,6 +72,8 @@ class WeeklyRow:
 
 @dataclass(frozen=True)
 class StaleTarget:
+    """A district whose RSSB target drifts above or below (``direction``) the true population."""
+
     district_id: str
     direction: str
     target_vs_true_pct: tuple[float, ...]
@@ -78,6 +82,8 @@ class StaleTarget:
 
 @dataclass(frozen=True)
 class Correction:
+    """The weekly file RSSB re-sends with corrected members paid for one district (persons)."""
+
     district_id: str
     report_date: dt.date
     previous_members: int
@@ -86,6 +92,10 @@ class Correction:
 
 @dataclass(frozen=True)
 class CbhiSample:
+    """The drawn CBHI series: weekly rows by report date, targets and true eligible population
+    by (district, fiscal year), the stale targets, the correction and the evaluation dates.
+    """
+
     report_dates: tuple[dt.date, ...]
     rows: dict[dt.date, tuple[WeeklyRow, ...]]
     true_eligible: dict[Key, float]
@@ -160,6 +170,9 @@ def _targets(
 def build_cbhi(
     districts: Sequence[District], focus: frozenset[str], rng: np.random.Generator
 ) -> CbhiSample:
+    """Draw weekly CBHI enrolment for ``districts`` with ``rng``: focus districts (ids in
+    ``focus``) gain more coverage, as calibrated to the paper (changes in pp).
+    """
     dates = fridays(FIRST_REPORT, LAST_REPORT)
     baseline = nearest_friday(BASELINE_DAY, dates)
     endline = nearest_friday(ENDLINE_DAY, dates)

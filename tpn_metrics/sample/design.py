@@ -17,23 +17,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from tpn_metrics.reference import District, Hospital
-
-ACCREDITATION = "accreditation"
-CBHI_ENROLLMENT = "cbhi_enrollment"
-TOPICS = (
+from tpn_metrics.sample.network import (
     ACCREDITATION,
     CBHI_ENROLLMENT,
-    "anc_first_visit",
-    "birth_asphyxia",
-    "malnutrition",
-    "stock_outs",
-    "family_planning",
-    "data_quality",
+    HOSPITAL_TOPICS,
+    LAUNCH_DAY,
+    TOPICS,
+    Event,
+    Institution,
+    Pair,
+    Priority,
+    Strength,
+    dhmt_id,
+    hospital_institution_id,
+    pick,
+    working_day,
 )
-# Hospitals learn clinical and quality topics; enrolling households is the DHMT's job, and
-# accreditation is taught by hospitals that passed it, not by district offices.
-HOSPITAL_TOPICS = tuple(t for t in TOPICS if t != CBHI_ENROLLMENT)
-DHMT_STRENGTH_TOPICS = tuple(t for t in TOPICS if t != ACCREDITATION)
+from tpn_metrics.sample.twinning_activity import network_events, strengths_for, twin_pairs
 
 EVALUATED_CATEGORIES = ("district", "provincial")
 OTHER_SURVEYED_CATEGORIES = ("referral", "teaching")
@@ -47,54 +47,12 @@ MEMBER_REFERRAL_HOSPITALS = 2
 # Member hospitals whose own choice (not their DHMT's) puts them in accreditation focus, so
 # the hospital half of the rule matters in the demo.
 SELF_FOCUSED_HOSPITALS = 3
-LAUNCH_DAY = dt.date(2021, 3, 23)
-LAST_ACTIVITY_DAY = dt.date(2023, 5, 31)
-
-
-@dataclass(frozen=True)
-class Institution:
-    institution_id: str
-    name: str
-    kind: str
-    district_id: str
-    hospital_id: str | None
-    hospital_category: str
-    joined_on: dt.date
-
-
-@dataclass(frozen=True)
-class Priority:
-    institution_id: str
-    topic: str
-    rank: int
-    chosen_on: dt.date
-
-
-@dataclass(frozen=True)
-class Strength:
-    institution_id: str
-    topic: str
-
-
-@dataclass(frozen=True)
-class Pair:
-    rising_id: str
-    shining_id: str
-    topic: str
-    started_on: dt.date
-    ended_on: dt.date | None
-
-
-@dataclass(frozen=True)
-class Event:
-    event_date: dt.date
-    kind: str
-    topic: str
-    institution_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Design:
+    """The whole synthetic network: evaluated hospitals, focus groups and the registry's records."""
+
     evaluated_hospitals: tuple[str, ...]
     other_surveyed_hospitals: tuple[str, ...]
     accreditation_focus: frozenset[str]
@@ -104,19 +62,6 @@ class Design:
     strengths: tuple[Strength, ...]
     pairs: tuple[Pair, ...]
     events: tuple[Event, ...]
-
-
-def dhmt_id(district_id: str) -> str:
-    return f"DHMT-{district_id.upper().replace('_', '-')}"
-
-
-def hospital_institution_id(hospital_id: str) -> str:
-    return f"HOSP-{hospital_id.upper().replace('_', '-')}"
-
-
-def working_day(day: dt.date) -> dt.date:
-    """The next Monday for a weekend day: nobody holds a coaching visit on a Sunday."""
-    return day + dt.timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
 
 
 def hospitals_in_focus(
@@ -138,14 +83,11 @@ def hospitals_in_focus(
 def districts_in_focus(
     topic: str, institutions: Iterable[Institution], priorities: Iterable[Priority]
 ) -> set[str]:
+    """District ids in focus for ``topic``: their DHMT lists it among its priorities."""
     choosers = {p.institution_id for p in priorities if p.topic == topic}
     return {
         i.district_id for i in institutions if i.kind == "district" and i.institution_id in choosers
     }
-
-
-def _pick(rng: np.random.Generator, items: Sequence[str], k: int) -> list[str]:
-    return [items[int(i)] for i in sorted(rng.choice(len(items), size=k, replace=False))]
 
 
 def _district_subset_with_count(
@@ -172,13 +114,17 @@ def _priorities_for(
     """Two or three topics in rank order, holding ``required`` and otherwise drawn from ``pool``."""
     size = max(len(required), int(rng.integers(2, 4)))
     extra = [t for t in pool if t not in required]
-    topics = required + _pick(rng, extra, size - len(required))
+    topics = required + pick(rng, extra, size - len(required))
     return [topics[int(i)] for i in rng.permutation(len(topics))]
 
 
 def build_design(
     districts: Sequence[District], hospitals: Sequence[Hospital], rng: np.random.Generator
 ) -> Design:
+    """Draw the network with ``rng`` so the focus rule yields the paper's group sizes.
+
+    Raises ValueError when ``hospitals`` has fewer than 38 district or provincial hospitals.
+    """
     by_id = {h.hospital_id: h for h in hospitals}
     candidates = sorted(
         h.hospital_id for h in hospitals if h.hospital_category in EVALUATED_CATEGORIES
@@ -188,14 +134,14 @@ def build_design(
             f"hospitals.csv has {len(candidates)} district or provincial hospitals; "
             f"the sample needs {EVALUATED_HOSPITALS}"
         )
-    evaluated = _pick(rng, candidates, EVALUATED_HOSPITALS)
+    evaluated = pick(rng, candidates, EVALUATED_HOSPITALS)
     others = sorted(
         h.hospital_id for h in hospitals if h.hospital_category in OTHER_SURVEYED_CATEGORIES
     )
 
-    member_referral = _pick(rng, others, min(MEMBER_REFERRAL_HOSPITALS, len(others)))
-    member_evaluated = _pick(rng, evaluated, MEMBER_HOSPITALS - len(member_referral))
-    self_focused = _pick(rng, member_evaluated, SELF_FOCUSED_HOSPITALS)
+    member_referral = pick(rng, others, min(MEMBER_REFERRAL_HOSPITALS, len(others)))
+    member_evaluated = pick(rng, evaluated, MEMBER_HOSPITALS - len(member_referral))
+    self_focused = pick(rng, member_evaluated, SELF_FOCUSED_HOSPITALS)
 
     # DHMTs choosing accreditation come from districts without a self-focused hospital, so
     # those hospitals are in focus only through their own choice.
@@ -209,7 +155,7 @@ def build_design(
         )
     )
     district_ids = [d.district_id for d in districts]
-    cbhi_districts = set(_pick(rng, district_ids, CBHI_FOCUS_DISTRICTS))
+    cbhi_districts = set(pick(rng, district_ids, CBHI_FOCUS_DISTRICTS))
 
     institutions = _institutions(
         rng, districts, [by_id[h] for h in member_evaluated + member_referral]
@@ -229,9 +175,9 @@ def build_design(
                 Priority(institution.institution_id, topic, rank, institution.joined_on)
             )
 
-    strengths = _strengths(rng, institutions, priorities, set(member_referral))
-    pairs = _pairs(rng, institutions, priorities, strengths)
-    events = _events(rng, institutions, priorities, strengths, pairs)
+    strengths = strengths_for(rng, institutions, priorities, set(member_referral))
+    pairs = twin_pairs(rng, institutions, priorities, strengths)
+    events = network_events(rng, institutions, priorities, strengths, pairs)
 
     accreditation_focus = hospitals_in_focus(ACCREDITATION, institutions, priorities, hospitals)
     cbhi_focus = districts_in_focus(CBHI_ENROLLMENT, institutions, priorities)
@@ -272,7 +218,7 @@ def _institutions(
         for d in districts
     ]
     # Two member hospitals joined after the launch workshop, later in 2021.
-    late = set(_pick(rng, sorted(h.hospital_id for h in member_hospitals), 2))
+    late = set(pick(rng, sorted(h.hospital_id for h in member_hospitals), 2))
     for hospital in sorted(member_hospitals, key=lambda h: h.hospital_id):
         joined = LAUNCH_DAY
         if hospital.hospital_id in late:
@@ -289,141 +235,3 @@ def _institutions(
             )
         )
     return out
-
-
-def _strengths(
-    rng: np.random.Generator,
-    institutions: Sequence[Institution],
-    priorities: Sequence[Priority],
-    referral_members: set[str],
-) -> list[Strength]:
-    """One or two teachable topics each, never a topic the institution itself wants to learn."""
-    wants: dict[str, set[str]] = {}
-    for p in priorities:
-        wants.setdefault(p.institution_id, set()).add(p.topic)
-    holds: dict[str, set[str]] = {}
-    for institution in institutions:
-        iid = institution.institution_id
-        pool = DHMT_STRENGTH_TOPICS if institution.kind == "district" else HOSPITAL_TOPICS
-        allowed = [t for t in pool if t not in wants.get(iid, set())]
-        chosen = set(_pick(rng, allowed, int(rng.integers(1, 3))))
-        if institution.hospital_id in referral_members and ACCREDITATION not in wants.get(
-            iid, set()
-        ):
-            chosen.add(ACCREDITATION)
-        holds[iid] = chosen
-    # Every topic someone wants to learn needs at least two institutions able to teach it.
-    for topic in TOPICS:
-        if not any(topic in wants.get(i.institution_id, set()) for i in institutions):
-            continue
-        teachers = [iid for iid, topics in holds.items() if topic in topics]
-        able = [
-            i.institution_id
-            for i in institutions
-            if topic not in wants.get(i.institution_id, set())
-            and topic not in holds[i.institution_id]
-            and topic in (DHMT_STRENGTH_TOPICS if i.kind == "district" else HOSPITAL_TOPICS)
-        ]
-        for iid in _pick(rng, able, max(0, 2 - len(teachers))):
-            holds[iid].add(topic)
-    return [
-        Strength(i.institution_id, topic)
-        for i in institutions
-        for topic in TOPICS
-        if topic in holds[i.institution_id]
-    ]
-
-
-def _pairs(
-    rng: np.random.Generator,
-    institutions: Sequence[Institution],
-    priorities: Sequence[Priority],
-    strengths: Sequence[Strength],
-) -> list[Pair]:
-    """Each member is twinned for its first priority and for accreditation or CBHI if chosen."""
-    by_id = {i.institution_id: i for i in institutions}
-    teachers: dict[str, list[str]] = {}
-    for s in strengths:
-        teachers.setdefault(s.topic, []).append(s.institution_id)
-    load: Counter[str] = Counter()
-    pairs = []
-    for institution in institutions:
-        own = sorted(
-            (p for p in priorities if p.institution_id == institution.institution_id),
-            key=lambda p: p.rank,
-        )
-        topics = [own[0].topic] + [
-            p.topic for p in own[1:] if p.topic in (ACCREDITATION, CBHI_ENROLLMENT)
-        ]
-        for topic in topics:
-            options = [t for t in teachers[topic] if t != institution.institution_id]
-            same_kind = [t for t in options if by_id[t].kind == institution.kind]
-            pool = same_kind or options
-            # Spread the teaching: the least-loaded teacher first, ties broken at random.
-            ranked = sorted(pool, key=lambda t: (load[t], float(rng.random())))
-            shining = ranked[0]
-            load[shining] += 1
-            joined = max(institution.joined_on, by_id[shining].joined_on)
-            started = working_day(joined + dt.timedelta(days=int(rng.integers(20, 80))))
-            ended = None
-            if rng.random() < 0.12:
-                ended = working_day(started + dt.timedelta(days=int(rng.integers(300, 600))))
-            pairs.append(Pair(institution.institution_id, shining, topic, started, ended))
-    return pairs
-
-
-def _events(
-    rng: np.random.Generator,
-    institutions: Sequence[Institution],
-    priorities: Sequence[Priority],
-    strengths: Sequence[Strength],
-    pairs: Sequence[Pair],
-) -> list[Event]:
-    joined = {i.institution_id: i.joined_on for i in institutions}
-    at_launch = {iid for iid, day in joined.items() if day == LAUNCH_DAY}
-    order = {i.institution_id: n for n, i in enumerate(institutions)}
-
-    def ids(members: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(set(members), key=order.__getitem__))
-
-    events = []
-    # The launch workshop met in one break-out session per topic.
-    for topic in TOPICS:
-        people = [p.institution_id for p in priorities if p.topic == topic] + [
-            s.institution_id for s in strengths if s.topic == topic
-        ]
-        members = ids(m for m in people if m in at_launch)
-        if members:
-            events.append(Event(LAUNCH_DAY, "launch_workshop", topic, members))
-    for pair in pairs:
-        last = min(pair.ended_on or LAST_ACTIVITY_DAY, LAST_ACTIVITY_DAY)
-        span = (last - pair.started_on).days
-        visits = sorted(
-            int(d)
-            for d in rng.choice(np.arange(7, span), size=int(rng.integers(2, 6)), replace=False)
-        )
-        for offset in visits:
-            day = working_day(pair.started_on + dt.timedelta(days=offset))
-            events.append(
-                Event(day, "coaching_visit", pair.topic, ids([pair.rising_id, pair.shining_id]))
-            )
-        if rng.random() < 0.4:
-            day = working_day(pair.started_on + dt.timedelta(days=int(rng.integers(30, span))))
-            events.append(
-                Event(day, "exchange_visit", pair.topic, ids([pair.rising_id, pair.shining_id]))
-            )
-    for when in (
-        dt.date(2021, 9, 15),
-        dt.date(2022, 3, 16),
-        dt.date(2022, 9, 14),
-        dt.date(2023, 3, 15),
-    ):
-        for topic in TOPICS:
-            people = [p.institution_id for p in priorities if p.topic == topic]
-            if len(people) < 2:
-                continue
-            teachers = [s.institution_id for s in strengths if s.topic == topic]
-            day = working_day(when + dt.timedelta(days=int(rng.integers(0, 10))))
-            present = ids(m for m in people + teachers if joined[m] <= day)
-            events.append(Event(day, "learning_event", topic, present))
-    return sorted(events, key=lambda e: (e.event_date, e.kind, e.topic, e.institution_ids))

@@ -11,27 +11,25 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from tpn_metrics.calendar import fiscal_year_label
-from tpn_metrics.reference import (
-    District,
-    Hospital,
-    hospital_resolver,
-    load_districts,
-    load_hospitals,
-)
+from tpn_metrics.reference import load_districts, load_hospitals
 from tpn_metrics.sample import accreditation as acc
-from tpn_metrics.sample.cbhi import COMPARISON_CHANGE_PP, FOCUS_CHANGE_PP, CbhiSample, build_cbhi
-from tpn_metrics.sample.design import ACCREDITATION, CBHI_ENROLLMENT, Design, build_design
+from tpn_metrics.sample.accreditation_files import results_published, write_accreditation
+from tpn_metrics.sample.cbhi import build_cbhi
+from tpn_metrics.sample.design import build_design
+from tpn_metrics.sample.manifest import (
+    FocusGroup,
+    RssbCorrection,
+    SampleManifest,
+    calibration_figures,
+    stale_districts,
+)
+from tpn_metrics.sample.network import ACCREDITATION, CBHI_ENROLLMENT
+from tpn_metrics.sample.registry_files import write_registry
 from tpn_metrics.sample.rssb_files import plan_layouts, write_weekly
-from tpn_metrics.sample.timeline import FISCAL_YEARS
-from tpn_metrics.sample.writers import Cell, write_csv, write_xlsx
 from tpn_metrics.settings import Settings
 
 RSSB_FOLDER = "rssb_weekly"
@@ -39,113 +37,12 @@ ACCREDITATION_FOLDER = "accreditation"
 REGISTRY_FOLDER = "registry"
 MANIFEST_NAME = "manifest.json"
 REFERENCE_FILES = ("districts.csv", "district_census_populations.csv", "hospitals.csv")
-# Results are published after the April-May surveys; a file is "available" from this day.
-RESULTS_PUBLISHED = (6, 30)
 
 _STREAM_DESIGN = 1
 _STREAM_CBHI = 2
 _STREAM_ACCREDITATION = 3
 _STREAM_LAYOUT = 4
 _STREAM_NAMES = 5
-
-
-@dataclass(frozen=True)
-class StaleDistrict:
-    district_id: str
-    district_name: str
-    direction: str
-    target_vs_true_pct: tuple[tuple[str, float], ...]
-    """(fiscal year, (RSSB target / true eligible population - 1) * 100)."""
-
-
-@dataclass(frozen=True)
-class FocusGroup:
-    topic: str
-    unit: str
-    focus: tuple[str, ...]
-    comparison: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CalibrationFigure:
-    metric: str
-    group: str
-    n: int
-    target: float
-    achieved: float | None
-    baseline_mean: float | None
-
-
-@dataclass(frozen=True)
-class RssbCorrection:
-    district_id: str
-    report_date: dt.date
-    previous_members_paid: int
-    corrected_members_paid: int
-
-
-@dataclass(frozen=True)
-class SampleManifest:
-    seed: int
-    out_dir: Path
-    files: tuple[str, ...]
-    """Paths written, relative to ``out_dir``, POSIX style, sorted."""
-    stale_target_districts: tuple[StaleDistrict, ...]
-    focus_groups: tuple[FocusGroup, ...]
-    calibration: tuple[CalibrationFigure, ...]
-    rssb_correction: RssbCorrection
-    rssb_formats: tuple[tuple[str, int], ...]
-    """How many weekly files of each format: csv, csv_semicolon (with BOM), xlsx."""
-    reference_sha256: tuple[tuple[str, str], ...]
-    """The reference seeds the sample was drawn from and calibrated against."""
-    cut_off: dt.date | None = None
-    """``today`` when it was early enough to leave files out; None when nothing was left out."""
-
-    def to_json_dict(self, file_hashes: dict[str, str] | None = None) -> dict[str, Any]:
-        # out_dir is left out: the manifest must be byte-identical wherever it is written.
-        hashes = file_hashes or {}
-        return {
-            "seed": self.seed,
-            "cut_off": self.cut_off.isoformat() if self.cut_off else None,
-            "files": [{"path": f, "sha256": hashes.get(f)} for f in self.files],
-            "rssb_formats": dict(self.rssb_formats),
-            "reference_sha256": dict(self.reference_sha256),
-            "stale_target_districts": [
-                {
-                    "district_id": s.district_id,
-                    "district_name": s.district_name,
-                    "direction": s.direction,
-                    "target_vs_true_pct": dict(s.target_vs_true_pct),
-                }
-                for s in self.stale_target_districts
-            ],
-            "rssb_correction": {
-                "district_id": self.rssb_correction.district_id,
-                "report_date": self.rssb_correction.report_date.isoformat(),
-                "previous_members_paid": self.rssb_correction.previous_members_paid,
-                "corrected_members_paid": self.rssb_correction.corrected_members_paid,
-            },
-            "focus_groups": [
-                {
-                    "topic": g.topic,
-                    "unit": g.unit,
-                    "focus": list(g.focus),
-                    "comparison": list(g.comparison),
-                }
-                for g in self.focus_groups
-            ],
-            "calibration": [
-                {
-                    "metric": c.metric,
-                    "group": c.group,
-                    "n": c.n,
-                    "target": c.target,
-                    "achieved": c.achieved,
-                    "baseline_mean": c.baseline_mean,
-                }
-                for c in self.calibration
-            ],
-        }
 
 
 def generate_sample(
@@ -191,16 +88,16 @@ def generate_sample(
     written += [
         write_weekly(rssb_dir, day, cbhi.rows[day], districts, layouts[day]) for day in weekly_days
     ]
-    written += _write_accreditation(
+    written += write_accreditation(
         out_dir / ACCREDITATION_FOLDER,
         scores,
         districts=districts,
         hospitals=hospitals,
         seeds_dir=seeds_dir,
-        seed=seed,
+        rng=np.random.default_rng([seed, _STREAM_NAMES]),
         today=today,
     )
-    written += _write_registry(out_dir / REGISTRY_FOLDER, design, districts, today)
+    written += write_registry(out_dir / REGISTRY_FOLDER, design, districts, today)
     relative = sorted(p.relative_to(out_dir).as_posix() for p in written)
     # A different seed names its weekly files differently; files a previous run recorded and
     # this one did not rewrite would otherwise be loaded as extra reports.
@@ -211,14 +108,14 @@ def generate_sample(
     formats = Counter(layouts[day].file_format for day in weekly_days)
     last_dated = max(
         cbhi.report_dates[-1],
-        _published(acc.SURVEY_YEARS[-1]),
+        results_published(acc.SURVEY_YEARS[-1]),
         *(e.event_date for e in design.events),
     )
     manifest = SampleManifest(
         seed=seed,
         out_dir=out_dir,
         files=tuple(relative),
-        stale_target_districts=_stale(cbhi, districts),
+        stale_target_districts=stale_districts(cbhi, districts),
         focus_groups=(
             FocusGroup(
                 ACCREDITATION, "hospital", tuple(focus_hospitals), tuple(comparison_hospitals)
@@ -230,7 +127,7 @@ def generate_sample(
                 tuple(d for d in ids if d not in design.cbhi_focus),
             ),
         ),
-        calibration=_calibration(
+        calibration=calibration_figures(
             cbhi,
             scores,
             design=design,
@@ -259,6 +156,7 @@ def generate_sample(
 
 
 def _previous_files(out_dir: Path) -> set[str]:
+    """Sample files a previous run recorded in its manifest (only under the sample folders)."""
     path = out_dir / MANIFEST_NAME
     if not path.exists():
         return set()
@@ -274,246 +172,3 @@ def _previous_files(out_dir: Path) -> set[str]:
         for n in names
         if len(Path(n).parts) == 2 and Path(n).parts[0] in folders and ".." not in Path(n).parts
     }
-
-
-def _published(year: int) -> dt.date:
-    return dt.date(year, *RESULTS_PUBLISHED)
-
-
-def _name_as_written(rng: np.random.Generator, hospital: Hospital, seeds_dir: Path) -> str:
-    """The canonical name mostly; sometimes an alias or a "DH"/"District Hospital" suffix."""
-    base = hospital.hospital_name.removesuffix(" Hospital").removesuffix(" District")
-    options = list(hospital.aliases)
-    if hospital.hospital_category == "district" and base != hospital.hospital_name:
-        options += [f"{base} DH", f"{base} District Hospital"]
-    draw = rng.random()
-    if not options or draw < 0.7:
-        return hospital.hospital_name
-    name = options[int(rng.integers(len(options)))]
-    # Only variants the warehouse resolves back to this hospital: the sample is clean input.
-    try:
-        resolved = hospital_resolver(seeds_dir).resolve(name)
-    except ValueError:
-        return hospital.hospital_name
-    return name if resolved == hospital.hospital_id else hospital.hospital_name
-
-
-def _write_accreditation(
-    folder: Path,
-    scores: Sequence[acc.Scores],
-    *,
-    districts: Sequence[District],
-    hospitals: Sequence[Hospital],
-    seeds_dir: Path,
-    seed: int,
-    today: dt.date,
-) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng([seed, _STREAM_NAMES])
-    by_id = {h.hospital_id: h for h in hospitals}
-    district_names = {d.district_id: d.district_name for d in districts}
-    written = []
-    for year in acc.SURVEY_YEARS:
-        rows = sorted(
-            (s for s in scores if s.survey_year == year),
-            key=lambda s: (by_id[s.hospital_id].district_id, by_id[s.hospital_id].hospital_name),
-        )
-        if year == 2022:
-            rows.sort(key=lambda s: by_id[s.hospital_id].hospital_name)
-        table: list[list[Cell]] = []
-        for s in rows:
-            hospital = by_id[s.hospital_id]
-            levels: list[Cell] = [
-                None if v is None else (f"{v / 1000:.3f}" if year == 2022 else v / acc.TENTHS)
-                for v in (s.level_1, s.level_2, s.level_3)
-            ]
-            table.append(
-                [
-                    year,
-                    _name_as_written(rng, hospital, seeds_dir),
-                    district_names[hospital.district_id],
-                    hospital.hospital_category,
-                    *levels,
-                ]
-            )
-        if _published(year) > today:
-            continue
-        if year == 2021:
-            path = folder / "moh_accreditation_2021.xlsx"
-            header: list[Cell] = ["Year", "Hospital", "District", "Category", "L1", "L2", "L3"]
-            write_xlsx(
-                path,
-                [header, *table],
-                stamp=dt.datetime(2021, 6, 30, 9, 0, 0),
-                sheet_title="Results 2021",
-                author="MOH Quality Unit",
-            )
-        elif year == 2022:
-            # This year's sheet was exported with scores as fractions of 1.
-            path = folder / "moh_accreditation_2022.csv"
-            header = [
-                "survey_year",
-                "hospital",
-                "district",
-                "hospital_category",
-                "level_1_score",
-                "level_2_score",
-                "level_3_score",
-            ]
-            write_csv(path, [header, *table])
-        else:
-            path = folder / "moh_accreditation_2023.xlsx"
-            header = ["survey_year", "Facility", "District", "Level", "Level1", "Level2", "Level3"]
-            write_xlsx(
-                path,
-                [header, *table],
-                stamp=dt.datetime(2023, 6, 30, 9, 0, 0),
-                sheet_title="Accreditation 2023",
-                author="MOH Quality Unit",
-            )
-        written.append(path)
-    return written
-
-
-def _write_registry(
-    folder: Path, design: Design, districts: Sequence[District], today: dt.date
-) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    names = {d.district_id: d.district_name for d in districts}
-    members = [i for i in design.institutions if i.joined_on <= today]
-    present = {i.institution_id for i in members}
-    tables: dict[str, list[list[Cell]]] = {
-        "institutions": [
-            [
-                "institution_id",
-                "name",
-                "kind",
-                "district",
-                "hospital_category",
-                "is_tpn_member",
-                "joined_on",
-            ],
-            *(
-                [
-                    i.institution_id,
-                    i.name,
-                    i.kind,
-                    names[i.district_id],
-                    i.hospital_category,
-                    "true",
-                    i.joined_on,
-                ]
-                for i in members
-            ),
-        ],
-        "priorities": [
-            ["institution_id", "topic", "rank", "chosen_on"],
-            *(
-                [p.institution_id, p.topic, p.rank, p.chosen_on]
-                for p in design.priorities
-                if p.institution_id in present
-            ),
-        ],
-        "strengths": [
-            ["institution_id", "topic"],
-            *([s.institution_id, s.topic] for s in design.strengths if s.institution_id in present),
-        ],
-        "pairs": [
-            ["rising_id", "shining_id", "topic", "started_on", "ended_on"],
-            *(
-                [
-                    p.rising_id,
-                    p.shining_id,
-                    p.topic,
-                    p.started_on,
-                    p.ended_on if p.ended_on and p.ended_on <= today else None,
-                ]
-                for p in design.pairs
-                if p.started_on <= today
-            ),
-        ],
-        "events": [
-            ["event_date", "kind", "topic", "institution_ids"],
-            *(
-                [e.event_date, e.kind, e.topic, ";".join(e.institution_ids)]
-                for e in design.events
-                if e.event_date <= today
-            ),
-        ],
-    }
-    written = []
-    for name, table in tables.items():
-        path = folder / f"{name}.csv"
-        write_csv(path, table)
-        written.append(path)
-    return written
-
-
-def _stale(cbhi: CbhiSample, districts: Sequence[District]) -> tuple[StaleDistrict, ...]:
-    names = {d.district_id: d.district_name for d in districts}
-    return tuple(
-        StaleDistrict(
-            s.district_id,
-            names[s.district_id],
-            s.direction,
-            tuple(
-                (fiscal_year_label(fy), pct)
-                for fy, pct in zip(FISCAL_YEARS, s.target_vs_true_pct, strict=True)
-            ),
-        )
-        for s in cbhi.stale
-    )
-
-
-def _calibration(
-    cbhi: CbhiSample,
-    scores: Sequence[acc.Scores],
-    *,
-    design: Design,
-    focus_hospitals: Sequence[str],
-    comparison_hospitals: Sequence[str],
-    ids: Sequence[str],
-    today: dt.date,
-) -> tuple[CalibrationFigure, ...]:
-    """Targets next to what the written values give (None where the files were not written)."""
-
-    def coverage(day: dt.date) -> dict[str, float]:
-        return {r.district_id: r.members_paid / r.target_population * 100 for r in cbhi.rows[day]}
-
-    start, end = coverage(cbhi.baseline_date), coverage(cbhi.endline_date)
-    has_cbhi = cbhi.endline_date <= today
-    has_scores = _published(acc.ENDLINE_YEAR) <= today
-    figures = []
-    for group, hospital_ids, target in (
-        ("focus", focus_hospitals, acc.FOCUS_CHANGE),
-        ("comparison", comparison_hospitals, acc.COMPARISON_CHANGE),
-    ):
-        figures.append(
-            CalibrationFigure(
-                metric="accreditation_level_2_change_2021_2023_pp",
-                group=group,
-                n=len(hospital_ids),
-                target=target,
-                achieved=round(acc.mean_change(scores, hospital_ids), 4) if has_scores else None,
-                baseline_mean=round(acc.mean_level_2(scores, hospital_ids, acc.BASELINE_YEAR), 4),
-            )
-        )
-    for group, members, target in (
-        ("focus", [d for d in ids if d in design.cbhi_focus], FOCUS_CHANGE_PP),
-        ("comparison", [d for d in ids if d not in design.cbhi_focus], COMPARISON_CHANGE_PP),
-    ):
-        change = float(np.mean([end[d] - start[d] for d in members]))
-        figures.append(
-            CalibrationFigure(
-                metric=(
-                    f"cbhi_reported_coverage_change_{cbhi.baseline_date.isoformat()}"
-                    f"_{cbhi.endline_date.isoformat()}_pp"
-                ),
-                group=group,
-                n=len(members),
-                target=target,
-                achieved=round(change, 4) if has_cbhi else None,
-                baseline_mean=round(float(np.mean([start[d] for d in members])), 4),
-            )
-        )
-    return tuple(figures)

@@ -79,6 +79,8 @@ NAME_PATTERNS = {
 
 @dataclass(frozen=True)
 class WeeklyLayout:
+    """How one weekly file is written: format, title rows, header, date and district styles."""
+
     file_format: str
     file_name: str
     title_rows: int
@@ -94,6 +96,9 @@ class WeeklyLayout:
 def plan_layouts(
     rng: np.random.Generator, report_dates: Sequence[dt.date], district_ids: Sequence[str]
 ) -> dict[dt.date, WeeklyLayout]:
+    """A layout per report date, drawn with ``rng``: about 1/3 XLSX, 1/6 semicolon CSV with a
+    BOM, the rest plain CSV, with the header and naming variants RSSB's files show.
+    """
     n = len(report_dates)
     n_xlsx = round(n / 3)
     n_semicolon = round(n / 6)
@@ -211,6 +216,7 @@ def write_weekly(
     districts: Sequence[District],
     layout: WeeklyLayout,
 ) -> Path:
+    """Write one weekly RSSB update for ``day`` into ``folder`` as ``layout`` says; its path."""
     path = folder / layout.file_name
     table = weekly_table(day, rows, districts, layout)
     if layout.file_format == CSV:

@@ -38,15 +38,17 @@ def fridays(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def nearest_friday(day: dt.date, candidates: list[dt.date]) -> dt.date:
+    """The candidate Friday nearest to ``day``; ValueError when ``candidates`` is empty."""
     # Ties go to the earlier report: it is the one that existed on the day.
     return min(candidates, key=lambda friday: (abs((friday - day).days), friday))
 
 
 def projected_population(population_2012: int, population_2022: int, on: dt.date) -> float:
-    """Geometric interpolation (or extrapolation) between the 2012 and 2022 census nights."""
+    """Residents on ``on`` (unrounded persons): geometric interpolation (or extrapolation)
+    between the census nights of dbt's vars (:data:`tpn_metrics.calendar.CENSUS_2012_DATE`)."""
     span = (CENSUS_2022_DATE - CENSUS_2012_DATE).days
     fraction = (on - CENSUS_2012_DATE).days / span
-    return population_2012 * (population_2022 / population_2012) ** fraction
+    return float(population_2012 * (population_2022 / population_2012) ** fraction)
 
 
 def true_eligible_population(population_2012: int, population_2022: int, start_year: int) -> float:

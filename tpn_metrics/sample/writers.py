@@ -31,6 +31,7 @@ def write_csv(
     bom: bool = False,
     line_end: str = "\n",
 ) -> None:
+    """Write ``rows`` as CSV (UTF-8, with a BOM if ``bom``); ``None`` as empty, dates ISO."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end)
     for row in rows:

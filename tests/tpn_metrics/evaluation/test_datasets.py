@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tpn_metrics.dbt_vars import project_vars
 from tpn_metrics.declared_tables import declared_tables
 from tpn_metrics.evaluation.datasets import (
     accreditation_dataset,
@@ -25,10 +26,9 @@ from tpn_metrics.evaluation.runner import (
     write_tables,
 )
 from tpn_metrics.settings import Settings
-from tpn_metrics.warehouse_build import project_vars
 
 # The dbt vars the product reads (dbt_project.yml), not numbers retyped here.
-RULES = PeriodRules.from_vars(project_vars(Settings()))
+RULES = PeriodRules.from_vars(project_vars(Settings().dbt_project_dir))
 
 
 @pytest.fixture

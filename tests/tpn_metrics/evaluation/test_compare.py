@@ -17,11 +17,9 @@ from tpn_metrics.evaluation.compare import (
     compare_groups,
     comparison_rows,
 )
-from tpn_metrics.evaluation.stats import (
-    ancova_adjusted_difference,
-    summarise_changes,
-    z_test_difference,
-)
+from tpn_metrics.evaluation.stats.descriptive import summarise_changes
+from tpn_metrics.evaluation.stats.parametric import z_test_difference
+from tpn_metrics.evaluation.stats.regression import ancova_adjusted_difference
 
 LABELS = {
     "topic": "accreditation",
