@@ -12,11 +12,16 @@ from tpn_metrics.names import fold
 
 
 def header_key(text: str) -> str:
+    """A header as compared: accents folded, lower case, no spaces or punctuation
+    (``"Members Paid"`` and ``members_paid`` give ``memberspaid``)."""
     return fold(text).replace(" ", "")
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a layout: its canonical name, the other headers accepted for it, and
+    whether a file without it is refused."""
+
     name: str
     aliases: tuple[str, ...] = ()
     required: bool = True
@@ -30,6 +35,7 @@ class Layout:
     columns: tuple[Column, ...]
 
     def lookup(self) -> dict[str, str]:
+        """{header key of every name and alias: canonical column name}."""
         table: dict[str, str] = {}
         for column in self.columns:
             for raw in (column.name, *column.aliases):
@@ -37,9 +43,11 @@ class Layout:
         return table
 
     def canonical(self, header: str) -> str | None:
+        """The canonical column a header (as written) names, or None for an unknown one."""
         return self.lookup().get(header_key(header))
 
     def describe(self, name: str) -> str:
+        """A column named for a sender: ``'district' (also accepted: district_name, ...)``."""
         column = next(c for c in self.columns if c.name == name)
         if not column.aliases:
             return f"'{name}'"
