@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tpn_metrics.ingest.vocabulary import FileKind
 from tpn_metrics.names import fold
 
 
@@ -31,7 +32,7 @@ class Column:
 class Layout:
     """The columns one input kind accepts."""
 
-    kind: str
+    kind: str  # a FileKind for a whole input; the table name for a registry table
     columns: tuple[Column, ...]
 
     def lookup(self) -> dict[str, str]:
@@ -55,7 +56,7 @@ class Layout:
 
 
 RSSB_WEEKLY = Layout(
-    "rssb_weekly",
+    FileKind.RSSB_WEEKLY,
     (
         Column("report_date", ("date", "week_ending", "reporting_date")),
         Column("district", ("district_name", "akarere")),
@@ -72,7 +73,7 @@ RSSB_WEEKLY = Layout(
 )
 
 ACCREDITATION = Layout(
-    "accreditation",
+    FileKind.ACCREDITATION,
     (
         Column("survey_year", ("year",)),
         Column("hospital", ("hospital_name", "facility")),
