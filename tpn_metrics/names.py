@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
+from tpn_metrics.ingest.vocabulary import EntityKind
+
 # Suffixes people add to district and hospital names; removed before comparing. Longest first.
 _SUFFIXES = (
     "level two teaching hospital",
@@ -68,7 +70,7 @@ class UnknownNameError(ValueError):
 
     def __init__(
         self,
-        kind: str,
+        kind: EntityKind,
         name: str,
         candidates: list[str],
         *,
@@ -91,12 +93,14 @@ class UnknownNameError(ValueError):
 class NameResolver:
     """Exact-then-fuzzy lookup of display names and aliases to ids."""
 
-    kind: str
+    kind: EntityKind
     keys: dict[str, str]
     display: dict[str, str]
 
     @classmethod
-    def build(cls, kind: str, entries: Iterable[tuple[str, str, Iterable[str]]]) -> NameResolver:
+    def build(
+        cls, kind: EntityKind, entries: Iterable[tuple[str, str, Iterable[str]]]
+    ) -> NameResolver:
         """Entries are (id, display name, aliases). Aliases shared by two ids are dropped."""
         keys: dict[str, str] = {}
         clashes: set[str] = set()
@@ -115,10 +119,12 @@ class NameResolver:
         return cls(kind=kind, keys=keys, display=display)
 
     def max_distance(self, key: str) -> int:
+        """Edits (Levenshtein) a fuzzy match of this normalised name may be away."""
         # One typo in a short name, two in a long one: "Nyarugnge", "Rwamagan", "Kicukro".
         return 1 if len(key) <= 6 else 2
 
     def closest(self, name: str, limit: int = 3) -> list[str]:
+        """Display names of up to ``limit`` entities nearest to ``name`` (edit distance)."""
         key = normalise_name(name)
         scored = sorted(
             ((Levenshtein.distance(key, k), entity_id) for k, entity_id in self.keys.items()),

@@ -12,6 +12,9 @@ from tpn_metrics.names import NameResolver, UnknownNameError
 
 @dataclass(frozen=True)
 class District:
+    """A district of Rwanda (seed ``districts.csv``) with its census populations (persons,
+    ``district_census_populations.csv``: NISR censuses of 2012 and 2022)."""
+
     district_id: str
     district_name: str
     province: str
@@ -21,6 +24,8 @@ class District:
 
 @dataclass(frozen=True)
 class Hospital:
+    """A hospital (seed ``hospitals.csv``): its district, category and other names it goes by."""
+
     hospital_id: str
     hospital_name: str
     district_id: str
@@ -35,6 +40,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @cache
 def load_districts(seeds_dir: Path) -> tuple[District, ...]:
+    """The 30 districts, in seed order; KeyError if a district has no census row."""
     populations = {
         row["district_id"]: row for row in _rows(seeds_dir / "district_census_populations.csv")
     }
@@ -52,6 +58,7 @@ def load_districts(seeds_dir: Path) -> tuple[District, ...]:
 
 @cache
 def load_hospitals(seeds_dir: Path) -> tuple[Hospital, ...]:
+    """Every hospital of the seed, in seed order (aliases split on ';')."""
     return tuple(
         Hospital(
             hospital_id=row["hospital_id"],
@@ -76,6 +83,7 @@ def district_aliases(seeds_dir: Path) -> dict[str, tuple[str, ...]]:
 
 @cache
 def district_resolver(seeds_dir: Path) -> NameResolver:
+    """Resolves district names and their historic aliases to district ids."""
     aliases = district_aliases(seeds_dir)
     return NameResolver.build(
         "district",
@@ -168,6 +176,7 @@ def resolve_hospital_in_district(seeds_dir: Path, name: str, district_id: str) -
 
 @cache
 def hospital_resolver(seeds_dir: Path) -> NameResolver:
+    """Resolves hospital names and aliases, anywhere in Rwanda, to hospital ids."""
     return NameResolver.build(
         "hospital",
         ((h.hospital_id, h.hospital_name, h.aliases) for h in load_hospitals(seeds_dir)),

@@ -12,6 +12,7 @@ from tpn_metrics.ingest.readers import RawTable, read_table
 from tpn_metrics.ingest.row_labels import is_summary_label
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_count, parse_number
+from tpn_metrics.ingest.vocabulary import FileKind
 from tpn_metrics.names import UnknownNameError
 from tpn_metrics.reference import district_resolver, load_hospitals, resolve_hospital_in_district
 
@@ -134,7 +135,7 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
         ]
     ].assign(score_scale=scale)
     return ParsedFile(
-        kind="accreditation",
+        kind=FileKind.ACCREDITATION,
         period_key=str(int(frame["survey_year"].iloc[0])),
         tables={"accreditation_results": landing},
         warnings=tuple(warnings),

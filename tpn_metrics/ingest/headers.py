@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tpn_metrics.ingest.vocabulary import FileKind
 from tpn_metrics.names import fold
 
 
 def header_key(text: str) -> str:
+    """A header as compared: accents folded, lower case, no spaces or punctuation
+    (``"Members Paid"`` and ``members_paid`` give ``memberspaid``)."""
     return fold(text).replace(" ", "")
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a layout: its canonical name, the other headers accepted for it, and
+    whether a file without it is refused."""
+
     name: str
     aliases: tuple[str, ...] = ()
     required: bool = True
@@ -26,10 +32,11 @@ class Column:
 class Layout:
     """The columns one input kind accepts."""
 
-    kind: str
+    kind: str  # a FileKind for a whole input; the table name for a registry table
     columns: tuple[Column, ...]
 
     def lookup(self) -> dict[str, str]:
+        """{header key of every name and alias: canonical column name}."""
         table: dict[str, str] = {}
         for column in self.columns:
             for raw in (column.name, *column.aliases):
@@ -37,9 +44,11 @@ class Layout:
         return table
 
     def canonical(self, header: str) -> str | None:
+        """The canonical column a header (as written) names, or None for an unknown one."""
         return self.lookup().get(header_key(header))
 
     def describe(self, name: str) -> str:
+        """A column named for a sender: ``'district' (also accepted: district_name, ...)``."""
         column = next(c for c in self.columns if c.name == name)
         if not column.aliases:
             return f"'{name}'"
@@ -47,7 +56,7 @@ class Layout:
 
 
 RSSB_WEEKLY = Layout(
-    "rssb_weekly",
+    FileKind.RSSB_WEEKLY,
     (
         Column("report_date", ("date", "week_ending", "reporting_date")),
         Column("district", ("district_name", "akarere")),
@@ -64,7 +73,7 @@ RSSB_WEEKLY = Layout(
 )
 
 ACCREDITATION = Layout(
-    "accreditation",
+    FileKind.ACCREDITATION,
     (
         Column("survey_year", ("year",)),
         Column("hospital", ("hospital_name", "facility")),

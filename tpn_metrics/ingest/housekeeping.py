@@ -15,14 +15,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from tpn_metrics.ingest.vocabulary import REFUSED_STATUSES, FileKind, FileStatus
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse, table_exists
 
-REFUSED = ("quarantined", "crashed")
-REPLAYABLE = (*REFUSED, "dismissed")
+REFUSED = REFUSED_STATUSES
+REPLAYABLE = (*REFUSED, FileStatus.DISMISSED)
 MIN_PREFIX = 6
 
 
@@ -30,14 +32,25 @@ class LedgerLookupError(ValueError):
     """The SHA given names no file, several files, or a file in the wrong state."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LedgerFile:
+    """A received file as the ledger lists it (``landing.file_ledger``): its SHA-256 (hex),
+    name, status, reason (why refused, and the dismissal note) and where its copy is kept."""
+
     file_sha256: str
     file_name: str
-    status: str
+    status: FileStatus
     reason: str | None
     stored_path: str
-    kind: str = ""
+    kind: FileKind | None = None  # None where the lookup did not read it
+
+
+def _ledger_file(columns: list[str], row: tuple[Any, ...]) -> LedgerFile:
+    found = dict(zip(columns, row, strict=True))
+    found["status"] = FileStatus(found["status"])
+    if "kind" in found:
+        found["kind"] = FileKind(found["kind"])
+    return LedgerFile(**found)
 
 
 def files_with_status(settings: Settings, statuses: tuple[str, ...]) -> list[LedgerFile]:
@@ -47,15 +60,16 @@ def files_with_status(settings: Settings, statuses: tuple[str, ...]) -> list[Led
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         if not table_exists(con, "landing", "file_ledger"):
             return []
+        columns = ["file_sha256", "file_name", "status", "reason", "stored_path", "kind"]
         rows = con.execute(
             f"""
-            select file_sha256, file_name, status, reason, stored_path, kind
+            select {", ".join(columns)}
             from landing.file_ledger where status in ({", ".join("?" for _ in statuses)})
             order by received_at, kind, period_key, file_name
             """,
             list(statuses),
         ).fetchall()
-    return [LedgerFile(*row) for row in rows]
+    return [_ledger_file(columns, row) for row in rows]
 
 
 def find_file(con: duckdb.DuckDBPyConnection, sha_prefix: str) -> LedgerFile:
@@ -66,9 +80,10 @@ def find_file(con: duckdb.DuckDBPyConnection, sha_prefix: str) -> LedgerFile:
             f"'{sha_prefix}' is not a SHA-256 or a prefix of one (at least {MIN_PREFIX} hex "
             "digits, as `tpn quarantine` shows)"
         )
+    columns = ["file_sha256", "file_name", "status", "reason", "stored_path"]
     rows = con.execute(
-        """
-        select file_sha256, file_name, status, reason, stored_path
+        f"""
+        select {", ".join(columns)}
         from landing.file_ledger where starts_with(file_sha256, ?) order by file_sha256
         """,
         [prefix],
@@ -78,7 +93,7 @@ def find_file(con: duckdb.DuckDBPyConnection, sha_prefix: str) -> LedgerFile:
     if len(rows) > 1:
         names = ", ".join(f"{r[0][:12]} ({r[1]})" for r in rows[:5])
         raise LedgerLookupError(f"'{prefix}' matches {len(rows)} files: {names}; give more digits")
-    return LedgerFile(*(str(v) if v is not None else None for v in rows[0]))  # type: ignore[arg-type]
+    return _ledger_file(columns, rows[0])
 
 
 def dismiss(settings: Settings, sha_prefix: str, reason: str, *, now: dt.datetime) -> LedgerFile:
@@ -97,10 +112,10 @@ def dismiss(settings: Settings, sha_prefix: str, reason: str, *, now: dt.datetim
         con.execute(
             """
             update landing.file_ledger
-            set status = 'dismissed', reason = concat_ws(' ', reason, ?)
+            set status = ?, reason = concat_ws(' ', reason, ?)
             where file_sha256 = ?
             """,
-            [note, found.file_sha256],
+            [FileStatus.DISMISSED, note, found.file_sha256],
         )
     return found
 

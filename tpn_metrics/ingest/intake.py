@@ -17,8 +17,8 @@ import duckdb
 
 from tpn_metrics.calendar import fiscal_year_start
 from tpn_metrics.ingest.accreditation import parse_accreditation
+from tpn_metrics.ingest.detect import detect_kind, looks_like_registry
 from tpn_metrics.ingest.errors import FileRejectedError, ValidationCrashError
-from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
 from tpn_metrics.ingest.landing import (
     REGISTRY_FILES,
     LedgerEntry,
@@ -33,22 +33,15 @@ from tpn_metrics.ingest.landing import (
     store_copy,
 )
 from tpn_metrics.ingest.parsed import ParsedFile
-from tpn_metrics.ingest.readers import (
-    MAX_FILE_BYTES,
-    check_size,
-    decode_text,
-    read_workbook,
-)
+from tpn_metrics.ingest.readers import MAX_FILE_BYTES
 from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
 from tpn_metrics.ingest.validation import FrameValidator
+from tpn_metrics.ingest.vocabulary import FINAL_STATUSES, LOAD_ORDER, FileKind, FileStatus
 from tpn_metrics.reference import load_districts, load_hospitals
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 
-KINDS = ("rssb_weekly", "accreditation", "registry")
-_FINAL_STATUSES = {"loaded", "superseded", "quarantined", "dismissed"}
-_KIND_ORDER = {"registry": 0, "accreditation": 1, "rssb_weekly": 2}
 # An oversized file is refused unread: it is identified by its size and these many bytes from
 # each end, not hashed whole, and no copy of it is kept.
 _SAMPLE_BYTES = 1 << 20
@@ -57,25 +50,23 @@ NOT_KEPT = "not kept: over the size limit"
 
 @dataclass(frozen=True)
 class IngestOutcome:
+    """What became of one received file (or registry folder) in a run.
+
+    ``status`` is loaded, duplicate, quarantined or crashed; ``reason`` says why a file was
+    refused (for the sender) or is a duplicate; ``rows`` counts the landing rows loaded;
+    ``superseded`` is the SHA-256 of the file this one replaced, if any.
+    """
+
     file_name: str
     file_sha256: str
-    kind: str
-    status: str  # loaded | duplicate | quarantined | crashed
+    kind: FileKind
+    status: FileStatus
     reason: str | None = None
     warnings: tuple[str, ...] = ()
     rows: int = 0
     period_key: str | None = None
     superseded: str | None = None
     sheet: str | None = None  # the workbook sheet read (XLSX)
-
-
-def looks_like_registry(names: Iterable[str]) -> bool:
-    """Two or more registry tables (CSV files of a folder, sheets of a workbook) make a registry.
-
-    One missing table must not turn a registry into separate files "not recognised": the
-    registry parser then names what is missing.
-    """
-    return len({header_key(n) for n in names} & set(REGISTRY_FILES)) >= 2
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
@@ -101,16 +92,6 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _header_score(rows: list[list[str]], layout_keys: set[str]) -> int:
-    best = 0
-    for row in rows[:15]:
-        best = max(best, len({header_key(c) for c in row if c} & layout_keys))
-    return best
-
-
-_LAYOUTS = (RSSB_WEEKLY, ACCREDITATION)
-
-
 def _oversized(path: Path) -> bool:
     members = [path / f"{name}.csv" for name in REGISTRY_FILES] if path.is_dir() else [path]
     return any(m.is_file() and m.stat().st_size > MAX_FILE_BYTES for m in members)
@@ -132,63 +113,29 @@ def _sampled_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def detect_kind(path: Path) -> str:
-    """Which contract a file follows, from its content (a file name can say anything)."""
-    if path.is_dir():
-        return "registry"
-    check_size(path)
-    data = path.read_bytes()
-    tabbed: list[list[str]] = []
-    if data[:4] == b"PK\x03\x04":
-        workbook = read_workbook(data)
-        visible = workbook.visible_sheets()
-        if looks_like_registry(s.title for s in visible):
-            return "registry"
-        for sheet in visible:  # the first visible sheet that holds a known table decides
-            rows = [list(r) for r in sheet.rows]
-            scores = {lay.kind: _header_score(rows, set(lay.lookup())) for lay in _LAYOUTS}
-            kind, score = max(scores.items(), key=lambda item: item[1])
-            if score >= 3:
-                return kind
-        raise FileRejectedError(
-            "not a recognised input: no visible sheet holds an RSSB weekly update "
-            "(report_date, district, target_population, members_paid, ...) or an "
-            "accreditation table (survey_year, hospital, level_1_score, ...): "
-            + workbook.describe()
-        )
-    else:
-        lines = decode_text(data).splitlines()[:15]
-        rows = [line.replace(";", ",").split(",") for line in lines]
-        tabbed = [line.split("\t") for line in lines]
-    scores = {layout.kind: _header_score(rows, set(layout.lookup())) for layout in _LAYOUTS}
-    kind, score = max(scores.items(), key=lambda item: item[1])
-    if score < 3 and any(_header_score(tabbed, set(lay.lookup())) >= 3 for lay in _LAYOUTS):
-        raise FileRejectedError(
-            "the file is separated by tabs; save it as CSV with ',' or ';' between values"
-        )
-    if score < 3:
-        raise FileRejectedError(
-            "not a recognised input: expected an RSSB weekly update (report_date, district, "
-            "target_population, members_paid, ...), an accreditation file (survey_year, "
-            "hospital, level_1_score, ...) or a TPN registry"
-        )
-    return kind
+def parse_file(
+    path: Path, kind: FileKind, settings: Settings, validate: FrameValidator
+) -> ParsedFile:
+    """Parse and validate a file of a known kind (registry, accreditation or RSSB weekly).
 
-
-def parse_file(path: Path, kind: str, settings: Settings, validate: FrameValidator) -> ParsedFile:
+    Raises FileRejectedError with every problem found, or ValidationCrashError when the
+    validation itself failed; KeyError for a kind that has no parser here (payments).
+    """
     parser: Callable[..., ParsedFile] = {
-        "rssb_weekly": parse_rssb_weekly,
-        "accreditation": parse_accreditation,
-        "registry": parse_registry,
+        FileKind.RSSB_WEEKLY: parse_rssb_weekly,
+        FileKind.ACCREDITATION: parse_accreditation,
+        FileKind.REGISTRY: parse_registry,
     }[kind]
     return parser(path, seeds_dir=settings.seeds_dir, validate=validate)
 
 
 def gx_dir(settings: Settings) -> Path:
+    """Where Great Expectations keeps this home's validation results and Data Docs."""
     return settings.home / "var" / "gx"
 
 
 def data_docs_index(settings: Settings) -> Path:
+    """The validation results page of the last run (``<gx_dir>/docs/index.html``)."""
     return gx_dir(settings) / "docs" / "index.html"
 
 
@@ -196,16 +143,17 @@ def data_docs_index(settings: Settings) -> Path:
 class _Item:
     path: Path
     sha256: str
-    kind: str
+    kind: FileKind
     parsed: ParsedFile | None = None
-    status: str = "pending"
+    status: FileStatus | None = None  # set when refused (quarantined or crashed)
     reason: str | None = None
     keep_copy: bool = True
     sheet: str | None = None
 
     def order(self) -> tuple[int, str, str]:
         period = self.parsed.period_key if self.parsed else ""
-        return (_KIND_ORDER.get(self.kind, 9), period, self.path.name)
+        rank = LOAD_ORDER.index(self.kind) if self.kind in LOAD_ORDER else len(LOAD_ORDER)
+        return (rank, period, self.path.name)
 
 
 def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> list[str]:
@@ -238,7 +186,7 @@ def _refuse_partial_resubmission(
     lacking_ids, previous = lacking_from_resubmission(con, item.parsed)
     if not lacking_ids:
         return
-    weekly = item.parsed.kind == "rssb_weekly"
+    weekly = item.parsed.kind == FileKind.RSSB_WEEKLY
     names = (
         {d.district_id: d.district_name for d in load_districts(seeds_dir)}
         if weekly
@@ -247,7 +195,7 @@ def _refuse_partial_resubmission(
     lacking = sorted(names.get(i, i) for i in lacking_ids)
     what, one = ("districts", "district") if weekly else ("hospitals", "hospital")
     period, whole = ("week of", "week") if weekly else ("survey year", "year")
-    item.status = "quarantined"
+    item.status = FileStatus.QUARANTINED
     item.reason = (
         f"this file would replace the {period} {item.parsed.period_key} already loaded from "
         f"{previous}, but lacks {len(lacking)} of its {what}: {', '.join(lacking)}; a "
@@ -293,23 +241,26 @@ def ingest_paths(
             sha = _sampled_sha256(path) if oversized else sha256_of(path)
             name = replay.get(sha) or safe_display_name(path)
             record = None if sha in seen or sha in replay else ledger_record(con, sha)
-            if record is not None and record.status == "quarantined":
+            if record is not None and record.status == FileStatus.QUARANTINED:
                 # Still refused: the same bytes again are not "nothing new" while the first
                 # delivery waits in quarantine (a bad file left in a drop folder must keep
                 # the Friday run red until it is replaced or dismissed).
                 outcome = IngestOutcome(
-                    name,
-                    sha,
-                    record.kind,
-                    "quarantined",
+                    file_name=name,
+                    file_sha256=sha,
+                    kind=record.kind,
+                    status=FileStatus.QUARANTINED,
                     reason=still_refused_reason(record),
                     period_key=record.period_key,
                     sheet=record.xlsx_sheet,
                 )
-            elif sha in seen or (record is not None and record.status in _FINAL_STATUSES):
-                kind = record.kind if record is not None else "unknown"
+            elif sha in seen or (record is not None and record.status in FINAL_STATUSES):
                 outcome = IngestOutcome(
-                    name, sha, kind, "duplicate", reason="same content already received"
+                    file_name=name,
+                    file_sha256=sha,
+                    kind=record.kind if record is not None else FileKind.UNKNOWN,
+                    status=FileStatus.DUPLICATE,
+                    reason="same content already received",
                 )
             else:
                 outcome = None
@@ -319,7 +270,7 @@ def ingest_paths(
                     on_progress(outcome)
                 continue
             seen.add(sha)
-            item = _Item(path=path, sha256=sha, kind="unknown", keep_copy=not oversized)
+            item = _Item(path=path, sha256=sha, kind=FileKind.UNKNOWN, keep_copy=not oversized)
             try:
                 item.kind = detect_kind(path)
                 validator = FrameValidator(
@@ -328,12 +279,12 @@ def ingest_paths(
                 validators.append(validator)
                 item.parsed = parse_file(path, item.kind, settings, validator)
             except FileRejectedError as error:
-                item.status, item.reason = "quarantined", "; ".join(error.reasons)
+                item.status, item.reason = FileStatus.QUARANTINED, "; ".join(error.reasons)
                 item.sheet = error.sheet
             except ValidationCrashError as error:
-                item.status, item.reason = "crashed", str(error)
+                item.status, item.reason = FileStatus.CRASHED, str(error)
             except Exception as error:  # a parser bug must not look like bad data
-                item.status = "crashed"
+                item.status = FileStatus.CRASHED
                 item.reason = f"ingestion crashed ({type(error).__name__}: {error})"
             pending.append(item)
             if on_checked:
@@ -349,53 +300,52 @@ def ingest_paths(
             if item.parsed is not None:
                 _refuse_partial_resubmission(con, item, settings.seeds_dir)
             if item.parsed is None:
+                status = item.status or FileStatus.CRASHED  # every unparsed item has a status
                 entry = LedgerEntry(
-                    item.sha256,
-                    name,
-                    item.kind,
-                    item.status,
-                    item.reason,
-                    None,
-                    None,
-                    None,
-                    None,
-                    stored,
-                    item.sheet,
+                    file_sha256=item.sha256,
+                    file_name=name,
+                    kind=item.kind,
+                    status=status,
+                    reason=item.reason,
+                    stored_path=stored,
+                    xlsx_sheet=item.sheet,
                 )
                 record_refusal(con, entry, received_at)
                 outcome = IngestOutcome(
-                    name, item.sha256, item.kind, item.status, item.reason, sheet=item.sheet
+                    file_name=name,
+                    file_sha256=item.sha256,
+                    kind=item.kind,
+                    status=status,
+                    reason=item.reason,
+                    sheet=item.sheet,
                 )
             else:
                 parsed = item.parsed
                 warnings = list(parsed.warnings)
-                if parsed.kind == "rssb_weekly":
+                if parsed.kind == FileKind.RSSB_WEEKLY:
                     warnings.extend(_week_on_week_warnings(con, parsed))
                 entry = LedgerEntry(
-                    item.sha256,
-                    name,
-                    parsed.kind,
-                    "loaded",
-                    None,
-                    "; ".join(warnings) or None,
-                    parsed.row_count,
-                    parsed.period_key,
-                    None,
-                    stored,
-                    parsed.details.get("sheet"),
+                    file_sha256=item.sha256,
+                    file_name=name,
+                    kind=parsed.kind,
+                    status=FileStatus.LOADED,
+                    warnings="; ".join(warnings) or None,
+                    row_count=parsed.row_count,
+                    period_key=parsed.period_key,
+                    stored_path=stored,
+                    xlsx_sheet=parsed.details.get("sheet"),
                 )
                 superseded = load_parsed(con, entry, parsed, received_at)
                 outcome = IngestOutcome(
-                    name,
-                    item.sha256,
-                    parsed.kind,
-                    "loaded",
-                    None,
-                    tuple(warnings),
-                    parsed.row_count,
-                    parsed.period_key,
-                    superseded,
-                    parsed.details.get("sheet"),
+                    file_name=name,
+                    file_sha256=item.sha256,
+                    kind=parsed.kind,
+                    status=FileStatus.LOADED,
+                    warnings=tuple(warnings),
+                    rows=parsed.row_count,
+                    period_key=parsed.period_key,
+                    superseded=superseded,
+                    sheet=parsed.details.get("sheet"),
                 )
             outcomes.append(outcome)
             if on_progress:

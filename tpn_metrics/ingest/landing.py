@@ -12,13 +12,14 @@ import datetime as dt
 import hashlib
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from tpn_metrics.ingest.parsed import ParsedFile
+from tpn_metrics.ingest.vocabulary import FileKind, FileStatus
 from tpn_metrics.warehouse import LANDING_TABLES, registered, transaction
 
 REGISTRY_FILES = ("institutions", "priorities", "strengths", "pairs", "events")
@@ -75,32 +76,41 @@ def store_copy(path: Path, store: Path, sha256: str) -> Path:
     return target
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LedgerEntry:
+    """One row of ``landing.file_ledger`` to write (all but ``received_at``), by column name.
+
+    ``reason`` is why a file was refused (None when loaded); ``warnings`` what was accepted
+    with a remark, joined by "; "; ``row_count`` the landing rows written; ``period_key`` the
+    week (ISO date), survey year, "registry" or payments span it covers; ``stored_path`` where
+    its copy is kept, or a note saying why none is.
+    """
+
     file_sha256: str
     file_name: str
-    kind: str
-    status: str
-    reason: str | None
-    warnings: str | None
-    row_count: int | None
-    period_key: str | None
-    superseded_by: str | None
+    kind: FileKind
+    status: FileStatus
     stored_path: str
+    reason: str | None = None
+    warnings: str | None = None
+    row_count: int | None = None
+    period_key: str | None = None
+    superseded_by: str | None = None
     xlsx_sheet: str | None = None  # the workbook sheet read (XLSX only)
 
 
-def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
+def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> FileStatus | None:
+    """The ledger status of a file's SHA-256 (hex), or None for a file never received."""
     record = ledger_record(con, sha256)
     return None if record is None else record.status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LedgerRecord:
     """What the ledger holds of a file received before (``landing.file_ledger``)."""
 
-    status: str
-    kind: str
+    status: FileStatus
+    kind: FileKind
     reason: str | None
     received_at: dt.datetime
     period_key: str | None
@@ -109,12 +119,17 @@ class LedgerRecord:
 
 def ledger_record(con: duckdb.DuckDBPyConnection, sha256: str) -> LedgerRecord | None:
     """The ledger's row for a file's SHA-256, or None for a file never received."""
+    columns = [field.name for field in fields(LedgerRecord)]
     row = con.execute(
-        "select status, kind, reason, received_at, period_key, xlsx_sheet "
-        "from landing.file_ledger where file_sha256 = ?",
+        f"select {', '.join(columns)} from landing.file_ledger where file_sha256 = ?",
         [sha256],
     ).fetchone()
-    return None if row is None else LedgerRecord(*row)
+    if row is None:
+        return None
+    found = dict(zip(columns, row, strict=True))
+    return LedgerRecord(
+        **found | {"status": FileStatus(found["status"]), "kind": FileKind(found["kind"])}
+    )
 
 
 def still_refused_reason(record: LedgerRecord) -> str:
@@ -127,31 +142,20 @@ def still_refused_reason(record: LedgerRecord) -> str:
     )
 
 
-def _insert_ledger(
+def write_ledger_row(
     con: duckdb.DuckDBPyConnection, entry: LedgerEntry, received_at: dt.datetime
 ) -> None:
+    """Write a file's ledger row, replacing any earlier one for the same SHA-256.
+
+    Columns are named from the entry's fields, values bound by name (``$file_sha256``...);
+    ``received_at`` is naive UTC. Runs in the caller's transaction, if any.
+    """
+    row = asdict(entry) | {"received_at": received_at}
     con.execute("delete from landing.file_ledger where file_sha256 = ?", [entry.file_sha256])
     con.execute(
-        """
-        insert into landing.file_ledger (
-            file_sha256, file_name, kind, received_at, status, reason, warnings,
-            row_count, period_key, superseded_by, stored_path, xlsx_sheet
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            entry.file_sha256,
-            entry.file_name,
-            entry.kind,
-            received_at,
-            entry.status,
-            entry.reason,
-            entry.warnings,
-            entry.row_count,
-            entry.period_key,
-            entry.superseded_by,
-            entry.stored_path,
-            entry.xlsx_sheet,
-        ],
+        f"insert into landing.file_ledger ({', '.join(row)}) "
+        f"values ({', '.join(f'${column}' for column in row)})",
+        row,
     )
 
 
@@ -159,7 +163,7 @@ def record_refusal(
     con: duckdb.DuckDBPyConnection, entry: LedgerEntry, received_at: dt.datetime
 ) -> None:
     """A quarantined or crashed file: a ledger row, and nothing else changes."""
-    _insert_ledger(con, entry, received_at)
+    write_ledger_row(con, entry, received_at)
 
 
 def load_parsed(
@@ -173,9 +177,9 @@ def load_parsed(
         previous = con.execute(
             """
             select file_sha256 from landing.file_ledger
-            where kind = ? and period_key = ? and status = 'loaded'
+            where kind = ? and period_key = ? and status = ?
             """,
-            [parsed.kind, parsed.period_key],
+            [parsed.kind, parsed.period_key, FileStatus.LOADED],
         ).fetchall()
         superseded = [str(row[0]) for row in previous]
         for old in superseded:
@@ -186,10 +190,10 @@ def load_parsed(
                 )
             con.execute(
                 """
-                update landing.file_ledger set status = 'superseded', superseded_by = ?
+                update landing.file_ledger set status = ?, superseded_by = ?
                 where file_sha256 = ?
                 """,
-                [entry.file_sha256, old],
+                [FileStatus.SUPERSEDED, entry.file_sha256, old],
             )
         for table, frame in parsed.tables.items():
             if frame.empty:
@@ -202,7 +206,7 @@ def load_parsed(
                 con.execute(
                     f"insert into landing.{table} ({columns}) select {columns} from incoming_rows"
                 )
-        _insert_ledger(con, entry, received_at)
+        write_ledger_row(con, entry, received_at)
     return superseded[0] if superseded else None
 
 
@@ -232,8 +236,8 @@ def previous_week_members(
 
 # Per kind: the landing table, its period column and the entity one row stands for.
 _RESUBMITTED = {
-    "rssb_weekly": ("rssb_weekly", "report_date", "district_id", "district_name_received"),
-    "accreditation": (
+    FileKind.RSSB_WEEKLY: ("rssb_weekly", "report_date", "district_id", "district_name_received"),
+    FileKind.ACCREDITATION: (
         "accreditation_results",
         "survey_year",
         "hospital_id",

@@ -10,13 +10,21 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tpn_metrics.ingest.errors import FileRejectedError
+from tpn_metrics.ingest.vocabulary import FileKind
 
 MAX_LISTED_PROBLEMS = 12
 
 
 @dataclass(frozen=True)
 class ParsedFile:
-    kind: str
+    """A file read and validated, ready to load: one frame per landing table it fills.
+
+    ``period_key`` is what a newer file replaces it by: the report date (ISO) of an RSSB
+    week, the survey year of accreditation results, "registry" for the registry.
+    ``details`` holds what the ledger and the run summary show (``format``, ``sheet``...).
+    """
+
+    kind: FileKind
     period_key: str
     tables: dict[str, pd.DataFrame]
     warnings: tuple[str, ...] = ()
@@ -24,6 +32,7 @@ class ParsedFile:
 
     @property
     def row_count(self) -> int:
+        """Rows over all its landing tables."""
         return sum(len(frame) for frame in self.tables.values())
 
 
@@ -95,6 +104,8 @@ def naming_sheet(sheet: str | None) -> Iterator[None]:
 
 
 def require_columns(present: tuple[str | None, ...], layout_describe: dict[str, str]) -> None:
+    """Refuse a table lacking a required column: FileRejectedError naming each missing one
+    (``layout_describe``: {column: description}) and the columns that were recognised."""
     missing = [name for name in layout_describe if name not in present]
     if missing:
         found = ", ".join(sorted(c for c in present if c)) or "none"

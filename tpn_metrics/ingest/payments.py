@@ -14,61 +14,48 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from tpn_metrics.ingest.errors import FileRejectedError
-from tpn_metrics.ingest.headers import Column, Layout, header_key
 from tpn_metrics.ingest.landing import (
     LedgerEntry,
     ledger_record,
     record_refusal,
     safe_display_name,
     still_refused_reason,
+    write_ledger_row,
 )
-from tpn_metrics.ingest.readers import decode_text
+from tpn_metrics.ingest.payments_checks import channel_case, extract_problems, read_header
 from tpn_metrics.ingest.validation import FrameValidator
-from tpn_metrics.names import UnknownNameError, fold
+from tpn_metrics.ingest.vocabulary import FINAL_STATUSES, FileKind, FileStatus
+from tpn_metrics.names import UnknownNameError
 from tpn_metrics.reference import district_resolver
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse, transaction
 
 SALT_VARIABLE = "TPN_PSEUDONYM_SALT"
 MAX_PAYMENTS_BYTES = 8 * 1024**3
-MAX_MEMBERS_PER_PAYMENT = 30
-EXAMPLES = 3
 STORED_NOTE = (
     "raw file not kept (it holds household identifiers); its pseudonymised rows are "
     "landing.cbhi_payments where file_sha256 = this file's hash"
 )
 
-PAYMENTS = Layout(
-    "payments",
-    (
-        Column("payment_id", ("transaction_id", "receipt_number")),
-        Column("household_ref", ("household_id", "household", "phone", "msisdn")),
-        Column("district", ("district_name", "akarere")),
-        Column("sector", ("umurenge",), required=False),
-        Column("channel", ("payment_channel", "method")),
-        Column("members", ("members_paid", "persons")),
-        Column("amount_rwf", ("amount", "amount_paid")),
-        Column("paid_at", ("payment_date", "paid_on", "date")),
-    ),
-)
-CHANNELS = {
-    "umurenge_sacco": ("umurenge sacco", "sacco", "usacco"),
-    "irembo": ("irembo", "irembo gov"),
-    "mobile_money": ("mobile money", "momo", "mtn momo", "airtel money", "mtn mobile money"),
-    "mobicash": ("mobicash", "mobi cash"),
-}
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentsOutcome:
+    """What became of one payments extract: loaded, duplicate or quarantined.
+
+    ``rows`` counts the payments loaded, ``already_received`` those skipped because the same
+    payment_id (with the same content) was loaded before; ``period_key`` is the span of
+    ``paid_at`` dates, ``first..last`` (ISO dates); ``reason`` says why it was refused.
+    """
+
     file_name: str
     file_sha256: str
-    status: str  # loaded | duplicate | quarantined
+    status: FileStatus
     reason: str | None = None
     rows: int = 0
     already_received: int = 0
@@ -95,85 +82,16 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _header(path: Path) -> tuple[str, dict[str, str]]:
-    """Delimiter and {canonical name: header as written}, from the first line."""
-    with path.open("rb") as handle:
-        first = handle.readline(1 << 16)
-    line = decode_text(first).strip()
-    delimiter = ";" if line.count(";") > line.count(",") else ","
-    found: dict[str, str] = {}
-    for raw in line.split(delimiter):
-        name = PAYMENTS.canonical(raw.strip().strip('"'))
-        if name is not None:
-            found[name] = raw.strip().strip('"')
-    missing = [c.name for c in PAYMENTS.columns if c.required and c.name not in found]
-    if missing:
-        raise FileRejectedError(
-            [f"missing required column {PAYMENTS.describe(name)}" for name in missing]
-        )
-    return delimiter, found
-
-
-def _channel_case() -> str:
-    """SQL mapping the channel as written ("MTN MoMo", "Umurenge SACCO") to its code."""
-    key = "lower(regexp_replace(strip_accents(channel), '[^A-Za-z0-9]', '', 'g'))"
-    branches = []
-    for channel, aliases in CHANNELS.items():
-        keys = ", ".join(f"'{header_key(a)}'" for a in (channel, *aliases))
-        branches.append(f"when {key} in ({keys}) then '{channel}'")
-    return "case " + " ".join(branches) + " end"
-
-
-def _checks(con: duckdb.DuckDBPyConnection, today: dt.date) -> list[str]:
-    """Every rule the extract breaks, with a count and the first few offending payment ids.
-
-    One scan of the extract for all row rules: at ten million rows each extra pass costs more
-    than the rule itself.
-    """
-    rules = {
-        "payment_id is empty": "coalesce(trim(payment_id), '') = ''",
-        "household_ref is empty": "coalesce(trim(household_ref), '') = ''",
-        f"members is not a whole number from 1 to {MAX_MEMBERS_PER_PAYMENT}": (
-            f"members_value is null or members_value < 1 "
-            f"or members_value > {MAX_MEMBERS_PER_PAYMENT}"
-        ),
-        "amount_rwf is not a non-negative whole number": "amount_value is null or amount_value < 0",
-        "paid_at is not a date/time": "paid_at_value is null",
-        f"paid_at is after today ({today})": f"paid_at_value >= date '{today}' + 1",
-        "channel is not one of umurenge_sacco, irembo, mobile_money, mobicash": (
-            "channel_value is null"
-        ),
-    }
-    selects = ", ".join(
-        f"count(*) filter (where {condition}), "
-        f"(list(payment_id) filter (where {condition}))[1:{EXAMPLES}]"
-        for condition in rules.values()
-    )
-    found = con.execute(f"select {selects} from payments_typed").fetchone() or ()
-    problems = []
-    for index, label in enumerate(rules):
-        count, examples = found[2 * index], found[2 * index + 1]
-        if count:
-            problems.append(
-                f"{count:,} rows: {label} (e.g. payment_id {', '.join(map(str, examples))})"
-            )
-    duplicates = con.execute(
-        f"""
-        select count(*), list(payment_id order by payment_id)[1:{EXAMPLES}]
-        from (select payment_id from payments_typed group by 1 having count(*) > 1)
-        """
-    ).fetchone()
-    if duplicates and duplicates[0]:
-        problems.append(
-            f"{duplicates[0]:,} payment_id values appear more than once "
-            f"(e.g. {', '.join(duplicates[1])})"
-        )
-    return problems
-
-
 def ingest_payments(
     path: Path, settings: Settings, *, salt: str | None = None, today: dt.date | None = None
 ) -> PaymentsOutcome:
+    """Check, pseudonymise and load a payments extract (CSV); refuse it whole on any problem.
+
+    ``salt`` defaults to the settings' TPN_PSEUDONYM_SALT (RuntimeError when too short). A
+    refused extract gets a ledger row (status quarantined, every problem listed) and nothing
+    else changes; payments already received unchanged are skipped, not doubled. Raises
+    FileRejectedError, unrecorded, for an extract over ``MAX_PAYMENTS_BYTES`` (8 GiB).
+    """
     today = today or dt.date.today()
     salt = salt if salt is not None else require_salt(settings)
     name = safe_display_name(path)
@@ -185,12 +103,22 @@ def ingest_payments(
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
         record = ledger_record(con, sha)
-        if record is not None and record.status == "quarantined":
-            return PaymentsOutcome(name, sha, "quarantined", still_refused_reason(record))
-        if record is not None and record.status in {"loaded", "superseded", "dismissed"}:
-            return PaymentsOutcome(name, sha, "duplicate", "same content already received")
+        if record is not None and record.status == FileStatus.QUARANTINED:
+            return PaymentsOutcome(
+                file_name=name,
+                file_sha256=sha,
+                status=FileStatus.QUARANTINED,
+                reason=still_refused_reason(record),
+            )
+        if record is not None and record.status in FINAL_STATUSES:
+            return PaymentsOutcome(
+                file_name=name,
+                file_sha256=sha,
+                status=FileStatus.DUPLICATE,
+                reason="same content already received",
+            )
         try:
-            delimiter, columns = _header(path)
+            delimiter, columns = read_header(path)
             con.execute("set preserve_insertion_order = false")
             select = ", ".join(
                 f'"{written}" as {canonical}' for canonical, written in columns.items()
@@ -208,7 +136,7 @@ def ingest_payments(
             con.execute(
                 f"""
                 create or replace temp table channel_map as
-                select channel, {_channel_case()} as channel_value
+                select channel, {channel_case()} as channel_value
                 from (select distinct channel from payments_read)
                 """
             )
@@ -233,7 +161,7 @@ def ingest_payments(
                 """
             )
             con.execute("drop table payments_read")
-            problems = _checks(con, today)
+            problems = extract_problems(con, today)
             districts = [
                 str(row[0])
                 for row in con.execute(
@@ -253,7 +181,8 @@ def ingest_payments(
                 "district_map",
                 pd.DataFrame({"district": list(mapping), "district_id": list(mapping.values())}),
             )
-            changed = con.execute(
+            changed = _one_row(
+                con,
                 """
                 select count(*), list(incoming.payment_id)[1:3]
                 from payments_typed as incoming
@@ -262,8 +191,8 @@ def ingest_payments(
                 where known.amount_rwf <> incoming.amount_value
                     or known.members <> incoming.members_value
                     or known.paid_at <> incoming.paid_at_value
-                """
-            ).fetchone()
+                """,
+            )
             if changed[0]:
                 raise FileRejectedError(
                     f"{changed[0]:,} payments were already received with different content "
@@ -287,23 +216,22 @@ def ingest_payments(
             if problems:
                 raise FileRejectedError(problems)
         except FileRejectedError as error:
+            reason = "; ".join(error.reasons)
             record_refusal(
                 con,
                 LedgerEntry(
-                    sha,
-                    name,
-                    "payments",
-                    "quarantined",
-                    "; ".join(error.reasons),
-                    None,
-                    None,
-                    None,
-                    None,
-                    "(raw payments file not kept: identifiers)",
+                    file_sha256=sha,
+                    file_name=name,
+                    kind=FileKind.PAYMENTS,
+                    status=FileStatus.QUARANTINED,
+                    reason=reason,
+                    stored_path="(raw payments file not kept: identifiers)",
                 ),
                 received_at,
             )
-            return PaymentsOutcome(name, sha, "quarantined", "; ".join(error.reasons))
+            return PaymentsOutcome(
+                file_name=name, file_sha256=sha, status=FileStatus.QUARANTINED, reason=reason
+            )
         salt_sql = salt.replace("'", "''")
         with transaction(con):
             inserted = con.execute(
@@ -329,33 +257,40 @@ def ingest_payments(
                 [sha, received_at],
             ).fetchone()
             rows = int(inserted[0]) if inserted else 0
-            total = con.execute("select count(*) from payments_typed").fetchone()
-            span = con.execute(
-                "select min(paid_at_value)::date, max(paid_at_value)::date from payments_typed"
-            ).fetchone()
-            period = f"{span[0]}..{span[1]}"
-            con.execute(
-                """
-                insert into landing.file_ledger (file_sha256, file_name, kind, received_at,
-                    status, reason, warnings, row_count, period_key, superseded_by, stored_path)
-                values (?, ?, 'payments', ?, 'loaded', null, ?, ?, ?, null, ?)
-                """,
-                [
-                    sha,
-                    name,
-                    received_at,
-                    None if rows == total[0] else f"{total[0] - rows:,} payments already received",
-                    rows,
-                    period,
-                    STORED_NOTE,
-                ],
+            total = _one_row(con, "select count(*) from payments_typed")[0]
+            first, last = _one_row(
+                con, "select min(paid_at_value)::date, max(paid_at_value)::date from payments_typed"
             )
-    return PaymentsOutcome(name, sha, "loaded", None, rows, int(total[0]) - rows, period)
+            period = f"{first}..{last}"
+            write_ledger_row(
+                con,
+                LedgerEntry(
+                    file_sha256=sha,
+                    file_name=name,
+                    kind=FileKind.PAYMENTS,
+                    status=FileStatus.LOADED,
+                    warnings=None
+                    if rows == total
+                    else f"{total - rows:,} payments already received",
+                    row_count=rows,
+                    period_key=period,
+                    stored_path=STORED_NOTE,
+                ),
+                received_at,
+            )
+    return PaymentsOutcome(
+        file_name=name,
+        file_sha256=sha,
+        status=FileStatus.LOADED,
+        rows=rows,
+        already_received=int(total) - rows,
+        period_key=period,
+    )
 
 
-def normalise_channel(text: str) -> str | None:
-    key = fold(text).replace(" ", "")
-    for channel, aliases in CHANNELS.items():
-        if key in {header_key(a) for a in (channel, *aliases)}:
-            return channel
-    return None
+def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The single row an aggregate query returns (an aggregate always returns one)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from an aggregate query: {sql}")
+    return row

@@ -80,6 +80,7 @@ class RawTable:
         return out
 
     def footnotes(self) -> list[tuple[int, str]]:
+        """(line number, text) of each footnote row ("Source: ...", "NB: ...")."""
         return [
             (line, " ".join(c.strip() for c in row if c.strip()))
             for line, row in self._lines()
@@ -206,7 +207,8 @@ def locate_header(
     rows: list[list[str]], canonical: Callable[[str], str | None], required: set[str]
 ) -> tuple[int, tuple[str | None, ...]]:
     """Find the header among the first rows: the one naming the most known columns."""
-    best_index, best_names, best_score = -1, (), 0
+    best_names: tuple[str | None, ...] = ()
+    best_index, best_score = -1, 0
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         names = tuple(canonical(cell) if cell.strip() else None for cell in row)
         score = len({n for n in names if n is not None})

@@ -25,6 +25,7 @@ from tpn_metrics.ingest.readers import (
 )
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_bool, parse_count, parse_date
+from tpn_metrics.ingest.vocabulary import FileKind
 from tpn_metrics.names import UnknownNameError, fold
 from tpn_metrics.reference import district_resolver, resolve_hospital_in_district
 
@@ -66,6 +67,8 @@ def _naming(part: str) -> Iterator[None]:
 
 
 def read_registry_tables(path: Path) -> dict[str, RawTable]:
+    """{table name: raw table} of a registry folder (one CSV per table) or workbook (one
+    sheet per table). Raises FileRejectedError naming the file or sheet at fault."""
     tables: dict[str, RawTable] = {}
     if path.is_dir():
         for name, layout in REGISTRY_SHEETS.items():
@@ -120,6 +123,11 @@ def _optional_date(
 
 
 def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> ParsedFile:
+    """Parse and validate a TPN registry (institutions, priorities, strengths, pairs, events).
+
+    Names resolve against the seeds in ``seeds_dir``; raises FileRejectedError listing every
+    problem, ValidationCrashError when validation itself fails.
+    """
     tables = read_registry_tables(path)
     districts = district_resolver(seeds_dir)
     problems: list[str] = []
@@ -248,4 +256,4 @@ def parse_registry(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> 
         events,
         columns=["event_number", "event_date", "event_kind", "topic", "institution_ids"],
     )
-    return ParsedFile(kind="registry", period_key="registry", tables=landing)
+    return ParsedFile(kind=FileKind.REGISTRY, period_key=FileKind.REGISTRY.value, tables=landing)

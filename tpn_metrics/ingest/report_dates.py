@@ -25,6 +25,8 @@ FRIDAY = 4
 
 @dataclass(frozen=True)
 class DateReading:
+    """A report_date cell as written, and the dates it can be read as."""
+
     text: str
     day_first: dt.date | None  # None: not a date day-first (03/24/2023), only month-first
     month_first: dt.date | None  # the other reading of a numeric date, when there is one

@@ -108,6 +108,8 @@ _NATIONAL_PREFIXES = ("total", "totals", "grand total", "igiteranyo", "overall t
 
 
 def is_national_total(label: str) -> bool:
+    """Whether a row label names the national total ("TOTAL", "Grand total", "Rwanda")
+    rather than a province subtotal or a district."""
     key = _key(label)
     if key in _NATIONAL_KEYS:
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import pandas as pd
 
@@ -21,6 +22,7 @@ from tpn_metrics.ingest.values import (
     parse_date,
     parse_number,
 )
+from tpn_metrics.ingest.vocabulary import FileKind
 from tpn_metrics.names import NameResolver, UnknownNameError
 from tpn_metrics.reference import district_resolver, load_districts
 
@@ -120,9 +122,7 @@ def _rows(
         parsed["is_clean"] = not row_problems or date_only  # its counts can still be checked
         rows.append(parsed)
     for row in unlabelled:
-        sums = [
-            sum(int(r.get(c) or 0) for r in rows) for c in ("target_population", "members_paid")
-        ]
+        sums = [sum(_whole(r.get(c)) for r in rows) for c in ("target_population", "members_paid")]
         if [row.get("target_population"), row.get("members_paid")] == sums and sums[1]:
             row["label"], row["province"] = "(no label: the national total)", None
             totals.append(row)
@@ -179,6 +179,11 @@ def _row_checks(frame: pd.DataFrame) -> list[str]:
             f"× 100 = {computed[index]:.1f}%; which one is right?"
         )
     return problems
+
+
+def _whole(value: object) -> int:
+    """A parsed count (int, or None when missing) as a number to add: None counts 0."""
+    return int(cast("SupportsInt", value or 0))
 
 
 def _typed_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -271,7 +276,7 @@ def _parse_table(table: RawTable, *, seeds_dir: Path, validate: FrameValidator) 
         }
     )
     return ParsedFile(
-        kind="rssb_weekly",
+        kind=FileKind.RSSB_WEEKLY,
         period_key=report_date.isoformat(),
         tables={"rssb_weekly": landing},
         warnings=tuple(warnings),

@@ -89,6 +89,7 @@ class FrameValidator:
     run_name: str = "tpn-ingest"
 
     def context(self) -> Any:
+        """The Great Expectations file context (committed suites, this run's results)."""
         return _context(self.expectations_dir, self.gx_dir / "validations", self.gx_dir / "docs")
 
     def __call__(self, table: str, frame: pd.DataFrame) -> list[str]:

@@ -109,12 +109,13 @@ def read_run(path: Path) -> ValidationRun:
             )
         )
     statistics = data.get("statistics") or {}
+    validated_at = meta.get("validation_time") or run_id.get("run_time")
+    if not isinstance(validated_at, str):
+        raise TypeError(f"{path}: the validation result has no validation time")
     return ValidationRun(
         run_name=run_id.get("run_name") or path.parent.parent.name,
         suite=data.get("suite_name") or path.parents[2].name,
-        validated_at=dt.datetime.fromisoformat(
-            meta.get("validation_time") or run_id.get("run_time")
-        ),
+        validated_at=dt.datetime.fromisoformat(validated_at),
         success=bool(data.get("success")),
         evaluated=int(statistics.get("evaluated_expectations", len(lines))),
         passed=int(statistics.get("successful_expectations", 0)),

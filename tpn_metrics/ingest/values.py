@@ -17,6 +17,7 @@ class CellError(ValueError):
 
 
 def is_blank(text: str) -> bool:
+    """Whether a cell holds nothing, or a placeholder for nothing ("-", "n/a", "null", "none")."""
     return text.strip().lower() in _BLANKS
 
 
@@ -76,6 +77,7 @@ def _month_name_date(raw: str) -> dt.date | None:
 
 
 def fold_accents(text: str) -> str:
+    """The text without accents (``Février`` → ``Fevrier``)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -177,6 +179,7 @@ def parse_number(text: str) -> float:
 
 
 def parse_bool(text: str) -> bool:
+    """A yes/no cell (true/false, yes/no, 1/0, oui/non, yego/oya); CellError otherwise."""
     raw = text.strip().lower()
     if raw in {"true", "yes", "y", "1", "oui", "yego"}:
         return True

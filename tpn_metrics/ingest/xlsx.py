@@ -19,6 +19,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from tpn_metrics.ingest.errors import FileRejectedError
 
@@ -37,6 +38,7 @@ class Sheet:
 
     @property
     def visible(self) -> bool:
+        """Whether the sheet is shown (not hidden nor very hidden)."""
         return self.state == "visible"
 
     def summary(self) -> str:
@@ -52,17 +54,22 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Workbook:
+    """A workbook read as text rows: its sheets in order and its date system."""
+
     sheets: tuple[Sheet, ...]
     epoch: dt.datetime  # openpyxl's CALENDAR_WINDOWS_1900 or CALENDAR_MAC_1904
 
     def visible_sheets(self) -> list[Sheet]:
+        """The sheets a person sees, in workbook order."""
         return [s for s in self.sheets if s.visible]
 
     def describe(self) -> str:
+        """Every sheet in a few words, for a refusal that lists them."""
         return "; ".join(s.summary() for s in self.sheets) or "no sheets"
 
 
 def cell_text(value: object) -> str:
+    """A cell value as text: dates ISO, whole floats without ``.0``, None as ""."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -75,6 +82,8 @@ def cell_text(value: object) -> str:
 
 
 def check_zip(data: bytes) -> zipfile.ZipFile:
+    """The workbook's zip archive, once checked against damage and zip bombs (too large
+    or too compressed); FileRejectedError otherwise."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
@@ -132,8 +141,8 @@ def _sheet_rows(sheet, title: str) -> tuple[list[list[object]], list[tuple[int, 
 def _fill_saved_values(
     rows: list[list[object]],
     formulas: list[tuple[int, int, str]],
-    saved_sheet,
-    title: str,  # type: ignore[no-untyped-def]
+    saved_sheet: Any,  # openpyxl's read-only worksheet (openpyxl ships no type hints)
+    title: str,
 ) -> None:
     """Put the value Excel saved in place of each formula; refuse a formula without one."""
     from openpyxl.utils import get_column_letter

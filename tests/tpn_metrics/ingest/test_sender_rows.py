@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from tests.conftest import FIXTURES
-from tests.tpn_metrics.sender_files import (
+from tests.tpn_metrics.ingest.sender_files import (
     MEMBERS_TOTAL,
     PROVINCE_OF,
     TARGET_TOTAL,

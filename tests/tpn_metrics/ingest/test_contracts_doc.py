@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tpn_metrics.ingest.headers import ACCREDITATION, REGISTRY_SHEETS, RSSB_WEEKLY, Layout
-from tpn_metrics.ingest.payments import CHANNELS, PAYMENTS
+from tpn_metrics.ingest.payments_checks import CHANNELS, PAYMENTS
 
-CONTRACTS = Path(__file__).parents[2] / "docs" / "contracts.md"
+CONTRACTS = Path(__file__).parents[3] / "docs" / "contracts.md"
 COLUMN_TABLE = ("column", "type", "aliases", "meaning")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tpn_metrics.sender_files import baseline_rows, ingest_one, write_csv
+from tests.tpn_metrics.ingest.sender_files import baseline_rows, ingest_one, write_csv
 from tpn_metrics.ingest.parsed import group_problems
 from tpn_metrics.settings import Settings
 

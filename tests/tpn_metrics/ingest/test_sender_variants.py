@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.tpn_metrics.sender_files import (
+from tests.tpn_metrics.ingest.sender_files import (
     MEMBERS_TOTAL,
     TARGET_TOTAL,
     baseline_rows,

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES
-from tests.tpn_metrics.sender_files import baseline_rows, ingest_one, write_csv
+from tests.tpn_metrics.ingest.sender_files import baseline_rows, ingest_one, write_csv
 from tests.warehouse_state import query
 from tpn_metrics.cli import EXIT_QUARANTINED, app
 from tpn_metrics.ingest.housekeeping import LedgerLookupError, find_file
@@ -21,7 +21,7 @@ from tpn_metrics.names import UnknownNameError
 from tpn_metrics.reference import district_resolver, resolve_hospital_in_district
 from tpn_metrics.settings import Settings
 
-SEEDS = Path(__file__).parents[2] / "dbt_project" / "seeds" / "reference"
+SEEDS = Path(__file__).parents[3] / "dbt_project" / "seeds" / "reference"
 HEADER = "survey_year,hospital,district,hospital_category,level_1_score,level_2_score\n"
 runner = CliRunner()
 

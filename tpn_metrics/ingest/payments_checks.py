@@ -1,0 +1,130 @@
+"""What a payments extract must hold: its columns, its channels and the rules on its rows.
+
+The rules are checked inside DuckDB, in one scan of the extract (``payments_typed``, built by
+``tpn_metrics.ingest.payments``): at ten million rows each extra pass costs more than the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from tpn_metrics.ingest.errors import FileRejectedError
+from tpn_metrics.ingest.headers import Column, Layout, header_key
+from tpn_metrics.ingest.readers import decode_text
+from tpn_metrics.ingest.vocabulary import FileKind
+from tpn_metrics.names import fold
+
+MAX_MEMBERS_PER_PAYMENT = 30
+EXAMPLES = 3  # offending payment ids quoted per broken rule
+
+PAYMENTS = Layout(
+    FileKind.PAYMENTS,
+    (
+        Column("payment_id", ("transaction_id", "receipt_number")),
+        Column("household_ref", ("household_id", "household", "phone", "msisdn")),
+        Column("district", ("district_name", "akarere")),
+        Column("sector", ("umurenge",), required=False),
+        Column("channel", ("payment_channel", "method")),
+        Column("members", ("members_paid", "persons")),
+        Column("amount_rwf", ("amount", "amount_paid")),
+        Column("paid_at", ("payment_date", "paid_on", "date")),
+    ),
+)
+CHANNELS = {
+    "umurenge_sacco": ("umurenge sacco", "sacco", "usacco"),
+    "irembo": ("irembo", "irembo gov"),
+    "mobile_money": ("mobile money", "momo", "mtn momo", "airtel money", "mtn mobile money"),
+    "mobicash": ("mobicash", "mobi cash"),
+}
+
+
+def read_header(path: Path) -> tuple[str, dict[str, str]]:
+    """Delimiter and {canonical name: header as written}, from the first line.
+
+    Raises FileRejectedError naming each required column the header lacks.
+    """
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 16)
+    line = decode_text(first).strip()
+    delimiter = ";" if line.count(";") > line.count(",") else ","
+    found: dict[str, str] = {}
+    for raw in line.split(delimiter):
+        name = PAYMENTS.canonical(raw.strip().strip('"'))
+        if name is not None:
+            found[name] = raw.strip().strip('"')
+    missing = [c.name for c in PAYMENTS.columns if c.required and c.name not in found]
+    if missing:
+        raise FileRejectedError(
+            [f"missing required column {PAYMENTS.describe(name)}" for name in missing]
+        )
+    return delimiter, found
+
+
+def channel_case() -> str:
+    """SQL mapping the channel as written ("MTN MoMo", "Umurenge SACCO") to its code."""
+    key = "lower(regexp_replace(strip_accents(channel), '[^A-Za-z0-9]', '', 'g'))"
+    branches = []
+    for channel, aliases in CHANNELS.items():
+        keys = ", ".join(f"'{header_key(a)}'" for a in (channel, *aliases))
+        branches.append(f"when {key} in ({keys}) then '{channel}'")
+    return "case " + " ".join(branches) + " end"
+
+
+def extract_problems(con: duckdb.DuckDBPyConnection, today: dt.date) -> list[str]:
+    """Every rule the extract breaks, with a count and the first few offending payment ids.
+
+    One scan of the extract for all row rules: at ten million rows each extra pass costs more
+    than the rule itself.
+    """
+    rules = {
+        "payment_id is empty": "coalesce(trim(payment_id), '') = ''",
+        "household_ref is empty": "coalesce(trim(household_ref), '') = ''",
+        f"members is not a whole number from 1 to {MAX_MEMBERS_PER_PAYMENT}": (
+            f"members_value is null or members_value < 1 "
+            f"or members_value > {MAX_MEMBERS_PER_PAYMENT}"
+        ),
+        "amount_rwf is not a non-negative whole number": "amount_value is null or amount_value < 0",
+        "paid_at is not a date/time": "paid_at_value is null",
+        f"paid_at is after today ({today})": f"paid_at_value >= date '{today}' + 1",
+        "channel is not one of umurenge_sacco, irembo, mobile_money, mobicash": (
+            "channel_value is null"
+        ),
+    }
+    selects = ", ".join(
+        f"count(*) filter (where {condition}), "
+        f"(list(payment_id) filter (where {condition}))[1:{EXAMPLES}]"
+        for condition in rules.values()
+    )
+    found = con.execute(f"select {selects} from payments_typed").fetchone() or ()
+    problems = []
+    for index, label in enumerate(rules):
+        count, examples = found[2 * index], found[2 * index + 1]
+        if count:
+            problems.append(
+                f"{count:,} rows: {label} (e.g. payment_id {', '.join(map(str, examples))})"
+            )
+    duplicates = con.execute(
+        f"""
+        select count(*), list(payment_id order by payment_id)[1:{EXAMPLES}]
+        from (select payment_id from payments_typed group by 1 having count(*) > 1)
+        """
+    ).fetchone()
+    if duplicates and duplicates[0]:
+        problems.append(
+            f"{duplicates[0]:,} payment_id values appear more than once "
+            f"(e.g. {', '.join(duplicates[1])})"
+        )
+    return problems
+
+
+def normalise_channel(text: str) -> str | None:
+    """The channel code (umurenge_sacco, irembo, mobile_money, mobicash) a spelling names,
+    or None when it names none."""
+    key = fold(text).replace(" ", "")
+    for channel, aliases in CHANNELS.items():
+        if key in {header_key(a) for a in (channel, *aliases)}:
+            return channel
+    return None
