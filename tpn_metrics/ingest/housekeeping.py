@@ -23,8 +23,7 @@ from tpn_metrics.ingest.vocabulary import REFUSED_STATUSES, FileKind, FileStatus
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse, table_exists
 
-REFUSED = REFUSED_STATUSES
-REPLAYABLE = (*REFUSED, FileStatus.DISMISSED)
+REPLAYABLE = (*REFUSED_STATUSES, FileStatus.DISMISSED)
 MIN_PREFIX = 6
 
 
@@ -103,7 +102,7 @@ def dismiss(settings: Settings, sha_prefix: str, reason: str, *, now: dt.datetim
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
         found = find_file(con, sha_prefix)
-        if found.status not in REFUSED:
+        if found.status not in REFUSED_STATUSES:
             raise LedgerLookupError(
                 f"{found.file_name} ({found.file_sha256[:12]}) is {found.status}, not in "
                 "quarantine: only quarantined or crashed files can be dismissed"

@@ -99,12 +99,6 @@ class LedgerEntry:
     xlsx_sheet: str | None = None  # the workbook sheet read (XLSX only)
 
 
-def ledger_status(con: duckdb.DuckDBPyConnection, sha256: str) -> FileStatus | None:
-    """The ledger status of a file's SHA-256 (hex), or None for a file never received."""
-    record = ledger_record(con, sha256)
-    return None if record is None else record.status
-
-
 @dataclass(frozen=True, kw_only=True)
 class LedgerRecord:
     """What the ledger holds of a file received before (``landing.file_ledger``)."""

@@ -15,7 +15,6 @@ from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.headers import Column, Layout, header_key
 from tpn_metrics.ingest.readers import decode_text
 from tpn_metrics.ingest.vocabulary import FileKind
-from tpn_metrics.names import fold
 
 MAX_MEMBERS_PER_PAYMENT = 30
 EXAMPLES = 3  # offending payment ids quoted per broken rule
@@ -118,13 +117,3 @@ def extract_problems(con: duckdb.DuckDBPyConnection, today: dt.date) -> list[str
             f"(e.g. {', '.join(duplicates[1])})"
         )
     return problems
-
-
-def normalise_channel(text: str) -> str | None:
-    """The channel code (umurenge_sacco, irembo, mobile_money, mobicash) a spelling names,
-    or None when it names none."""
-    key = fold(text).replace(" ", "")
-    for channel, aliases in CHANNELS.items():
-        if key in {header_key(a) for a in (channel, *aliases)}:
-            return channel
-    return None
