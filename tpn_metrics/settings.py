@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -112,13 +113,25 @@ class SmtpSettings:
         default_port = "465" if security == "ssl" else "587"
         return cls(
             host=host,
-            port=int(env.get("TPN_SMTP_PORT") or default_port),
+            port=int(_number(env, "TPN_SMTP_PORT", default_port, "a port number, e.g. 587")),
             username=env.get("TPN_SMTP_USERNAME") or None,
             password=env.get("TPN_SMTP_PASSWORD") or None,
             security=security,
-            timeout=float(env.get("TPN_SMTP_TIMEOUT") or 30.0),
+            timeout=_number(env, "TPN_SMTP_TIMEOUT", "30", "a number of seconds, e.g. 30"),
             ca_file=env.get("TPN_SMTP_CA_FILE") or None,
         )
+
+
+def _number(environ: Mapping[str, str], name: str, default: str, what: str) -> float:
+    """The variable as a positive number; ConfigurationError naming it otherwise."""
+    text = environ.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0 or (what.startswith("a port") and not value.is_integer()):
+        raise ConfigurationError(f"{name}={text!r} is not {what}")
+    return value
 
 
 def _is_loopback(host: str) -> bool:
@@ -130,58 +143,71 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+#: Each Settings field read from the environment: (variable, how to read it). The one table
+#: both ``Settings()`` and ``Settings.from_environment`` use.
+_FIELDS: dict[str, tuple[str, Callable[[Mapping[str, str], str], object]]] = {
+    "home": ("TPN_HOME", lambda env, name: _path(env, name) or PROJECT_ROOT),
+    "recipients_path": ("TPN_RECIPIENTS", _path),
+    "rssb_drop_folder": ("TPN_DROP_FOLDER", _path),
+    "moh_drop_folder": ("TPN_MOH_DROP_FOLDER", _path),
+    "rssb_deadline": ("TPN_RSSB_DEADLINE", _text),
+    "pseudonym_salt": ("TPN_PSEUDONYM_SALT", lambda env, name: env.get(name, "")),
+    "publish_url": ("TPN_PUBLISH_URL", _text),
+    "dbt_log_level": ("TPN_DBT_LOG_LEVEL", lambda env, name: _text(env, name) or "warn"),
+    # Kept as given and parsed when first used (Settings.smtp): a wrong TPN_SMTP_PORT must
+    # not stop the commands that send nothing.
+    "smtp_environment": (
+        "TPN_SMTP_",
+        lambda env, prefix: tuple(sorted((k, v) for k, v in env.items() if k.startswith(prefix))),
+    ),
+}
+
+
+def _reader(name: str) -> Callable[[], Any]:
+    """A default factory: the field ``name`` read from ``os.environ`` through ``_FIELDS``."""
+    variable, read = _FIELDS[name]
+    return lambda: read(_environ(), variable)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live and how to reach the outside world; read once, passed down.
 
     Every field defaults to its environment variable (module docstring), read when the object
-    is built; pass a field to override it. Secrets (salt, publish URL) stay out of ``repr``.
+    is built; pass a field to override it. Secrets (salt, publish URL, SMTP) stay out of
+    ``repr``.
     """
 
-    home: Path = field(default_factory=lambda: _path(_environ(), "TPN_HOME") or PROJECT_ROOT)
+    home: Path = field(default_factory=_reader("home"))
     project_root: Path = PROJECT_ROOT
-    recipients_path: Path | None = field(
-        default_factory=lambda: _path(_environ(), "TPN_RECIPIENTS")
+    recipients_path: Path | None = field(default_factory=_reader("recipients_path"))
+    rssb_drop_folder: Path | None = field(default_factory=_reader("rssb_drop_folder"))
+    moh_drop_folder: Path | None = field(default_factory=_reader("moh_drop_folder"))
+    rssb_deadline: str | None = field(default_factory=_reader("rssb_deadline"))
+    pseudonym_salt: str = field(default_factory=_reader("pseudonym_salt"), repr=False)
+    publish_url: str | None = field(default_factory=_reader("publish_url"), repr=False)
+    dbt_log_level: str = field(default_factory=_reader("dbt_log_level"))
+    smtp_environment: tuple[tuple[str, str], ...] = field(
+        default_factory=_reader("smtp_environment"), repr=False
     )
-    rssb_drop_folder: Path | None = field(
-        default_factory=lambda: _path(_environ(), "TPN_DROP_FOLDER")
-    )
-    moh_drop_folder: Path | None = field(
-        default_factory=lambda: _path(_environ(), "TPN_MOH_DROP_FOLDER")
-    )
-    rssb_deadline: str | None = field(
-        default_factory=lambda: _text(_environ(), "TPN_RSSB_DEADLINE")
-    )
-    pseudonym_salt: str = field(
-        default_factory=lambda: _environ().get("TPN_PSEUDONYM_SALT", ""), repr=False
-    )
-    publish_url: str | None = field(
-        default_factory=lambda: _text(_environ(), "TPN_PUBLISH_URL"), repr=False
-    )
-    dbt_log_level: str = field(
-        default_factory=lambda: _text(_environ(), "TPN_DBT_LOG_LEVEL") or "warn"
-    )
-    smtp: SmtpSettings | None = field(default_factory=SmtpSettings.from_environment)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
-        """Settings read from ``environ`` instead of ``os.environ``; ``overrides`` win.
-
-        Raises ConfigurationError (from :class:`SmtpSettings`) for unusable TPN_SMTP_* values.
-        """
-        values: dict[str, object] = {
-            "home": _path(environ, "TPN_HOME") or PROJECT_ROOT,
-            "recipients_path": _path(environ, "TPN_RECIPIENTS"),
-            "rssb_drop_folder": _path(environ, "TPN_DROP_FOLDER"),
-            "moh_drop_folder": _path(environ, "TPN_MOH_DROP_FOLDER"),
-            "rssb_deadline": _text(environ, "TPN_RSSB_DEADLINE"),
-            "pseudonym_salt": environ.get("TPN_PSEUDONYM_SALT", ""),
-            "publish_url": _text(environ, "TPN_PUBLISH_URL"),
-            "dbt_log_level": _text(environ, "TPN_DBT_LOG_LEVEL") or "warn",
-            "smtp": SmtpSettings.from_environment(environ),
+    def from_environment(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings read from ``environ`` instead of ``os.environ``; ``overrides`` win."""
+        values: dict[str, Any] = {
+            name: read(environ, variable) for name, (variable, read) in _FIELDS.items()
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """SMTP delivery from TPN_SMTP_*; None (the dry-run outbox) when TPN_SMTP_HOST is unset.
+
+        Raises ConfigurationError for unusable values (security, port, timeout, a password
+        sent unencrypted off this machine): parsed here, when a command sends mail.
+        """
+        return SmtpSettings.from_environment(dict(self.smtp_environment))
 
     @property
     def warehouse_path(self) -> Path:

@@ -97,5 +97,40 @@ def test_settings_read_os_environ_when_built(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_an_unusable_smtp_setting_is_a_configuration_error() -> None:
+    settings = Settings.from_environment({"TPN_SMTP_HOST": "relay", "TPN_SMTP_SECURITY": "tls1.0"})
     with pytest.raises(ConfigurationError, match="TPN_SMTP_SECURITY must be one of"):
-        Settings.from_environment({"TPN_SMTP_HOST": "relay", "TPN_SMTP_SECURITY": "tls1.0"})
+        _ = settings.smtp
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TPN_SMTP_PORT", "abc", "TPN_SMTP_PORT='abc' is not a port number"),
+        ("TPN_SMTP_PORT", "25.5", "is not a port number"),
+        ("TPN_SMTP_TIMEOUT", "-3", "TPN_SMTP_TIMEOUT='-3' is not a number of seconds"),
+    ],
+)
+def test_a_wrong_smtp_number_stops_only_what_sends_mail(
+    variable: str, value: str, message: str
+) -> None:
+    """Building Settings (every command does) never fails on SMTP; sending does, in one line."""
+    settings = Settings.from_environment({"TPN_SMTP_HOST": "relay", variable: value})
+    assert settings.warehouse_path.name == "tpn.duckdb"
+    with pytest.raises(ConfigurationError, match=message):
+        _ = settings.smtp
+
+
+def test_settings_are_hashable_and_keep_secrets_out_of_repr() -> None:
+    settings = Settings.from_environment({"TPN_SMTP_HOST": "h", "TPN_SMTP_PASSWORD": "pw-123456"})
+    assert hash(settings) == hash(Settings.from_environment(dict(settings.smtp_environment)))
+    assert "pw-123456" not in repr(settings)
+
+
+def test_options_never_read_the_environment_behind_settings() -> None:
+    """A typer/click option with ``envvar=`` would read the environment past Settings."""
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in sorted((PROJECT_ROOT / "tpn_metrics").rglob("*.py"))
+        if "envvar=" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -56,24 +56,23 @@ def publish(
         str | None,
         typer.Option(
             help="Target database, a SQLAlchemy URL such as postgresql://user@host/db "
-            "(password in ~/.pgpass or PGPASSWORD rather than here)",
-            envvar="TPN_PUBLISH_URL",
-            show_envvar=True,
+            "(password in ~/.pgpass or PGPASSWORD rather than here) [default: TPN_PUBLISH_URL]",
         ),
     ] = None,
 ) -> None:
     """Copy marts and evaluation tables to PostgreSQL in one transaction, with a catalog."""
-    from tpn_metrics.publish import publish as publish_tables
+    import tpn_metrics.publish
     from tpn_metrics.publish import safe_url
 
+    settings = Settings()
+    url = url or settings.publish_url
     if not url:
         console.print("[red]nowhere to publish: pass --url or set TPN_PUBLISH_URL")
         raise typer.Exit(2)
     _database_url_or_exit(url)
-    settings = Settings()
     marts_or_exit(settings)
     try:
-        report = publish_tables(url, settings)
+        report = tpn_metrics.publish.publish(url, settings)
     except Exception as error:  # one transaction: whatever failed, the target is unchanged
         console.print(f"[red]publish to {safe_url(url)} failed, target unchanged: {error}")
         raise typer.Exit(1) from error

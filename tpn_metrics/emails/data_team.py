@@ -14,7 +14,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from tpn_metrics.emails.eml import write_stamped_eml
 from tpn_metrics.emails.recipients import load_recipients
 from tpn_metrics.emails.smtp import SMTP_ERRORS, describe, smtp_send
-from tpn_metrics.settings import Settings
+from tpn_metrics.settings import ConfigurationError, Settings
 
 
 def data_team_message(subject: str, text: str, settings: Settings, *, kind: str) -> EmailMessage:
@@ -44,8 +44,11 @@ def deliver_to_data_team(
 
     Raises only when the .eml file cannot be written (a full or read-only disk).
     """
-    smtp = settings.smtp
     problem = ""
+    try:
+        smtp = settings.smtp
+    except ConfigurationError as error:  # a notice must not be lost to a wrong SMTP setting
+        smtp, problem = None, f" (SMTP not used: {error})"
     if smtp is not None:
         try:
             smtp_send(smtp, message)
