@@ -15,6 +15,7 @@ from flows.tasks import (
     ingest_files,
     refresh_evaluation,
 )
+from tpn_metrics.ingest.vocabulary import FileKind, FileStatus
 from tpn_metrics.runs import RunResult, raise_if_refused
 from tpn_metrics.settings import Settings, require_folder
 
@@ -36,7 +37,9 @@ def annual_accreditation(
     home = home or str(Settings().home)
     require_folder(drop_folder, "TPN_MOH_DROP_FOLDER", "the MOH drop folder")
     ingest = ingest_files(home, [drop_folder])
-    if not any(o.kind == "accreditation" and o.status == "loaded" for o in ingest.outcomes):
+    if not any(
+        o.kind == FileKind.ACCREDITATION and o.status == FileStatus.LOADED for o in ingest.outcomes
+    ):
         get_run_logger().warning(
             "no new accreditation results in %s: rebuilding on what is loaded", drop_folder
         )

@@ -18,6 +18,7 @@ from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.emails.deliver import DeliveryReport
 from tpn_metrics.evaluation.periods import PeriodError
 from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
+from tpn_metrics.ingest.vocabulary import FileStatus
 from tpn_metrics.publish import PublishReport, is_connection_error, sql_publish
 from tpn_metrics.settings import ConfigurationError, Settings
 
@@ -186,7 +187,7 @@ class _IngestProgress:
         self.done += 1
         status = outcome.status
         self.statuses[status] = self.statuses.get(status, 0) + 1
-        if status == "duplicate":
+        if status == FileStatus.DUPLICATE:
             self.checked += 1
         if self.done % self.every and self.done != self.total:
             return

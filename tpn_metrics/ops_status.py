@@ -18,10 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from tpn_metrics import lateness
+from tpn_metrics.ingest.vocabulary import FileKind, FileStatus
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import WarehouseBusyError, connect, table_exists
 
-SOURCES = ("rssb_weekly", "accreditation", "registry")
+SOURCES = (FileKind.RSSB_WEEKLY, FileKind.ACCREDITATION, FileKind.REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class SourceLoad:
     :data:`SOURCES`), the count of files loaded (``loaded`` or since ``superseded``), when the
     newest of them was received (UTC) and the period key of the file now current."""
 
-    kind: str
+    kind: FileKind
     files_loaded: int
     last_loaded_at: dt.datetime | None  # UTC, when the newest file of this kind was received
     latest_period: str | None  # report date, survey year or registry version now current
@@ -164,7 +165,7 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, today: dt.date) -> OpsStat
         group by kind
         """
     ).fetchall()
-    by_kind = {kind: SourceLoad(kind, int(n), at, period) for kind, n, at, period in rows}
+    by_kind = {kind: SourceLoad(FileKind(kind), int(n), at, period) for kind, n, at, period in rows}
     sources = tuple(by_kind.get(kind, SourceLoad(kind, 0, None, None)) for kind in SOURCES)
     refused = dict(
         con.execute(
@@ -192,8 +193,8 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, today: dt.date) -> OpsStat
         last_report_date=last_report,
         last_load_at=max(loads) if loads else None,
         pending_emails=pending,
-        quarantined=int(refused.get("quarantined", 0)),
-        crashed=int(refused.get("crashed", 0)),
+        quarantined=int(refused.get(FileStatus.QUARANTINED, 0)),
+        crashed=int(refused.get(FileStatus.CRASHED, 0)),
     )
 
 

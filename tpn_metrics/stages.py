@@ -24,6 +24,7 @@ from tpn_metrics.evaluation.runner import (
     write_tables,
 )
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
+from tpn_metrics.ingest.vocabulary import REFUSED_STATUSES
 from tpn_metrics.population.projection import project
 from tpn_metrics.population.report import corrections_html, corrections_markdown, latest_corrections
 from tpn_metrics.reports.evaluation_report import ReportSection, render_html, render_markdown
@@ -62,7 +63,7 @@ class IngestSummary:
     @property
     def refused(self) -> tuple[IngestOutcome, ...]:
         """The files quarantined or whose ingestion crashed: the sender must act."""
-        return tuple(o for o in self.outcomes if o.status in ("quarantined", "crashed"))
+        return tuple(o for o in self.outcomes if o.status in REFUSED_STATUSES)
 
 
 def run_ingest(

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from tpn_metrics.cli.output import EXIT_QUARANTINED, Seed, console
+from tpn_metrics.ingest.vocabulary import FileStatus
 from tpn_metrics.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,9 +25,13 @@ def _outcome_table(outcomes: Iterable[IngestOutcome]) -> Table:
         table.add_column(column)
     for o in outcomes:
         detail = o.reason or "; ".join(o.warnings) or (o.period_key or "")
-        if o.sheet and o.status == "loaded":
+        if o.sheet and o.status == FileStatus.LOADED:
             detail = f"sheet '{o.sheet}'; {detail}"
-        style = {"quarantined": "red", "crashed": "red bold", "duplicate": "dim"}.get(o.status)
+        style = {
+            FileStatus.QUARANTINED: "red",
+            FileStatus.CRASHED: "red bold",
+            FileStatus.DUPLICATE: "dim",
+        }.get(FileStatus(o.status))
         table.add_row(o.file_name, o.kind, o.status, str(o.rows), detail[:160], style=style)
     return table
 
@@ -109,7 +114,7 @@ def ingest_payments(
     except FileRejectedError as error:
         console.print(f"[red]refused: {error}")
         raise typer.Exit(EXIT_QUARANTINED) from error
-    if outcome.status == "quarantined":
+    if outcome.status == FileStatus.QUARANTINED:
         console.print(f"[red]quarantined {outcome.file_name}: {outcome.reason}")
         raise typer.Exit(EXIT_QUARANTINED)
     console.print(

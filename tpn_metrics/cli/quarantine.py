@@ -27,13 +27,13 @@ app = typer.Typer(
 def quarantine(ctx: typer.Context) -> None:
     """What was refused, and why (exit 3 when anything is in quarantine)."""
     from tpn_metrics.ingest.housekeeping import files_with_status
-    from tpn_metrics.ingest.vocabulary import REFUSED_STATUSES
+    from tpn_metrics.ingest.vocabulary import REFUSED_STATUSES, FileStatus
 
     if ctx.invoked_subcommand is not None:
         return
     settings = Settings()
     refused = files_with_status(settings, REFUSED_STATUSES)
-    dismissed = len(files_with_status(settings, ("dismissed",)))
+    dismissed = len(files_with_status(settings, (FileStatus.DISMISSED,)))
     note = f"{dismissed} dismissed file(s): see `tpn ledger`" if dismissed else ""
     if not refused:
         console.print(f"quarantine is empty ({note})" if note else "quarantine is empty")

@@ -52,7 +52,7 @@ def _ledger_file(columns: list[str], row: tuple[Any, ...]) -> LedgerFile:
     return LedgerFile(**found)
 
 
-def files_with_status(settings: Settings, statuses: tuple[str, ...]) -> list[LedgerFile]:
+def files_with_status(settings: Settings, statuses: tuple[FileStatus, ...]) -> list[LedgerFile]:
     """Ledger rows in these statuses, oldest first (none when nothing was received yet)."""
     if not settings.warehouse_path.exists():
         return []

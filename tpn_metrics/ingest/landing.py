@@ -271,8 +271,8 @@ class LedgerLine:
     """One received file as `tpn ledger` shows it (a row of ``landing.file_ledger``)."""
 
     file_name: str
-    kind: str
-    status: str
+    kind: FileKind
+    status: FileStatus
     period_key: str | None
     row_count: int | None
     received_at: dt.datetime
@@ -302,8 +302,8 @@ def ledger_lines(con: duckdb.DuckDBPyConnection) -> list[LedgerLine]:
     return [
         LedgerLine(
             file_name=name,
-            kind=kind,
-            status=status,
+            kind=FileKind(kind),
+            status=FileStatus(status),
             period_key=period_key,
             row_count=row_count,
             received_at=received_at,
