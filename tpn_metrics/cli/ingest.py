@@ -100,14 +100,14 @@ def ingest_payments(
     path: Annotated[Path, typer.Argument(help="A payments extract (CSV)")],
 ) -> None:
     """Load a household payments extract, pseudonymised on arrival (TPN_PSEUDONYM_SALT)."""
+    from tpn_metrics.ingest import payments
     from tpn_metrics.ingest.errors import FileRejectedError
-    from tpn_metrics.ingest.payments import ingest_payments as load_payments
 
     if not path.is_file():
         console.print(f"[red]no such file: {path}")
         raise typer.Exit(2)
     try:
-        outcome = load_payments(path, Settings())
+        outcome = payments.ingest_payments(path, Settings())
     except RuntimeError as error:
         console.print(f"[red]{error}")
         raise typer.Exit(2) from error

@@ -106,8 +106,8 @@ def accreditation_dataset(
 def cbhi_dataset(
     con: duckdb.DuckDBPyConnection,
     *,
-    baseline: dt.date = dt.date(2021, 3, 23),
-    endline: dt.date = dt.date(2023, 3, 23),
+    baseline: dt.date,
+    endline: dt.date,
     coverage: str = "reported",
 ) -> Dataset:
     """CBHI coverage of districts focused on enrolment vs the others, at the Friday reports

@@ -13,8 +13,9 @@ from pathlib import Path
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
 from tpn_metrics.ingest.landing import REGISTRY_FILES
-from tpn_metrics.ingest.readers import check_size, decode_text, read_workbook
+from tpn_metrics.ingest.readers import check_size, decode_text
 from tpn_metrics.ingest.vocabulary import FileKind
+from tpn_metrics.ingest.xlsx import read_workbook
 
 _LAYOUTS = (RSSB_WEEKLY, ACCREDITATION)
 _HEADER_ROWS = 15  # a header row is looked for among the first rows only

@@ -17,23 +17,7 @@ from pathlib import Path
 
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.row_labels import is_footnote
-from tpn_metrics.ingest.xlsx import (
-    MAX_ROWS,
-    MAX_XLSX_COMPRESSION_RATIO,
-    MAX_XLSX_UNCOMPRESSED_BYTES,
-    Workbook,
-    read_workbook,
-)
-
-__all__ = [
-    "MAX_FILE_BYTES",
-    "MAX_ROWS",
-    "MAX_XLSX_COMPRESSION_RATIO",
-    "MAX_XLSX_UNCOMPRESSED_BYTES",
-    "RawTable",
-    "read_table",
-    "read_workbook",
-]
+from tpn_metrics.ingest.xlsx import MAX_ROWS, Workbook, read_workbook
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 HEADER_SEARCH_ROWS = 15
@@ -138,6 +122,7 @@ def is_formula(cell: str) -> bool:
 
 
 def check_size(path: Path) -> None:
+    """Refuse (FileRejectedError) an empty file or one over MAX_FILE_BYTES (20 MB)."""
     size = path.stat().st_size
     if size == 0:
         raise FileRejectedError("the file is empty")
@@ -162,6 +147,8 @@ _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def decode_text(data: bytes) -> str:
+    """The bytes as UTF-8 text (a BOM is dropped). FileRejectedError, with the fix to ask the
+    sender for, for UTF-16/32 text, binary data, control characters or another encoding."""
     for bom, encoding in _UTF16_32_BOMS:
         if data.startswith(bom):
             raise FileRejectedError(
@@ -223,6 +210,7 @@ def locate_header(
 
 
 def duplicate_columns(names: tuple[str | None, ...]) -> list[str]:
+    """Canonical column names that appear more than once (unknown columns, None, ignored)."""
     seen: set[str] = set()
     dupes = []
     for name in names:
@@ -271,6 +259,9 @@ def table_from_rows(
     sheet: str | None = None,
     epoch: dt.datetime | None = None,
 ) -> RawTable:
+    """The rows of one CSV or sheet as a RawTable: header located (:func:`locate_header`),
+    columns named by ``canonical``, rows checked. FileRejectedError for a duplicated column,
+    CSV rows that do not line up with the header, or a cell holding a formula."""
     header_index, names = locate_header(rows, canonical, required)
     dupes = duplicate_columns(names)
     if dupes:

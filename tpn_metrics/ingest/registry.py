@@ -16,16 +16,11 @@ import pandas as pd
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.headers import REGISTRY_SHEETS, Layout
 from tpn_metrics.ingest.parsed import ParsedFile, reject_if_any, require_columns
-from tpn_metrics.ingest.readers import (
-    RawTable,
-    check_size,
-    read_table,
-    read_workbook,
-    table_from_rows,
-)
+from tpn_metrics.ingest.readers import RawTable, check_size, read_table, table_from_rows
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.values import CellError, is_blank, parse_bool, parse_count, parse_date
 from tpn_metrics.ingest.vocabulary import FileKind
+from tpn_metrics.ingest.xlsx import read_workbook
 from tpn_metrics.names import UnknownNameError, fold
 from tpn_metrics.reference import district_resolver, resolve_hospital_in_district
 

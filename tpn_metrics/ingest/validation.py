@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from tpn_metrics.ingest.errors import ValidationCrashError
+from tpn_metrics.ingest.reason_templates import fill_reason
 from tpn_metrics.tool_environment import set_great_expectations_folders, silence_progress_bars
 
 silence_progress_bars()
@@ -38,21 +39,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class _Row(dict[str, Any]):
-    """Format values missing from a row as '?' instead of raising KeyError."""
-
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
-def _format(template: str, values: dict[str, Any]) -> str:
-    try:
-        return template.format_map(_Row(values))
-    except (ValueError, TypeError):
-        # A format spec such as {x:,} on a text value: fall back to plain substitution.
-        return template.format_map(_Row({k: str(v) for k, v in values.items()}))
-
-
 def explain(result: Any, frame: pd.DataFrame) -> list[str]:
     """Turn one failed expectation result into sentences, one per offending row."""
     config = result.expectation_config
@@ -66,13 +52,13 @@ def explain(result: Any, frame: pd.DataFrame) -> list[str]:
             if row_index not in frame.index:
                 continue
             row = {k: _plain(v) for k, v in frame.loc[row_index].to_dict().items()}
-            message = _format(template, row)
+            message = fill_reason(template, row)
             if message not in messages:
                 messages.append(message)
         if messages:
             return messages
     observed = _plain(details.get("observed_value"))
-    return [_format(template, {"observed_value": observed})]
+    return [fill_reason(template, {"observed_value": observed})]
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def _observed(result: dict[str, Any]) -> str:
 def _reason(template: str, result: dict[str, Any]) -> str:
     """The suite's sentence; for an unmet expectation, with the observed value filled in when
     that is all it needs (row-level sentences keep their placeholders: rows are not stored)."""
-    from tpn_metrics.ingest.validation import _format
+    from tpn_metrics.ingest.reason_templates import fill_reason
 
     details = result.get("result") or {}
     fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
@@ -82,7 +82,7 @@ def _reason(template: str, result: dict[str, Any]) -> str:
     if isinstance(observed, str):
         with contextlib.suppress(ValueError):
             observed = dt.datetime.fromisoformat(observed)
-    return _format(template, {"observed_value": observed})
+    return fill_reason(template, {"observed_value": observed})
 
 
 def _arguments(kwargs: dict[str, Any]) -> str:

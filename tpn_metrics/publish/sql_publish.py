@@ -31,8 +31,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema, SetColumnComment, SetTableComment
 
-from tpn_metrics.publish.catalog import CATALOG_SCHEMA, Description, catalog_tables
-from tpn_metrics.publish.catalog import load_descriptions as _load_descriptions
+from tpn_metrics.publish.catalog import (
+    CATALOG_SCHEMA,
+    Description,
+    catalog_tables,
+    load_descriptions,
+)
 from tpn_metrics.publish.types import sqlalchemy_type
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
@@ -301,7 +305,7 @@ def publish(
             f"no warehouse at {settings.warehouse_path}: run the weekly flow (or tpn build) first"
         )
     wanted = tuple(schemas)
-    descriptions = _load_descriptions(settings.dbt_target_dir / "manifest.json")
+    descriptions = load_descriptions(settings.dbt_target_dir / "manifest.json")
     started = time.monotonic()
     published_at = dt.datetime.now(dt.UTC)
     with open_warehouse(settings.warehouse_path, read_only=True) as source:

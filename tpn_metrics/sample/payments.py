@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from tpn_metrics.calendar import first_day_of_fiscal_year, last_day_of_fiscal_year
 from tpn_metrics.reference import load_districts
 from tpn_metrics.settings import Settings
 
@@ -18,13 +19,18 @@ CHANNEL_SPELLINGS = ("Umurenge SACCO", "Irembo", "MTN MoMo", "Mobicash", "Airtel
 PREMIUM_RWF = 3_000
 
 
+#: The sample extract covers fiscal year 2022/23.
+SAMPLE_YEAR_START = first_day_of_fiscal_year(2022)
+SAMPLE_YEAR_END = last_day_of_fiscal_year(2022)
+
+
 def generate_payments(
     path: Path,
     rows: int,
     *,
     seed: int = 2024,
-    start: dt.date = dt.date(2022, 7, 1),
-    end: dt.date = dt.date(2023, 6, 30),
+    start: dt.date = SAMPLE_YEAR_START,
+    end: dt.date = SAMPLE_YEAR_END,
     households: int | None = None,
     first_payment: int = 0,
     seeds_dir: Path | None = None,

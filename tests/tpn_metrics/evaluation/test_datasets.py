@@ -15,10 +15,9 @@ from tpn_metrics.declared_tables import declared_tables
 from tpn_metrics.evaluation.datasets import (
     accreditation_dataset,
     cbhi_dataset,
-    nearest_report_date,
     weekly_panel,
 )
-from tpn_metrics.evaluation.periods import PeriodRules
+from tpn_metrics.evaluation.periods import PeriodRules, nearest_report_date
 from tpn_metrics.evaluation.runner import (
     evaluate,
     standard_datasets,
@@ -98,7 +97,8 @@ def test_nearest_friday_report(con):
 
 
 def test_cbhi_frame_reads_the_nearest_reports(con):
-    data = cbhi_dataset(con)
+    # The paper's dates: 23 March (dbt var cbhi_same_date) of 2021 and 2023.
+    data = cbhi_dataset(con, baseline=dt.date(2021, 3, 23), endline=dt.date(2023, 3, 23))
     frame = data.frame.set_index("institution_id")
     fridays = list(pd.date_range("2021-01-01", "2023-06-30", freq="W-FRI").date)
     i0, i1 = fridays.index(dt.date(2021, 3, 26)), fridays.index(dt.date(2023, 3, 24))
