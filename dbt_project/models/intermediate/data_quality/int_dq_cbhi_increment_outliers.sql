@@ -1,10 +1,15 @@
 {#
     The modified z-score of each weekly increment of members paid (Iglewicz & Hoaglin 1993):
     0.6745 x (x - median) / MAD over the district's last var('dq_outlier_window_weeks')
-    non-negative increments BEFORE the week scored, across fiscal years. Negative increments
+    non-negative increments BEFORE the week scored, in the SAME fiscal year: CBHI payments
+    are seasonal (most households pay in July-September, at the start of the year), so a
+    baseline reaching into June's small increments would flag every July. Negative increments
     (RSSB corrections) are flagged apart and never enter a baseline. Fewer than
-    var('dq_outlier_min_points') increments: not scored. MAD = 0: z is null and the increment
-    is an outlier when it differs from the median at all.
+    var('dq_outlier_min_points') increments: not scored. MAD = 0 (more than half the
+    baseline equal): z is null, and the increment is scored instead against the mean absolute
+    deviation, (x - median) / (1.253314 x MeanAD), on the same scale (for normal data
+    sigma = 1.4826 MAD = 1.2533 MeanAD, sqrt(pi / 2) = 1.2533); when MeanAD is 0 too (the
+    whole baseline equal) any departure from it is an outlier.
 #}
 
 with
@@ -14,6 +19,7 @@ fct_cbhi_weekly as (
     select
         district_id,
         report_date,
+        fiscal_year_start_date,
         members_paid_change_week as members_paid_increment
     from {{ ref('fct_cbhi_weekly') }}
 
@@ -24,6 +30,7 @@ baseline_increments as (
     select
         district_id,
         report_date,
+        fiscal_year_start_date,
         cast(members_paid_increment as double) as baseline_increment
     from fct_cbhi_weekly
     where members_paid_increment >= 0
@@ -40,6 +47,7 @@ window_members as (
     inner join baseline_increments as baseline
         on
             reports.district_id = baseline.district_id
+            and reports.fiscal_year_start_date = baseline.fiscal_year_start_date
             and baseline.report_date < reports.report_date
     qualify row_number() over (
         partition by reports.district_id, reports.report_date
@@ -65,7 +73,8 @@ window_mads as (
     select
         members.district_id,
         members.report_date,
-        median(abs(members.baseline_increment - medians.increment_median)) as increment_mad
+        median(abs(members.baseline_increment - medians.increment_median)) as increment_mad,
+        avg(abs(members.baseline_increment - medians.increment_median)) as increment_mean_ad
     from window_members as members
     inner join window_medians as medians
         on
@@ -83,6 +92,7 @@ baselines_joined as (
         reports.members_paid_increment,
         medians.increment_median,
         mads.increment_mad,
+        mads.increment_mean_ad,
         cast(coalesce(medians.increment_points, 0) as integer) as increment_points
     from fct_cbhi_weekly as reports
     left join window_medians as medians
@@ -123,7 +133,12 @@ flagged as (
                 or members_paid_increment < 0
                 or increment_points < {{ var('dq_outlier_min_points') }}
                 then false
-            when increment_mad = 0 then members_paid_increment != increment_median
+            when increment_mad = 0 and increment_mean_ad = 0
+                then members_paid_increment != increment_median
+            when increment_mad = 0
+                then
+                    abs(members_paid_increment - increment_median) / (1.253314 * increment_mean_ad)
+                    > {{ var('dq_outlier_modified_z_threshold') }}
             else abs(modified_z_score) > {{ var('dq_outlier_modified_z_threshold') }}
         end as is_outlier
     from scored
