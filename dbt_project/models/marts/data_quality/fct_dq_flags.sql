@@ -40,7 +40,50 @@ fct_cbhi_payments_reconciliation as (
 
 ),
 
+-- Weeks with no file at all: every Friday between the first and the last report with none.
+-- (Weeks after the last report are tpn_metrics.lateness's: `tpn status`, the late-file alert.)
+report_weeks as (
+
+    select distinct {{ friday_on_or_after('report_date') }} as report_week
+    from fct_dq_cbhi_district_reports
+
+),
+
+expected_weeks as (
+
+    select
+        cast(
+            unnest(generate_series(min(report_week), max(report_week), interval 7 day)) as date
+        ) as report_week
+    from report_weeks
+
+),
+
+missing_weeks as (
+
+    select expected_weeks.report_week
+    from expected_weeks
+    left join report_weeks
+        on expected_weeks.report_week = report_weeks.report_week
+    where report_weeks.report_week is null
+
+),
+
 rssb_flags as (
+
+    select
+        cast(null as varchar) as district_id,
+        report_week as report_date,
+        'timeliness' as dimension,
+        'week_missing' as measure,
+        0.0 as observed_value,
+        1.0 as expected_value,
+        'files' as unit,
+        format('No RSSB file for the week of {}: no district has figures.', report_week)
+            as detail
+    from missing_weeks
+
+    union all
 
     select
         district_id,
