@@ -16,6 +16,7 @@ from prefect.tasks import exponential_backoff
 from tpn_metrics import stages
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.emails.deliver import DeliveryReport
+from tpn_metrics.emails.quality_alert import QualityAlertReport, check_data_quality
 from tpn_metrics.evaluation.periods import PeriodError
 from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
 from tpn_metrics.publish import PublishReport, is_connection_error, sql_publish
@@ -141,6 +142,28 @@ def deliver_emails(home: str, use_smtp: bool | None = None) -> DeliveryReport:
         raise RuntimeError(
             f"{report.pending} emails still pending: " + "; ".join(report.errors[:3])
         )
+    return report
+
+
+@task(
+    name="alert-data-quality",
+    retries=2,
+    retry_delay_seconds=[10, 60],
+    retry_condition_fn=_retry_unless_configuration,
+)
+def alert_data_quality(home: str) -> QualityAlertReport:
+    """The data team's alert on the latest week's data-quality flags, once per week
+    (tpn_metrics.emails.quality_alert); retried when the warehouse is busy or SMTP fails."""
+    report = check_data_quality(_settings(home))
+    if report.delivered:
+        get_run_logger().warning(
+            "data quality of %s: %d flagged value(s) alerted, %s",
+            report.report_date,
+            report.flags,
+            report.delivered,
+        )
+    else:
+        get_run_logger().info("data quality of %s: %d flag(s)", report.report_date, report.flags)
     return report
 
 

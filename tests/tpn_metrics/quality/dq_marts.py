@@ -53,8 +53,8 @@ create table if not exists marts.dim_district (
     district_id varchar, district_name varchar, province varchar
 );
 insert into marts.dim_district values
-    ('D01', 'Gasabo', 'Kigali City'), ('D02', 'Kicukiro', 'Kigali City'),
-    ('D03', 'Nyarugenge', 'Kigali City');
+    ('gasabo', 'Gasabo', 'Kigali City'), ('kicukiro', 'Kicukiro', 'Kigali City'),
+    ('nyarugenge', 'Nyarugenge', 'Kigali City');
 """
 
 WEEK = dt.date(2023, 3, 24)
@@ -106,11 +106,11 @@ def _report(district: str, day: dt.date, **values: object) -> dict[str, object]:
 
 
 REPORTS = [
-    _report("D01", EARLIER_WEEK),
-    _report("D02", EARLIER_WEEK),
-    _report("D03", EARLIER_WEEK),
+    _report("gasabo", EARLIER_WEEK),
+    _report("kicukiro", EARLIER_WEEK),
+    _report("nyarugenge", EARLIER_WEEK),
     _report(
-        "D01",
+        "gasabo",
         WEEK,
         members_paid_increment=41_200,
         modified_z_score=0.6745 * (41_200 - 3_050) / 200.0,
@@ -118,7 +118,7 @@ REPORTS = [
         flag_count=1,
     ),
     _report(
-        "D02",
+        "kicukiro",
         WEEK,
         days_after_report_date=2.5,
         timeliness_status="late",
@@ -127,27 +127,27 @@ REPORTS = [
         is_coverage_rate_inconsistent=True,
         flag_count=2,
     ),
-    _report("D03", WEEK, earlier_years_mean_pct=None, earlier_years_count=0, consistency_ratio=None),
+    _report("nyarugenge", WEEK, earlier_years_mean_pct=None, earlier_years_count=0, consistency_ratio=None),
 ]
 
 FLAGS = [
     (
-        "f1", "rssb_weekly", "D01", None, WEEK, None, "outliers", "members_paid_increment",
+        "f1", "rssb_weekly", "gasabo", None, WEEK, None, "outliers", "members_paid_increment",
         41_200.0, 3_050.0, "members",
         "Members paid rose by 41,200 this week; the median weekly rise over the previous 12 "
         "reports is 3,050 (modified z-score 128.7).",
     ),
     (
-        "f2", "rssb_weekly", "D02", None, WEEK, None, "timeliness", "late_file",
+        "f2", "rssb_weekly", "kicukiro", None, WEEK, None, "timeliness", "late_file",
         2.5, 1.0, "days", "The file was delivered 2.5 days after the Friday it reports.",
     ),
     (
-        "f3", "rssb_weekly", "D02", None, WEEK, None, "internal_consistency", "coverage_rate",
+        "f3", "rssb_weekly", "kicukiro", None, WEEK, None, "internal_consistency", "coverage_rate",
         83.2, 80.0, "percent",
         "RSSB's coverage_rate is 83.2% but members paid / target gives 80.0% (3.2 pp apart).",
     ),
     (
-        "f4", "accreditation", "D01", "H001", None, 2023, "outliers", "score_change",
+        "f4", "accreditation", "gasabo", "H001", None, 2023, "outliers", "score_change",
         41.0, 30.0, "pp", "Level-2 score changed by 41.0 pp between surveys (threshold 30).",
     ),
 ]  # fmt: skip
