@@ -12,6 +12,7 @@ test_quality_line.py); the Kinyarwanda is a draft to be reviewed like the rest.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 from tpn_metrics.emails.labels import DEFAULT_LANGUAGE, labels_for
 from tpn_metrics.emails.rows import fmt_decimal, fmt_int, fmt_pct
@@ -108,11 +109,13 @@ QUALITY_LABELS: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "rw": _RW}
 
 
 def about(value: float) -> int:
-    """``value`` rounded to two significant figures, for "about 3,000" (3,049 → 3,000)."""
+    """``value`` rounded half away from zero to two significant figures, for "about 3,000"
+    (3,040 → 3,000; 3,050 → 3,100; 87 → 87)."""
     if value == 0 or not math.isfinite(value):
         return 0
-    digits = 1 - math.floor(math.log10(abs(value)))
-    return int(round(value, digits))
+    exponent = math.floor(math.log10(abs(value))) - 1
+    quantum = Decimal(1).scaleb(exponent)
+    return int(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def _value(value: float, unit: str, labels: dict[str, str], words: dict[str, str]) -> str:
