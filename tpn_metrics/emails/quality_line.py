@@ -104,6 +104,9 @@ _RW = {
     "measure_target_growth": "izamuka ry'intego ya RSSB mu mwaka",
 }
 
+COUNT_UNITS = frozenset({"members", "persons", "districts", "hospitals"})
+"""Units of ``fct_dq_flags.unit`` that count people or places: shown as whole numbers."""
+
 QUALITY_LABELS: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "rw": _RW}
 """The line's words per language (same keys and placeholders in each)."""
 
@@ -119,7 +122,7 @@ def about(value: float) -> int:
 
 
 def _value(value: float, unit: str, labels: dict[str, str], words: dict[str, str]) -> str:
-    if unit == "members":
+    if unit in COUNT_UNITS:
         return fmt_int(round(value), labels)
     if unit == "percent":
         return fmt_pct(value, labels)

@@ -167,3 +167,14 @@ def test_a_status_word_for_every_timeliness_status():
     assert statuses  # Status is the scorecard's vocabulary, timeliness has its own
     for status in ("on_time", "late", "backfilled", "unknown"):
         assert data_quality_line(quality(status=status)).startswith("Your data this week: ")
+
+
+def test_counts_of_people_and_places_are_whole_numbers():
+    stale = _flag(Dimension.DENOMINATORS, "target_stale", 581_246, 827_420, "persons")
+    assert unusual_value_text(stale) == (
+        "RSSB's target against the census projection: 581,246 (expected 827,420)"
+    )
+    household = _flag(
+        Dimension.INTERNAL_CONSISTENCY, "household_size", 7.84, None, "persons per household"
+    )
+    assert unusual_value_text(household) == "members per household: 7.8"
