@@ -7,6 +7,7 @@ a dbt test failure or a statistics error is deterministic and must fail the run 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from uuid import UUID
 
@@ -151,10 +152,14 @@ def deliver_emails(home: str, use_smtp: bool | None = None) -> DeliveryReport:
     retry_delay_seconds=[10, 60],
     retry_condition_fn=_retry_unless_configuration,
 )
-def alert_data_quality(home: str) -> QualityAlertReport:
+def alert_data_quality(home: str, use_smtp: bool | None = None) -> QualityAlertReport:
     """The data team's alert on the latest week's data-quality flags, once per week
-    (tpn_metrics.emails.quality_alert); retried when the warehouse is busy or SMTP fails."""
-    report = check_data_quality(_settings(home))
+    (tpn_metrics.emails.quality_alert); retried when the warehouse is busy or SMTP fails.
+    ``use_smtp`` False (the demo, sample data) writes it to the outbox whatever TPN_SMTP_*."""
+    settings = _settings(home)
+    if use_smtp is False:
+        settings = replace(settings, smtp=None)
+    report = check_data_quality(settings)
     if report.delivered:
         get_run_logger().warning(
             "data quality of %s: %d flagged value(s) alerted, %s",

@@ -51,7 +51,7 @@ def weekly_cbhi(
         raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     ingest = ingest_files(home, [drop_folder], today=today)
     build = build_warehouse(home)
-    alert_data_quality(home)
+    alert_data_quality(home, use_smtp=use_smtp)
     corrections = check_population_corrections(home)
     evaluation = refresh_evaluation(home, n_resamples=n_resamples)
     emails = deliver_emails(home, use_smtp=use_smtp)
