@@ -36,12 +36,14 @@ _EN = {
     "value": "{measure}: {observed} (expected {expected})",
     "value_only": "{measure}: {observed}",
     "days": " days",
-    "measure_coverage_rate": "RSSB's coverage rate against its own counts",
-    "measure_household_size": "members per household",
-    "measure_coverage_consistency": "coverage against the same week of earlier years",
-    "measure_payments_reconciliation": "payments extract against RSSB's figures",
-    "measure_target_stale": "RSSB's target against the census projection",
-    "measure_target_growth": "yearly growth of RSSB's target",
+    "m_coverage_rate": "RSSB's coverage rate {observed}, members paid ÷ target {expected}",
+    "m_household_size": "{observed} members per household",
+    "m_coverage_consistency": "coverage {observed}, same week of earlier years {expected}",
+    "m_payments_reconciliation": "payments extract {observed} members paid, RSSB {expected}",
+    "m_target_stale": "RSSB's target {observed} people, census-based {expected}",
+    "m_target_growth": "RSSB's target grew {observed} in a year, the census projection {expected}",
+    "m_late_file": "delivered {observed} after the Friday (due within {expected})",
+    "m_district_missing": "district missing from the file ({observed} of {expected} districts)",
 }
 
 _FR = {
@@ -68,12 +70,14 @@ _FR = {
     "value": "{measure} : {observed} (attendu {expected})",
     "value_only": "{measure} : {observed}",
     "days": "\u00a0jours",
-    "measure_coverage_rate": "taux de couverture de RSSB face à ses propres chiffres",
-    "measure_household_size": "membres par ménage",
-    "measure_coverage_consistency": "couverture face à la même semaine des années passées",
-    "measure_payments_reconciliation": "paiements face aux chiffres de RSSB",
-    "measure_target_stale": "cible de RSSB face à la projection du recensement",
-    "measure_target_growth": "croissance annuelle de la cible de RSSB",
+    "m_coverage_rate": "taux de couverture de RSSB {observed}, membres payés ÷ cible {expected}",
+    "m_household_size": "{observed} membres par ménage",
+    "m_coverage_consistency": "couverture {observed}, même semaine des années passées {expected}",
+    "m_payments_reconciliation": "paiements {observed} membres payés, RSSB {expected}",
+    "m_target_stale": "cible de RSSB {observed} personnes, selon le recensement {expected}",
+    "m_target_growth": "la cible de RSSB a crû de {observed} en un an, la projection de {expected}",
+    "m_late_file": "livré {observed} après le vendredi (attendu sous {expected})",
+    "m_district_missing": "district absent du fichier ({observed} sur {expected} districts)",
 }
 
 _RW = {
@@ -95,13 +99,15 @@ _RW = {
     "fall": "abishyuye bagabanutseho {observed} (ikosora rya RSSB)",
     "value": "{measure}: {observed} (hari hitezwe {expected})",
     "value_only": "{measure}: {observed}",
-    "days": "",
-    "measure_coverage_rate": "igipimo cy'ubwitabire cya RSSB ugereranyije n'imibare yayo",
-    "measure_household_size": "abanyamuryango ku rugo",
-    "measure_coverage_consistency": "ubwitabire ugereranyije n'icyumweru nk'iki mu myaka ishize",
-    "measure_payments_reconciliation": "ubwishyu ugereranyije n'imibare ya RSSB",
-    "measure_target_stale": "intego ya RSSB ugereranyije n'ibarura rusange",
-    "measure_target_growth": "izamuka ry'intego ya RSSB mu mwaka",
+    "days": " (iminsi)",
+    "m_coverage_rate": "igipimo cya RSSB {observed}, abishyuye ÷ intego {expected}",
+    "m_household_size": "abanyamuryango {observed} ku rugo",
+    "m_coverage_consistency": "ubwitabire {observed}, icyumweru nk'iki mu myaka ishize {expected}",
+    "m_payments_reconciliation": "ubwishyu: abishyuye {observed}, RSSB {expected}",
+    "m_target_stale": "intego ya RSSB: abantu {observed}, ibarura rusange {expected}",
+    "m_target_growth": "intego ya RSSB yazamutseho {observed} mu mwaka, ibarura {expected}",
+    "m_late_file": "yatanzwe {observed} nyuma yo ku wa Gatanu (igihe ntarengwa {expected})",
+    "m_district_missing": "akarere ntikari muri dosiye (uturere {observed} kuri {expected})",
 }
 
 COUNT_UNITS = frozenset({"members", "persons", "districts", "hospitals"})
@@ -139,7 +145,8 @@ def unusual_value_text(flag: Flag, language: str = DEFAULT_LANGUAGE) -> str:
     """One flagged value in words, with its figures formatted as in the email: the weekly
     increment of members paid as a rise against the usual rise (the window's median,
     rounded to two significant figures by :func:`about`), a negative increment as a fall
-    (an RSSB correction), any other measure as "measure: observed (expected …)" in its unit.
+    (an RSSB correction), the marts' other measures by their own sentence (``m_<measure>``),
+    an unknown one as "measure: observed (expected …)"; figures in their unit.
     Raises KeyError for a language without labels."""
     labels, words = labels_for(language), QUALITY_LABELS[language]
     observed, expected = flag.observed_value, flag.expected_value
@@ -151,13 +158,15 @@ def unusual_value_text(flag: Flag, language: str = DEFAULT_LANGUAGE) -> str:
         )
     if flag.measure == "negative_increment" and observed is not None:
         return words["fall"].format(observed=fmt_int(abs(round(observed)), labels))
-    measure = words.get(f"measure_{flag.measure}", flag.measure.replace("_", " "))
     shown = "–" if observed is None else _value(observed, flag.unit, labels, words)
+    wanted = "–" if expected is None else _value(expected, flag.unit, labels, words)
+    template = words.get(f"m_{flag.measure}")
+    if template is not None:
+        return template.format(observed=shown, expected=wanted)
+    measure = flag.measure.replace("_", " ")
     if expected is None:
         return words["value_only"].format(measure=measure, observed=shown)
-    return words["value"].format(
-        measure=measure, observed=shown, expected=_value(expected, flag.unit, labels, words)
-    )
+    return words["value"].format(measure=measure, observed=shown, expected=wanted)
 
 
 def data_quality_line(quality: DistrictQuality, language: str = DEFAULT_LANGUAGE) -> str:

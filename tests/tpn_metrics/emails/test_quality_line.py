@@ -91,7 +91,7 @@ def test_late_incomplete_and_several_values():
     assert line == (
         "Your data this week: late (2.5 days after the Friday), incomplete (100.0% of required "
         "fields filled), 2 unusual values: members paid fell by 1,520 (an RSSB correction); "
-        "RSSB's coverage rate against its own counts: 83.2% (expected 80.0%)"
+        "RSSB's coverage rate 83.2%, members paid ÷ target 80.0%"
     )
 
 
@@ -171,10 +171,8 @@ def test_a_status_word_for_every_timeliness_status():
 
 def test_counts_of_people_and_places_are_whole_numbers():
     stale = _flag(Dimension.DENOMINATORS, "target_stale", 581_246, 827_420, "persons")
-    assert unusual_value_text(stale) == (
-        "RSSB's target against the census projection: 581,246 (expected 827,420)"
-    )
+    assert unusual_value_text(stale) == ("RSSB's target 581,246 people, census-based 827,420")
     household = _flag(
         Dimension.INTERNAL_CONSISTENCY, "household_size", 7.84, None, "persons per household"
     )
-    assert unusual_value_text(household) == "members per household: 7.8"
+    assert unusual_value_text(household) == "7.8 members per household"

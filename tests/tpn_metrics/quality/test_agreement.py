@@ -24,7 +24,7 @@ SPIKE_LINE = (
 )
 LATE_LINE = (
     "Your data this week: late (2.5 days after the Friday), complete, one unusual value: "
-    "RSSB's coverage rate against its own counts: 83.2% (expected 80.0%)"
+    "RSSB's coverage rate 83.2%, members paid ÷ target 80.0%"
 )
 
 
