@@ -45,7 +45,8 @@ class QualityAlertReport:
 
 def alert_text(review: WeekReview) -> str:
     """The alert's plain text: every flagged value of the week by district, with the mart's
-    sentence, then what to do."""
+    sentence (a value the same in several districts, e.g. a late file, once with their
+    names), then what to do."""
     names = {d.district_id: d.district_name for d in review.districts}
     in_file = "–" if review.districts_in_file is None else str(review.districts_in_file)
     lines = [
@@ -54,12 +55,19 @@ def alert_text(review: WeekReview) -> str:
         "in the file):",
         "",
     ]
+    # A file-wide finding (a late file) repeats the same figures for every district: one
+    # entry naming the districts, not thirty.
+    groups: dict[tuple[str, str, str], list[str]] = {}
     for flag in review.flags:
         district = names.get(flag.district_id or "", flag.district_id or "–")
-        lines.append(
-            f"  {district} · {DIMENSION_TITLES[flag.dimension]}: {unusual_value_text(flag)}"
-        )
-        lines.append(f"    {flag.detail}")
+        key = (DIMENSION_TITLES[flag.dimension], unusual_value_text(flag), flag.detail)
+        groups.setdefault(key, []).append(district)
+    for (dimension, text, detail), districts in groups.items():
+        where = districts[0] if len(districts) == 1 else f"{len(districts)} districts"
+        lines.append(f"  {where} · {dimension}: {text}")
+        if len(districts) > 1:
+            lines.append(f"    ({', '.join(districts)})")
+        lines.append(f"    {detail}")
     lines += [
         "",
         f"See `tpn dq --week {review.report_date}` and the evaluation report's Data quality "

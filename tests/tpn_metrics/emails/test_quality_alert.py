@@ -83,3 +83,21 @@ def test_the_alert_goes_over_smtp_when_it_is_set(settings: Settings, smtp_server
     assert _alerts(settings) == []
     check_data_quality(settings, now=NOW)
     assert len(smtp_server.received) == 1
+
+
+def test_a_finding_shared_by_districts_is_listed_once(settings: Settings, no_smtp: None):
+    settings = Settings(home=settings.home)
+    _warehouse(settings)
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # Gasabo late like Kicukiro
+        con.execute(
+            "insert into marts.fct_dq_flags select 'f5', source, 'gasabo', hospital_id, "
+            "report_date, survey_year, dimension, measure, observed_value, expected_value, "
+            "unit, detail from marts.fct_dq_flags where flag_id = 'f2'"
+        )
+    check_data_quality(settings, now=NOW)
+    [path] = _alerts(settings)
+    body = read_eml(path).get_content()
+    assert "flagged 4 value(s)" in body
+    assert "  2 districts · Timeliness: delivered 2.5 days after the Friday" in body
+    assert "    (Gasabo, Kicukiro)" in body
+    assert body.count("The file was delivered 2.5 days after the Friday it reports.") == 1
