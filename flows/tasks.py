@@ -7,6 +7,7 @@ a dbt test failure or a statistics error is deterministic and must fail the run 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from prefect.tasks import exponential_backoff
 from tpn_metrics import stages
 from tpn_metrics.dbt_runner import DbtRunOutcome
 from tpn_metrics.emails.deliver import DeliveryReport
+from tpn_metrics.emails.quality_alert import QualityAlertReport, check_data_quality
 from tpn_metrics.evaluation.periods import PeriodError
 from tpn_metrics.ingest.intake import IngestOutcome, expand, ingest_paths
 from tpn_metrics.ingest.vocabulary import FileStatus
@@ -142,6 +144,32 @@ def deliver_emails(home: str, use_smtp: bool | None = None) -> DeliveryReport:
         raise RuntimeError(
             f"{report.pending} emails still pending: " + "; ".join(report.errors[:3])
         )
+    return report
+
+
+@task(
+    name="alert-data-quality",
+    retries=2,
+    retry_delay_seconds=[10, 60],
+    retry_condition_fn=_retry_unless_configuration,
+)
+def alert_data_quality(home: str, use_smtp: bool | None = None) -> QualityAlertReport:
+    """The data team's alert on the latest week's data-quality flags, once per week
+    (tpn_metrics.emails.quality_alert); retried when the warehouse is busy or SMTP fails.
+    ``use_smtp`` False (the demo, sample data) writes it to the outbox whatever TPN_SMTP_*."""
+    settings = _settings(home)
+    if use_smtp is False:
+        settings = replace(settings, smtp=None)
+    report = check_data_quality(settings)
+    if report.delivered:
+        get_run_logger().warning(
+            "data quality of %s: %d flagged value(s) alerted, %s",
+            report.report_date,
+            report.flags,
+            report.delivered,
+        )
+    else:
+        get_run_logger().info("data quality of %s: %d flag(s)", report.report_date, report.flags)
     return report
 
 

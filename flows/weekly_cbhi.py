@@ -1,5 +1,6 @@
-"""Friday: ingest the new RSSB file(s) → validate → dbt build → corrections → evaluation →
-district emails. A failing dbt test stops the run before any email goes out.
+"""Friday: ingest the new RSSB file(s) → validate → dbt build → data-quality alert →
+corrections → evaluation → district emails. A failing dbt test stops the run before any email
+goes out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.failure_notice import notify_failure
 from flows.run_summary import run_summary_markdown
 from flows.tasks import (
+    alert_data_quality,
     build_warehouse,
     check_population_corrections,
     count_tables,
@@ -49,6 +51,7 @@ def weekly_cbhi(
         raise ConfigurationError("use_smtp is set but TPN_SMTP_HOST is not: nowhere to send")
     ingest = ingest_files(home, [drop_folder], today=today)
     build = build_warehouse(home)
+    alert_data_quality(home, use_smtp=use_smtp)
     corrections = check_population_corrections(home)
     evaluation = refresh_evaluation(home, n_resamples=n_resamples)
     emails = deliver_emails(home, use_smtp=use_smtp)

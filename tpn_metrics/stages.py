@@ -27,6 +27,7 @@ from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
 from tpn_metrics.ingest.vocabulary import REFUSED_STATUSES
 from tpn_metrics.population.projection import project
 from tpn_metrics.population.report import corrections_html, corrections_markdown, latest_corrections
+from tpn_metrics.reports.data_quality import data_quality_section
 from tpn_metrics.reports.evaluation_report import ReportSection, render_html, render_markdown
 from tpn_metrics.settings import Settings, SmtpSettings
 from tpn_metrics.snapshot import writing_for_analysts
@@ -170,9 +171,11 @@ def run_evaluation(
         trajectories = coverage_trajectories(con)
         twinning = run_twinning(con, reports_dir=settings.reports_dir)
         counts.update(twinning.table_rows)
+        quality = data_quality_section(con)
     sections = [
         ReportSection(corrections_markdown(corrections), corrections_html(corrections)),
         report_section(twinning),
+        quality,
     ]
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     html_path = settings.reports_dir / "evaluation.html"

@@ -3,8 +3,8 @@
 Exit codes: 0 success; 1 the run failed (dbt test, crash); 2 bad usage; 3 some input files
 were quarantined (everything else was loaded).
 
-The commands live in one module per subject (ingest, warehouse, analysis, emails, runs,
-quarantine, twinning); this module puts them on one typer app, in the order `tpn --help`
+The commands live in one module per subject (ingest, warehouse, analysis, quality, emails,
+runs, quarantine, twinning); this module puts them on one typer app, in the order `tpn --help`
 lists them. Heavy modules (pandas, dbt, Prefect) are imported inside the commands, so that
 `tpn --help` stays fast.
 """
@@ -15,7 +15,16 @@ import sys
 
 import typer
 
-from tpn_metrics.cli import analysis, emails, ingest, quarantine, runs, twinning, warehouse
+from tpn_metrics.cli import (
+    analysis,
+    emails,
+    ingest,
+    quality,
+    quarantine,
+    runs,
+    twinning,
+    warehouse,
+)
 from tpn_metrics.cli.output import EXIT_QUARANTINED, console
 from tpn_metrics.settings import ConfigurationError, Settings
 from tpn_metrics.tool_environment import set_tool_defaults
@@ -35,6 +44,7 @@ app.command()(warehouse.build)
 app.command()(warehouse.docs)
 app.command()(analysis.evaluate)
 app.command()(analysis.population)
+app.command()(quality.dq)
 app.command()(runs.demo)
 app.command()(runs.status)
 app.command()(runs.backfill)

@@ -23,6 +23,7 @@ import jinja2
 from tpn_metrics.calendar import previous_fiscal_year_label
 from tpn_metrics.emails.chart import coverage_chart_png
 from tpn_metrics.emails.labels import DEFAULT_LANGUAGE, labels_for
+from tpn_metrics.emails.quality_line import data_quality_line
 from tpn_metrics.emails.rows import fmt_date, rows, trust_note
 from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.figures import png_data_uri
@@ -153,6 +154,9 @@ def _context(
         ),
         "week_line": labels["week_line"].format(date=report_date, fiscal_year=week.fiscal_year),
         "trust_note": trust_note(week, labels),
+        "data_quality_line": None
+        if week.data_quality is None
+        else data_quality_line(week.data_quality, language),
         "rows": rows(week, labels),
         "chart_src": chart_src,
         "chart_alt": labels["chart_alt"].format(

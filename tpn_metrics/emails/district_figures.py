@@ -1,7 +1,8 @@
 """Assemble each district's Friday figures from the marts into ``DistrictWeek`` records.
 
 Reads only contracted marts (``fct_cbhi_weekly``, ``fct_cbhi_coverage_corrected``,
-``dim_district``, ``dim_institution``, ``fct_twinning_pairs``); a district's record holds its
+``dim_district``, ``dim_institution``, ``fct_twinning_pairs``, and the data-quality marts
+through :mod:`tpn_metrics.quality`); a district's record holds its
 own detail plus national aggregates and ranks, never another district's detail (except its TPN
 twin's headline figure, which the programme shares on purpose).
 """
@@ -17,6 +18,7 @@ import pandas as pd
 
 from tpn_metrics.calendar import first_day_of_fiscal_year, fiscal_year_end, fiscal_year_start_year
 from tpn_metrics.emails.week import DistrictWeek, ReportedBeside, TwinStatus
+from tpn_metrics.quality.review import district_qualities
 
 PACE_WEEKS = 4
 
@@ -173,6 +175,7 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
     twins = _twins(con)
     fridays_left = _fridays_left(report_date, fy_start)
 
+    quality = district_qualities(con, report_date)  # the data-quality line; {} without marts
     records = []
     for row in week.itertuples(index=False):
         own = history[history["district_id"] == row.district_id]
@@ -256,6 +259,7 @@ def district_weeks(con: duckdb.DuckDBPyConnection, report_date: dt.date) -> list
                 trajectory_this_fy_reported=()
                 if corrected is None
                 else trajectory(this_fy, "coverage_reported_pct"),
+                data_quality=quality.get(row.district_id),
             )
         )
     return records

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from tpn_metrics.quality.records import DistrictQuality
+
 
 @dataclass(frozen=True)
 class TwinStatus:
@@ -75,3 +77,6 @@ class DistrictWeek:
     # (fct_cbhi_coverage_corrected.is_coverage_divergent): the email says which to trust.
     is_coverage_divergent: bool = False
     trajectory_this_fy_reported: tuple[tuple[date, float], ...] = ()  # (Friday, reported %)
+    # The week's data-quality review of this district (None: no review for the week, and
+    # the email has no data-quality line).
+    data_quality: DistrictQuality | None = None

@@ -60,6 +60,12 @@ BAD_ARGUMENTS: dict[str, list[tuple[list[str], str]]] = {
         (["--date", "0001-01-01", "--method", "linear"], "2002-08-15 to 2032-08-15"),
         (["--date", "9999-01-01"], "2002-08-15 to 2032-08-15"),
     ],
+    "dq": [
+        (["--week", "notadate"], "week"),
+        (["--district", "Kigali"], "province"),
+        (["--district", "Nowhere"], "closest known"),
+        ([], "no warehouse"),
+    ],
     "emails send": [
         (["--dry-run", "--week", "notadate"], "week"),
         (["--dry-run"], "no warehouse"),
