@@ -159,7 +159,7 @@ def alert_data_quality(home: str, use_smtp: bool | None = None) -> QualityAlertR
     ``use_smtp`` False (the demo, sample data) writes it to the outbox whatever TPN_SMTP_*."""
     settings = _settings(home)
     if use_smtp is False:
-        settings = replace(settings, smtp=None)
+        settings = replace(settings, smtp_environment=())  # no TPN_SMTP_*: the outbox
     report = check_data_quality(settings)
     if report.delivered:
         get_run_logger().warning(
