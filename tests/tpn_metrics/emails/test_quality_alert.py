@@ -101,3 +101,23 @@ def test_a_finding_shared_by_districts_is_listed_once(settings: Settings, no_smt
     assert "  2 districts · Timeliness: delivered 2.5 days after the Friday" in body
     assert "    (Gasabo, Kicukiro)" in body
     assert body.count("The file was delivered 2.5 days after the Friday it reports.") == 1
+
+
+def test_a_standing_finding_alerts_the_week_it_appears_not_every_week(
+    settings: Settings, no_smtp: None
+):
+    """Kicukiro's late file was flagged the week before too: only the two values this
+    delivery newly broke are alerted; the standing one is counted, not repeated."""
+    settings = Settings(home=settings.home)
+    _warehouse(settings)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "insert into marts.fct_dq_flags values ('f0', 'rssb_weekly', 'kicukiro', null, ?, "
+            "null, 'timeliness', 'late_file', 3.0, 1.0, 'days', 'Delivered 3.0 days after.')",
+            [EARLIER_WEEK],
+        )
+    report = check_data_quality(settings, now=NOW)
+    assert report.report_date == WEEK and report.flags == 2
+    body = read_eml(_alerts(settings)[0]).get_content()
+    assert "Kicukiro · Timeliness" not in body and "Gasabo · Outliers" in body
+    assert "1 standing finding(s) flagged the week before too" in body
