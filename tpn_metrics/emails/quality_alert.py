@@ -109,7 +109,8 @@ def check_data_quality(
 ) -> QualityAlertReport:
     """Alert the data team about the new flags (:func:`new_flags`) of ``report_date``
     (default: the latest week the data-quality marts hold), once per week. Nothing happens
-    without a warehouse or marts. Raises WarehouseBusyError when the warehouse stays locked (the task retries)."""
+    without a warehouse or marts. Raises WarehouseBusyError when the warehouse stays locked
+    (the task retries)."""
     now = now or dt.datetime.now(dt.UTC)
     if not settings.warehouse_path.exists():
         return QualityAlertReport(None, 0, None)
