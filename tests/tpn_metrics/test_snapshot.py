@@ -27,6 +27,7 @@ WRITERS_ANALYSTS_DO_NOT_READ = {
     "tpn_metrics/ingest/housekeeping.py": "dismiss: the ledger's status; marts change at the build",
     "tpn_metrics/stages.py": "run_emails: ops.email_deliveries",
     "tpn_metrics/emails/late_alert.py": "ops.late_file_alerts",
+    "tpn_metrics/emails/quality_alert.py": "ops.data_quality_alerts",
     "tpn_metrics/dbt_runner.py": "creates the landing schema before an in-place dbt build",
     "tpn_metrics/warehouse_swap.py": "checkpoints; swaps the built copy in, refreshes the snapshot",
     "tpn_metrics/snapshot.py": "the snapshot's own refresh",
