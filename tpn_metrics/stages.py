@@ -47,6 +47,8 @@ MART_TABLES = (
     "marts.fct_tpn_priorities",
     "marts.fct_tpn_focus",
     "marts.fct_twinning_pairs",
+    "marts.fct_dq_cbhi_district_reports",
+    "marts.fct_dq_flags",
 )
 
 
