@@ -14,7 +14,10 @@ focus district or the district RSSB corrects once:
   district's target, a lasting level shift (households and contributions rise alike, so the
   household size stays plausible): one unusual weekly increment, and none after it;
 - **internal consistency**: one ``coverage_rate`` cell of :data:`COVERAGE_REPORT_DATE` (or the
-  next file that has the column) is :data:`COVERAGE_GAP_PP` above members paid / target;
+  next file that has the column) is :data:`COVERAGE_GAP_PP` above members paid / target. Only
+  a small gap can be injected: ingestion refuses a whole file whose coverage_rate is more than
+  0.6 pp off its counts (``tpn_metrics.ingest.rssb.COVERAGE_TOLERANCE_PP``: that is how a
+  file cut inside its last value is caught), so the review sees gaps up to 0.6 pp only;
 - **denominators**: one district's RSSB target for the whole of 2021/22 is set
   :data:`TARGET_JUMP` above the true eligible population, far above a year's projected
   population growth (about 2.3 %) but within 10 % of the projection, so the district is not a
@@ -43,7 +46,9 @@ SPIKE_REPORT_DATE = dt.date(2022, 4, 8)
 SPIKE_SHARE = 0.08
 """The level shift, as a share of the district's target (8 % of ~300,000 is ~24,000 members)."""
 COVERAGE_REPORT_DATE = dt.date(2022, 5, 6)
-COVERAGE_GAP_PP = 7.5
+COVERAGE_GAP_PP = 0.5
+"""pp: over the review's tolerance (dbt var dq_coverage_rate_tolerance_pp), under ingestion's
+refusal (0.6 pp, gap measured on the unrounded counts: 0.45 to 0.55 pp here)."""
 TARGET_JUMP = 0.055
 """RSSB's 2021/22 target / true eligible population - 1 in the target-jump district."""
 # The review's dimensions and measures, as fct_dq_flags names them (DQ-SPEC.md).

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tpn_metrics.calendar import fiscal_year_start_year
+from tpn_metrics.ingest.rssb import COVERAGE_TOLERANCE_PP
 from tpn_metrics.lateness import FileDeadline
 from tpn_metrics.sample.anomalies import (
     COVERAGE_GAP_PP,
@@ -127,6 +128,9 @@ def test_the_coverage_cell_goes_to_the_next_file_with_the_column(injected) -> No
         written.coverage_rate + COVERAGE_GAP_PP
     )
     assert cell.injected_value - cell.usual_value == pytest.approx(COVERAGE_GAP_PP)
+    # small enough that ingestion loads the file (it refuses gaps over 0.6 pp)
+    exact = written.members_paid / written.target_population * 100
+    assert abs(cell.injected_value - exact) <= COVERAGE_TOLERANCE_PP
 
 
 def test_the_target_jumps_for_one_fiscal_year(injected) -> None:
