@@ -139,7 +139,9 @@ def inject(
     rows = {day: tuple(r) for day, r in cbhi.rows.items()}
     year = [d for d in cbhi.report_dates if fiscal_year_start_year(d) == ANOMALY_FISCAL_YEAR]
     delivered = due_at + LATE_BY
-    days_after = (delivered - _kigali_midnight_utc(LATE_REPORT_DATE)).total_seconds() / 86400
+    # Counted as the review's mart counts: from 00:00 UTC of the report date.
+    report_start = dt.datetime.combine(LATE_REPORT_DATE, dt.time(0), tzinfo=dt.UTC)
+    days_after = (delivered - report_start).total_seconds() / 86400
     anomalies = [
         InjectedAnomaly(
             TIMELINESS,
@@ -174,11 +176,6 @@ def inject(
     anomalies.append(_coverage_cell(rows, year, coverage, has_coverage_column))
     anomalies.append(_target_jump(rows, cbhi, target))
     return Injected(rows, tuple(anomalies))
-
-
-def _kigali_midnight_utc(day: dt.date) -> dt.datetime:
-    # The report Friday starts at 00:00 Kigali (UTC+2, no daylight saving): 22:00 UTC before.
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC) - dt.timedelta(hours=2)
 
 
 def _row(rows: Mapping[dt.date, tuple[WeeklyRow, ...]], day: dt.date, district: str) -> WeeklyRow:

@@ -82,13 +82,13 @@ def test_districts_carrying_anomalies_are_neither_stale_in_focus_nor_corrected()
         pick_districts(np.random.default_rng(1), series(), IDS, frozenset({"c", "d"}))
 
 
-def test_the_late_file_is_three_days_and_seventeen_hours_after_its_friday(injected) -> None:
+def test_the_late_file_is_three_days_and_fifteen_hours_after_its_friday(injected) -> None:
     _, found = injected
     late = found["late_file"]
-    # due Saturday 2022-02-12 12:00 Kigali; delivered 2 d 5 h later, Monday 17:00 Kigali:
-    # 3 days 17 hours after Friday 00:00 Kigali = 3.708 days
+    # due Saturday 2022-02-12 12:00 Kigali (10:00 UTC); delivered 2 d 5 h later, Monday
+    # 15:00 UTC: 3 days 15 hours after the report date's 00:00 UTC = 3.625 days
     assert late.report_date == dt.date(2022, 2, 11)
-    assert late.injected_value == pytest.approx(3 + 17 / 24, abs=0.005)
+    assert late.injected_value == pytest.approx(3 + 15 / 24, abs=0.005)
     assert late.district_id is None
 
 
