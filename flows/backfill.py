@@ -43,7 +43,7 @@ def backfill(
     home = home or str(Settings().home)
     if not require_folder(folder, "the folder parameter", "the backfill folder").is_dir():
         raise ConfigurationError(f"the backfill folder {folder} is a file, not a folder")
-    ingest = ingest_batch(home, [folder], progress_every=progress_every)
+    ingest = ingest_batch(home, [folder], progress_every=progress_every, backfill=True)
     build = build_warehouse(home)
     corrections = check_population_corrections(home)
     evaluation = refresh_evaluation(home, n_resamples=n_resamples)

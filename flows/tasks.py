@@ -218,11 +218,12 @@ def ingest_batch(
     today: dt.date | None = None,
     progress_every: int = 10,
     progress_key: str = "tpn-backfill-progress",
+    backfill: bool = False,
 ) -> stages.IngestSummary:
     """Ingest many files in ONE call: ingest_paths loads them in ledger order (registry,
     accreditation by year, RSSB by report date), so week-on-week checks compare the right
     weeks whatever order the files were received in. Safe to retry: loaded files come back
-    as duplicates.
+    as duplicates. ``backfill`` marks their ledger rows ``is_backfill`` (no timeliness).
     """
     settings = _settings(home)
     logger = get_run_logger()
@@ -237,6 +238,7 @@ def ingest_batch(
                 today=today,
                 on_progress=progress,
                 on_checked=progress.file_checked,
+                backfill=backfill,
             )
         )
     )

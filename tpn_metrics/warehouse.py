@@ -33,10 +33,18 @@ create table if not exists landing.file_ledger (
     period_key varchar,
     superseded_by varchar,
     stored_path varchar not null,
-    xlsx_sheet varchar
+    xlsx_sheet varchar,
+    delivered_at timestamp,
+    due_at timestamp,
+    is_backfill boolean
 );
 -- Warehouses created before the ledger named the XLSX sheet read.
 alter table landing.file_ledger add column if not exists xlsx_sheet varchar;
+-- ... and before it recorded delivery (UTC), the RSSB deadline (UTC) and backfills (issue #21):
+-- their rows keep NULL (unknown).
+alter table landing.file_ledger add column if not exists delivered_at timestamp;
+alter table landing.file_ledger add column if not exists due_at timestamp;
+alter table landing.file_ledger add column if not exists is_backfill boolean;
 
 create table if not exists landing.rssb_weekly (
     file_sha256 varchar not null,

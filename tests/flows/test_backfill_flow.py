@@ -202,6 +202,22 @@ def test_backfill_sends_no_email(backfilled: Run):
     assert not any(n.startswith("deliver-emails") for n in backfilled.task_runs)
 
 
+def test_backfill_marks_its_files_so_history_carries_no_timeliness(
+    backfilled: Run, history: History
+):
+    # Issue #21: files loaded by a backfill were not delivered then; the data-quality mart
+    # shows their weeks as backfilled, not years late.
+    assert _query(
+        history.settings,
+        "select kind, is_backfill, count(*) from landing.file_ledger "
+        "where kind = 'rssb_weekly' group by all",
+    ) == [("rssb_weekly", True, FRIDAYS)]
+    assert _query(
+        history.settings,
+        "select timeliness_status, count(*) from marts.fct_dq_cbhi_district_reports group by 1",
+    ) == [("backfilled", FRIDAYS * DISTRICTS)]
+
+
 def test_backfill_reports_progress_and_a_summary(backfilled: Run):
     run_id = backfilled.state.state_details.flow_run_id
     [progress] = artifacts_of(run_id, "tpn-backfill-progress")

@@ -89,3 +89,42 @@ def test_open_warehouse_creates_the_folder_and_closes(tmp_path: Path):
         assert table_exists(reader, "main", "kept")
     finally:
         reader.close()
+
+
+def test_an_older_ledger_gains_the_delivery_columns_and_keeps_its_rows(tmp_path: Path):
+    """A warehouse from before issue #21: delivered_at, due_at, is_backfill are added, NULL
+    (unknown) on the rows already there."""
+    with open_warehouse(tmp_path / "old.duckdb") as con:
+        con.execute("create schema landing")
+        con.execute(
+            """
+            create table landing.file_ledger (
+                file_sha256 varchar primary key, file_name varchar not null,
+                kind varchar not null, received_at timestamp not null, status varchar not null,
+                reason varchar, warnings varchar, row_count integer, period_key varchar,
+                superseded_by varchar, stored_path varchar not null
+            )
+            """
+        )
+        con.execute(
+            "insert into landing.file_ledger values ('abc', 'f.csv', 'rssb_weekly', "
+            "timestamp '2023-03-25 08:00', 'loaded', null, null, 30, '2023-03-24', null, 'x')"
+        )
+        ensure_landing_schema(con)
+        ensure_landing_schema(con)  # idempotent
+        assert con.execute(
+            "select file_sha256, xlsx_sheet, delivered_at, due_at, is_backfill "
+            "from landing.file_ledger"
+        ).fetchall() == [("abc", None, None, None, None)]
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'landing' and table_name = 'file_ledger' "
+                "and column_name in ('delivered_at', 'due_at', 'is_backfill')"
+            ).fetchall()
+        )
+        assert types == {
+            "delivered_at": "TIMESTAMP",
+            "due_at": "TIMESTAMP",
+            "is_backfill": "BOOLEAN",
+        }

@@ -22,6 +22,8 @@ from tpn_metrics.ingest.errors import FileRejectedError, ValidationCrashError
 from tpn_metrics.ingest.landing import (
     REGISTRY_FILES,
     LedgerEntry,
+    delivered_at_of,
+    first_delivered_at,
     lacking_from_resubmission,
     ledger_record,
     load_parsed,
@@ -38,6 +40,7 @@ from tpn_metrics.ingest.registry import parse_registry
 from tpn_metrics.ingest.rssb import parse_rssb_weekly
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.vocabulary import FINAL_STATUSES, LOAD_ORDER, FileKind, FileStatus
+from tpn_metrics.lateness import FileDeadline
 from tpn_metrics.reference import load_districts, load_hospitals
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
@@ -149,6 +152,7 @@ class _Item:
     reason: str | None = None
     keep_copy: bool = True
     sheet: str | None = None
+    delivered_at: dt.datetime | None = None  # naive UTC
 
     def order(self) -> tuple[int, str, str]:
         period = self.parsed.period_key if self.parsed else ""
@@ -171,6 +175,14 @@ def _week_on_week_warnings(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -
                 f"{previous} to {int(now[district_id]):,}: accepted as an RSSB correction"
             )
     return warnings
+
+
+def _rssb_due_at(parsed: ParsedFile, settings: Settings) -> dt.datetime | None:
+    """The deadline of an RSSB week (naive UTC), as lateness.py defines it; None otherwise."""
+    if parsed.kind != FileKind.RSSB_WEEKLY or not parsed.period_key:
+        return None
+    report_date = dt.date.fromisoformat(parsed.period_key)
+    return FileDeadline.from_settings(settings).due_at(report_date).replace(tzinfo=None)
 
 
 def _refuse_partial_resubmission(
@@ -213,6 +225,7 @@ def ingest_paths(
     on_progress: Callable[[IngestOutcome], None] | None = None,
     on_checked: Callable[[str], None] | None = None,
     replay: Mapping[str, str] | None = None,
+    backfill: bool = False,
 ) -> list[IngestOutcome]:
     """Hash, check and load files; one outcome each (duplicates first, then as loaded).
 
@@ -223,7 +236,12 @@ def ingest_paths(
     in the first pass, the rest in the second).
 
     ``replay`` ({sha256: original file name}) names files received before (their landing
-    copies) to ingest again although the ledger already has an outcome for them.
+    copies) to ingest again although the ledger already has an outcome for them; they keep
+    their first delivery time. ``backfill`` marks the ledger rows as loaded by a backfill
+    (``is_backfill``): history, not deliveries, so they carry no timeliness. Each ledger row
+    records ``delivered_at`` (the file's modification time, capped at the run's start) and,
+    for RSSB weeks, ``due_at`` (:class:`tpn_metrics.lateness.FileDeadline`); raises
+    ConfigurationError when TPN_RSSB_DEADLINE is unreadable and an RSSB file is loaded.
     """
     replay = replay or {}
     today = today or dt.date.today()
@@ -271,6 +289,11 @@ def ingest_paths(
                 continue
             seen.add(sha)
             item = _Item(path=path, sha256=sha, kind=FileKind.UNKNOWN, keep_copy=not oversized)
+            item.delivered_at = (
+                first_delivered_at(con, sha)
+                if sha in replay
+                else delivered_at_of(path, received_at)
+            )
             try:
                 item.kind = detect_kind(path)
                 validator = FrameValidator(
@@ -309,6 +332,8 @@ def ingest_paths(
                     reason=item.reason,
                     stored_path=stored,
                     xlsx_sheet=item.sheet,
+                    delivered_at=item.delivered_at,
+                    is_backfill=backfill,
                 )
                 record_refusal(con, entry, received_at)
                 outcome = IngestOutcome(
@@ -334,6 +359,9 @@ def ingest_paths(
                     period_key=parsed.period_key,
                     stored_path=stored,
                     xlsx_sheet=parsed.details.get("sheet"),
+                    delivered_at=item.delivered_at,
+                    due_at=_rssb_due_at(parsed, settings),
+                    is_backfill=backfill,
                 )
                 superseded = load_parsed(con, entry, parsed, received_at)
                 outcome = IngestOutcome(

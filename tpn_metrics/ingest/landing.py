@@ -84,6 +84,12 @@ class LedgerEntry:
     with a remark, joined by "; "; ``row_count`` the landing rows written; ``period_key`` the
     week (ISO date), survey year, "registry" or payments span it covers; ``stored_path`` where
     its copy is kept, or a note saying why none is.
+
+    For the data-quality review's timeliness (issue #21): ``delivered_at`` is when the file
+    reached the drop folder (naive UTC, :func:`delivered_at_of`; None when unknown);
+    ``due_at`` the deadline of an RSSB week (naive UTC, from
+    :class:`tpn_metrics.lateness.FileDeadline`; None for other kinds or an unread date);
+    ``is_backfill`` true when the file was loaded by a backfill (history, not a delivery).
     """
 
     file_sha256: str
@@ -97,6 +103,32 @@ class LedgerEntry:
     period_key: str | None = None
     superseded_by: str | None = None
     xlsx_sheet: str | None = None  # the workbook sheet read (XLSX only)
+    delivered_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    is_backfill: bool = False
+
+
+def delivered_at_of(path: Path, received_at: dt.datetime) -> dt.datetime:
+    """When a file reached the drop folder: its modification time, as naive UTC, never later
+    than ``received_at`` (naive UTC); for a registry folder, its newest member CSV.
+
+    A copy that preserves times (``cp -p``, ``rsync -t``) shows the sender's save time
+    instead, which can only make a file look earlier. Raises OSError when the path is gone.
+    """
+    members = [path / f"{name}.csv" for name in REGISTRY_FILES] if path.is_dir() else [path]
+    stamps = [m.stat().st_mtime for m in members if m.is_file()] or [path.stat().st_mtime]
+    modified = dt.datetime.fromtimestamp(max(stamps), dt.UTC).replace(tzinfo=None)
+    return min(modified, received_at)
+
+
+def first_delivered_at(con: duckdb.DuckDBPyConnection, sha256: str) -> dt.datetime | None:
+    """A replayed file's delivery (naive UTC): the ledger's ``delivered_at``, else its first
+    ``received_at``; None when the ledger has no row for it."""
+    row = con.execute(
+        "select coalesce(delivered_at, received_at) from landing.file_ledger where file_sha256 = ?",
+        [sha256],
+    ).fetchone()
+    return row[0] if row else None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -422,3 +423,90 @@ def test_data_docs_are_built_per_home_and_show_the_failure(tmp_path: Path, fixtu
     assert not any("rssb_weekly" in str(p) for p in second_results)
     pages = " ".join(p.read_text() for p in (first.home / "var/gx/docs").rglob("*.html"))
     assert "rssb_weekly__suite" in pages
+
+
+# --- What the ledger records for the data-quality review (issue #21) -------------------------
+
+UTC = dt.UTC
+
+
+def _dropped(fixtures: Path, folder: Path, name: str, modified: dt.datetime) -> Path:
+    """Copy a fixture into a drop folder with the given modification time (aware)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    shutil.copyfile(fixtures / "ingest" / "good" / name, target)
+    stamp = modified.timestamp()
+    os.utime(target, (stamp, stamp))
+    return target
+
+
+def _ledger_times(settings: Settings) -> dict[str, tuple]:
+    return {
+        kind: (delivered, due, backfill)
+        for kind, delivered, due, backfill in rows(
+            settings, "select kind, delivered_at, due_at, is_backfill from landing.file_ledger"
+        )
+    }
+
+
+def test_ledger_records_delivery_time_deadline_and_not_a_backfill(
+    settings: Settings, fixtures: Path, tmp_path: Path
+):
+    friday_evening = dt.datetime(2023, 3, 24, 17, 30, tzinfo=UTC)  # 19:30 in Kigali
+    rssb = _dropped(fixtures, tmp_path / "drop", "rssb_2023-03-24_canonical.csv", friday_evening)
+    survey = _dropped(fixtures, tmp_path / "drop", "accreditation_2023_percent.csv", friday_evening)
+    assert [o.status for o in ingest(settings, rssb, survey)] == ["loaded", "loaded"]
+    times = _ledger_times(settings)
+    # The RSSB week's deadline: Saturday 12:00 Africa/Kigali = 10:00 UTC (lateness.py).
+    assert times["rssb_weekly"] == (
+        dt.datetime(2023, 3, 24, 17, 30),
+        dt.datetime(2023, 3, 25, 10, 0),
+        False,
+    )
+    # Only RSSB weeks have a deadline.
+    assert times["accreditation"] == (dt.datetime(2023, 3, 24, 17, 30), None, False)
+
+
+def test_backfill_marks_the_ledger_and_the_deadline_follows_the_setting(
+    tmp_path: Path, fixtures: Path
+):
+    settings = Settings(home=tmp_path / "home", rssb_deadline="Friday 23:00")
+    rssb = _dropped(
+        fixtures,
+        tmp_path / "drop",
+        "rssb_2023-03-24_canonical.csv",
+        dt.datetime(2023, 3, 27, 8, 0, tzinfo=UTC),
+    )
+    (outcome,) = ingest_paths([rssb], settings, today=TODAY, backfill=True)
+    assert outcome.status == "loaded"
+    # Friday 23:00 in Kigali (UTC+2) is 21:00 UTC.
+    assert _ledger_times(settings)["rssb_weekly"] == (
+        dt.datetime(2023, 3, 27, 8, 0),
+        dt.datetime(2023, 3, 24, 21, 0),
+        True,
+    )
+
+
+def test_delivery_time_is_never_after_the_receipt(settings: Settings, fixtures: Path, tmp_path):
+    future = dt.datetime.now(UTC) + dt.timedelta(days=3)  # a sender's clock ahead of ours
+    rssb = _dropped(fixtures, tmp_path / "drop", "rssb_2023-03-24_canonical.csv", future)
+    ingest(settings, rssb)
+    ((delivered, received),) = rows(
+        settings, "select delivered_at, received_at from landing.file_ledger"
+    )
+    assert delivered == received
+
+
+def test_refused_file_records_its_delivery_but_no_deadline(
+    settings: Settings, fixtures: Path, tmp_path: Path
+):
+    bad = tmp_path / "drop" / "rssb_broken.csv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("report_date,district\n2023-03-24,Nowhere\n", encoding="utf-8")
+    stamp = dt.datetime(2023, 3, 24, 16, 0, tzinfo=UTC).timestamp()
+    os.utime(bad, (stamp, stamp))
+    (outcome,) = ingest(settings, bad)
+    assert outcome.status == "quarantined"
+    assert rows(settings, "select delivered_at, due_at, is_backfill from landing.file_ledger") == [
+        (dt.datetime(2023, 3, 24, 16, 0), None, False)
+    ]

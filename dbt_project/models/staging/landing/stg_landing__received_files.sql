@@ -14,7 +14,10 @@ file_ledger as (
         period_key,
         superseded_by,
         stored_path,
-        xlsx_sheet
+        xlsx_sheet,
+        delivered_at,
+        due_at,
+        is_backfill
     from {{ source('landing', 'file_ledger') }}
 
 ),
@@ -34,6 +37,9 @@ renamed as (
         superseded_by as superseded_by_file_sha256,
         stored_path,
         xlsx_sheet,
+        delivered_at,
+        due_at,
+        is_backfill,
         superseded_by is not null as is_superseded
     from file_ledger
 
