@@ -45,6 +45,23 @@ RSSB_CHECKED = {
     "target_growth": "target_growth_pct",
 }
 
+# Measures on which the sample has nothing but the injected anomaly and its designed
+# features. Two others do flag clean sample values, and the rate above counts them: the
+# consistency ratio in the first weeks of a fiscal year (cumulative coverage near zero, its
+# ratio to earlier years swings with when the season's payments start), and target growth,
+# since the generator draws each fresh district's target within +/-2.5 % of the true
+# population independently every year (growth then wanders +/-5 pp around the projection's).
+CLEAN_BY_CONSTRUCTION = {
+    "district_missing",
+    "late_file",
+    "members_paid_increment",
+    "negative_increment",
+    "coverage_rate",
+    "household_size",
+    "score_change",
+    "hospitals_surveyed",
+}
+
 FlagKey = tuple[str | None, dt.date | None, str]
 """(district_id, report_date, measure)."""
 
@@ -116,11 +133,15 @@ def injected_keys(manifest: SampleManifest) -> set[FlagKey]:
 
 
 def designed_keys(review: Review) -> set[FlagKey]:
-    """The sample's designed features: stale targets (every week) and RSSB's one correction."""
+    """The sample's designed features, recorded in its manifest: the seven stale targets (off
+    the projection every week, and drifting 2.5 to 3 pp a year further from it, so their
+    growth is off too) and RSSB's one correction."""
     stale = {s.district_id for s in review.manifest.stale_target_districts}
     correction = review.manifest.rssb_correction
     keys = {
-        key(f) for f in review.flags if f["measure"] == "target_stale" and f["district_id"] in stale
+        key(f)
+        for f in review.flags
+        if f["measure"] in ("target_stale", "target_growth") and f["district_id"] in stale
     }
     keys.add((correction.district_id, correction.report_date, "negative_increment"))
     return keys
@@ -185,11 +206,17 @@ def test_false_alarm_rate(review: Review) -> None:
             f"{measure:<26}{n:>9}{injected_found[measure]:>10}{designed_found[measure]:>10}"
             f"{false_alarms[measure]:>7}{rate:>9.2%}"
         )
-    rate = sum(false_alarms.values()) / total_checked
+    false_total = sum(false_alarms.values())
+    strict = false_total + sum(designed_found.values())
     lines.append(
-        f"false-alarm rate: {sum(false_alarms.values())} flags on values not injected / "
-        f"{total_checked} values checked = {rate:.2%}"
+        f"false-alarm rate: {false_total} flags on values neither injected nor designed / "
+        f"{total_checked} values checked = {false_total / total_checked:.2%}; counting the "
+        f"designed features as false alarms too: {strict} / {total_checked} = "
+        f"{strict / total_checked:.2%}"
     )
     print("\n" + "\n".join(lines))
     assert total_checked > 0
     assert set(injected_found) == {a.measure for a in review.manifest.anomalies}
+    # Where the sample is clean by construction, nothing else may be flagged: every other
+    # file on time, complete, increments smooth within each season, rates equal to counts.
+    assert not {m: n for m, n in false_alarms.items() if m in CLEAN_BY_CONSTRUCTION}
