@@ -340,7 +340,11 @@ def test_flags_list_each_anomaly_once_with_its_figures(con, built: Built):
             "where dimension not in ('denominators') group by 1"
         ).fetchall()
     )
+    # No file between week 11 of 2022/23 and week 1 of 2023/24: 42 Fridays with no file.
+    weeks_without_file = (FRIDAYS[0] - EARLIER_WEEK_11).days // 7 - 1
+    assert weeks_without_file == 42
     assert counts == {
+        "week_missing": weeks_without_file,
         "district_missing": 1,
         "late_file": len(built.districts),
         "members_paid_increment": 1,

@@ -133,4 +133,5 @@ def test_a_ledger_from_before_the_sheet_column_gains_it(tmp_path: Path):
     ensure_landing_schema(con)
     ensure_landing_schema(con)
     columns = [r[0] for r in con.execute("describe landing.file_ledger").fetchall()]
-    assert columns[-1] == "xlsx_sheet"
+    # ... then, since issue #21, the delivery time, the RSSB deadline and the backfill mark.
+    assert columns[-4:] == ["xlsx_sheet", "delivered_at", "due_at", "is_backfill"]

@@ -4,6 +4,7 @@ and quarantine housekeeping (dismiss, replay)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -263,6 +264,27 @@ def test_replay_loads_a_file_refused_for_a_reason_since_fixed(settings: Settings
     assert (again.status, again.file_name, again.rows) == ("loaded", "cbhi week 12.csv", 30)
     assert query(settings, "select file_name, status from landing.file_ledger") == [
         ("cbhi week 12.csv", "loaded")
+    ]
+
+
+def test_a_replayed_file_keeps_its_first_delivery_time(settings: Settings, tmp_path: Path):
+    """Issue #21: the landing store's copy is new, but the file was delivered when it first
+    came; its week's deadline is recorded once it loads."""
+    received = write_csv(tmp_path / "cbhi week 12.csv", baseline_rows())
+    delivered = dt.datetime(2023, 3, 18, 16, 0, tzinfo=dt.UTC)
+    os.utime(received, (delivered.timestamp(), delivered.timestamp()))
+    (first,) = ingest_paths([received], settings, today=dt.date(2023, 3, 20))
+    assert first.status == "quarantined"
+    (stored,) = query(settings, "select stored_path from landing.file_ledger")[0]
+    (again,) = ingest_paths(
+        [Path(stored)],
+        settings,
+        today=dt.date(2023, 3, 27),
+        replay={first.file_sha256: first.file_name},
+    )
+    assert again.status == "loaded"
+    assert query(settings, "select delivered_at, due_at, is_backfill from landing.file_ledger") == [
+        (dt.datetime(2023, 3, 18, 16, 0), dt.datetime(2023, 3, 25, 10, 0), False)
     ]
 
 

@@ -48,11 +48,11 @@ window_members as (
         on
             reports.district_id = baseline.district_id
             and reports.fiscal_year_start_date = baseline.fiscal_year_start_date
-            and baseline.report_date < reports.report_date
+            and reports.report_date > baseline.report_date
     qualify row_number() over (
-        partition by reports.district_id, reports.report_date
-        order by baseline.report_date desc
-    ) <= {{ var('dq_outlier_window_weeks') }}
+            partition by reports.district_id, reports.report_date
+            order by baseline.report_date desc
+        ) <= {{ var('dq_outlier_window_weeks') }}
 
 ),
 

@@ -48,14 +48,14 @@ earlier_years_averaged as (
     select
         this_year.district_id,
         this_year.report_date,
-        avg(earlier.coverage_reported_pct) as earlier_years_mean_pct,
-        cast(count(earlier.coverage_reported_pct) as integer) as earlier_years_count
+        cast(count(earlier.coverage_reported_pct) as integer) as earlier_years_count,
+        avg(earlier.coverage_reported_pct) as earlier_years_mean_pct
     from reports as this_year
     left join reports as earlier
         on
             this_year.district_id = earlier.district_id
             and this_year.week_of_fiscal_year = earlier.week_of_fiscal_year
-            and earlier.fiscal_year_start_year < this_year.fiscal_year_start_year
+            and this_year.fiscal_year_start_year > earlier.fiscal_year_start_year
             and earlier.fiscal_year_start_year
             >= this_year.fiscal_year_start_year - {{ var('dq_consistency_years') }}
     group by 1, 2

@@ -44,7 +44,7 @@ hospitals_expected as (
         cast(count(*) as integer) as hospitals_expected
     from surveys_counted
     inner join first_surveys
-        on first_surveys.first_survey_year <= surveys_counted.survey_year
+        on surveys_counted.survey_year >= first_surveys.first_survey_year
     group by 1
 
 ),
@@ -55,9 +55,9 @@ completeness as (
         surveys_counted.survey_year,
         hospitals_expected.hospitals_expected,
         surveys_counted.hospitals_surveyed,
+        surveys_counted.score_changes_flagged,
         100.0 * surveys_counted.hospitals_surveyed
-        / nullif(hospitals_expected.hospitals_expected, 0) as completeness_pct,
-        surveys_counted.score_changes_flagged
+        / nullif(hospitals_expected.hospitals_expected, 0) as completeness_pct
     from surveys_counted
     inner join hospitals_expected
         on surveys_counted.survey_year = hospitals_expected.survey_year

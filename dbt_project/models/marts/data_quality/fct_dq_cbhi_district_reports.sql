@@ -103,9 +103,9 @@ first_deliveries as (
         is_backfill
     from stg_landing__received_files
     qualify row_number() over (
-        partition by period_key
-        order by coalesce(delivered_at, received_at), received_at
-    ) = 1
+            partition by period_key
+            order by coalesce(delivered_at, received_at), received_at
+        ) = 1
 
 ),
 
@@ -163,19 +163,19 @@ completeness as (
         case
             when is_district_reported
                 then 100.0 * (
-                    2
-                    + cast(target_population is not null as integer)
-                    + cast(members_paid is not null as integer)
-                ) / 4
+                        2
+                        + cast(target_population is not null as integer)
+                        + cast(members_paid is not null as integer)
+                    ) / 4
             else 0.0
         end as required_fields_filled_pct,
         case
             when is_district_reported
                 then 100.0 * (
-                    cast(households_paid is not null as integer)
-                    + cast(amount_collected_rwf is not null as integer)
-                    + cast(coverage_rate_as_received_pct is not null as integer)
-                ) / 3
+                        cast(households_paid is not null as integer)
+                        + cast(amount_collected_rwf is not null as integer)
+                        + cast(coverage_rate_as_received_pct is not null as integer)
+                    ) / 3
             else 0.0
         end as optional_fields_filled_pct
     from weekly_joined

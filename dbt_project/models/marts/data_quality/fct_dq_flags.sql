@@ -40,7 +40,50 @@ fct_cbhi_payments_reconciliation as (
 
 ),
 
+-- Weeks with no file at all: every Friday between the first and the last report with none.
+-- (Weeks after the last report are tpn_metrics.lateness's: `tpn status`, the late-file alert.)
+report_weeks as (
+
+    select distinct {{ friday_on_or_after('report_date') }} as report_week
+    from fct_dq_cbhi_district_reports
+
+),
+
+expected_weeks as (
+
+    select
+        cast(
+            unnest(generate_series(min(report_week), max(report_week), interval 7 day)) as date
+        ) as report_week
+    from report_weeks
+
+),
+
+missing_weeks as (
+
+    select expected_weeks.report_week
+    from expected_weeks
+    left join report_weeks
+        on expected_weeks.report_week = report_weeks.report_week
+    where report_weeks.report_week is null
+
+),
+
 rssb_flags as (
+
+    select
+        cast(null as varchar) as district_id,
+        report_week as report_date,
+        'timeliness' as dimension,
+        'week_missing' as measure,
+        0.0 as observed_value,
+        1.0 as expected_value,
+        'files' as unit,
+        format('No RSSB file for the week of {}: no district has figures.', report_week)
+            as detail
+    from missing_weeks
+
+    union all
 
     select
         district_id,
@@ -121,7 +164,8 @@ rssb_flags as (
         earlier_years_mean_pct as expected_value,
         'percent' as unit,
         format(
-            'Coverage {:.1f} % is {:.2f} times the mean {:.1f} % of the same week in {} earlier years.',
+            'Coverage {:.1f} % is {:.2f} times the mean {:.1f} % of the same week '
+            || 'in {} earlier years.',
             coverage_reported_pct, consistency_ratio, earlier_years_mean_pct, earlier_years_count
         ) as detail
     from fct_dq_cbhi_district_reports
@@ -138,7 +182,8 @@ rssb_flags as (
         coverage_recomputed_pct as expected_value,
         'percent' as unit,
         format(
-            'RSSB''s coverage_rate {:.1f} % differs by {:+.1f} pp from members paid / target ({:.1f} %).',
+            'RSSB''s coverage_rate {:.1f} % differs by {:+.1f} pp '
+            || 'from members paid / target ({:.1f} %).',
             coverage_rate_as_received_pct, coverage_rate_gap_pp, coverage_recomputed_pct
         ) as detail
     from fct_dq_cbhi_district_reports
@@ -152,7 +197,7 @@ rssb_flags as (
         'internal_consistency' as dimension,
         'household_size' as measure,
         members_per_household as observed_value,
-        null::double as expected_value,
+        cast(null as double) as expected_value,
         'persons per household' as unit,
         format(
             '{:.1f} members per household paid, outside the plausible {} to {}.',
@@ -247,8 +292,8 @@ accreditation_flags as (
     union all
 
     select
-        null::varchar as district_id,
-        null::varchar as hospital_id,
+        cast(null as varchar) as district_id,
+        cast(null as varchar) as hospital_id,
         survey_year,
         'completeness' as dimension,
         'hospitals_surveyed' as measure,
@@ -267,11 +312,12 @@ accreditation_flags as (
 flags_unioned as (
 
     select
-        'rssb_weekly' as source,
+        -- `source` is the contract's name (a keyword in some dialects, not in DuckDB).
+        'rssb_weekly' as source,  -- noqa: RF04
         district_id,
-        null::varchar as hospital_id,
+        cast(null as varchar) as hospital_id,
         report_date,
-        null::integer as survey_year,
+        cast(null as integer) as survey_year,
         dimension,
         measure,
         observed_value,
@@ -283,10 +329,10 @@ flags_unioned as (
     union all
 
     select
-        'accreditation' as source,
+        'accreditation' as source,  -- noqa: RF04
         district_id,
         hospital_id,
-        null::date as report_date,
+        cast(null as date) as report_date,
         survey_year,
         dimension,
         measure,
@@ -301,6 +347,7 @@ flags_unioned as (
 keyed as (
 
     select
+        *,
         md5(
             concat_ws(
                 '|',
@@ -310,8 +357,7 @@ keyed as (
                 coalesce(cast(report_date as varchar), cast(survey_year as varchar)),
                 measure
             )
-        ) as flag_id,
-        *
+        ) as flag_id
     from flags_unioned
 
 )
