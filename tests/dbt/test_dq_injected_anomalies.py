@@ -54,6 +54,7 @@ RSSB_CHECKED = {
 CLEAN_BY_CONSTRUCTION = {
     "district_missing",
     "late_file",
+    "week_missing",
     "members_paid_increment",
     "negative_increment",
     "coverage_rate",
@@ -98,6 +99,14 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Review:
             con.execute(
                 "select count(level_2_change_pp) from marts.fct_dq_accreditation_hospitals"
             ).fetchone()[0]
+        )
+        # weeks expected: those with a file, and those flagged for having none
+        checked["week_missing"] = sum(
+            int(n)
+            for (n,) in con.execute(
+                "select count(distinct report_date) from marts.fct_dq_cbhi_district_reports "
+                "union all select count(*) from marts.fct_dq_flags where measure = 'week_missing'"
+            ).fetchall()
         )
         checked["hospitals_surveyed"] = int(
             con.execute("select count(*) from marts.fct_dq_accreditation_surveys").fetchone()[0]
