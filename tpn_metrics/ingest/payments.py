@@ -22,6 +22,7 @@ import pandas as pd
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.landing import (
     LedgerEntry,
+    delivered_at_of,
     ledger_record,
     record_refusal,
     safe_display_name,
@@ -100,6 +101,7 @@ def ingest_payments(
         raise FileRejectedError(f"the extract is {size / 1024**3:.1f} GB; split it by month")
     sha = _file_sha256(path)
     received_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    delivered_at = delivered_at_of(path, received_at)
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
         record = ledger_record(con, sha)
@@ -226,6 +228,7 @@ def ingest_payments(
                     status=FileStatus.QUARANTINED,
                     reason=reason,
                     stored_path="(raw payments file not kept: identifiers)",
+                    delivered_at=delivered_at,
                 ),
                 received_at,
             )
@@ -275,6 +278,7 @@ def ingest_payments(
                     row_count=rows,
                     period_key=period,
                     stored_path=STORED_NOTE,
+                    delivered_at=delivered_at,
                 ),
                 received_at,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -70,6 +71,20 @@ def test_extract_loads_pseudonymised_and_no_identifier_is_kept(settings: Setting
     ).fetchone()[0]
     con.close()
     assert key == hashlib.sha256((SALT + first_ref).encode()).hexdigest()
+
+
+def test_the_ledger_records_when_the_extract_was_delivered(settings: Settings, extract: Path):
+    """Issue #21: like every received file, its modification time (UTC); no RSSB deadline."""
+    delivered = dt.datetime(2024, 3, 22, 15, 30, tzinfo=dt.UTC)
+    os.utime(extract, (delivered.timestamp(), delivered.timestamp()))
+    assert ingest(settings, extract).status == "loaded"
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        assert con.execute(
+            "select delivered_at, due_at, is_backfill from landing.file_ledger"
+        ).fetchall() == [(dt.datetime(2024, 3, 22, 15, 30), None, False)]
+    finally:
+        con.close()
 
 
 def test_same_extract_twice_is_a_no_op_and_overlap_is_counted(
