@@ -47,6 +47,8 @@ def sample(
 
     manifest = generate_sample(out, seed)
     console.print(f"wrote {len(manifest.files)} files to {out} (manifest: {out / 'manifest.json'})")
+    for anomaly in manifest.anomalies:
+        console.print(f"injected ({anomaly.dimension}): {anomaly.detail}")
 
 
 def ingest(

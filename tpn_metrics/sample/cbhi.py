@@ -63,6 +63,8 @@ class WeeklyRow:
     members_paid: int
     households_paid: int
     amount_collected_rwf: int
+    coverage_rate_as_written: float | None = None
+    """A coverage_rate cell that disagrees with the counts (an injected anomaly), else None."""
 
     @property
     def coverage_rate(self) -> float:

@@ -10,15 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from tpn_metrics.lateness import FileDeadline
 from tpn_metrics.reference import load_districts, load_hospitals
 from tpn_metrics.sample import accreditation as acc
+from tpn_metrics.sample import anomalies
 from tpn_metrics.sample.accreditation_files import results_published, write_accreditation
 from tpn_metrics.sample.cbhi import build_cbhi
+from tpn_metrics.sample.delivery import (
+    OFFICE_HOURS,
+    friday_evening_times,
+    kigali,
+    set_delivery_times,
+)
 from tpn_metrics.sample.design import build_design
 from tpn_metrics.sample.manifest import (
     FocusGroup,
@@ -29,7 +39,7 @@ from tpn_metrics.sample.manifest import (
 )
 from tpn_metrics.sample.network import ACCREDITATION, CBHI_ENROLLMENT
 from tpn_metrics.sample.registry_files import write_registry
-from tpn_metrics.sample.rssb_files import plan_layouts, write_weekly
+from tpn_metrics.sample.rssb_files import COVERAGE, plan_layouts, write_weekly
 from tpn_metrics.settings import Settings
 
 RSSB_FOLDER = "rssb_weekly"
@@ -43,6 +53,8 @@ _STREAM_CBHI = 2
 _STREAM_ACCREDITATION = 3
 _STREAM_LAYOUT = 4
 _STREAM_NAMES = 5
+_STREAM_ANOMALIES = 6
+_STREAM_DELIVERY = 7
 
 
 def generate_sample(
@@ -82,13 +94,31 @@ def generate_sample(
         cbhi.report_dates,
         [d.district_id for d in districts],
     )
+    ids = [d.district_id for d in districts]
+    late_due = FileDeadline().due_at(anomalies.LATE_REPORT_DATE)
+    injected = anomalies.inject(
+        cbhi,
+        anomalies.pick_districts(
+            np.random.default_rng([seed, _STREAM_ANOMALIES]), cbhi, ids, design.cbhi_focus
+        ),
+        has_coverage_column={day: COVERAGE in layouts[day].optional for day in layouts},
+        due_at=late_due,
+    )
+    cbhi = replace(cbhi, rows=injected.rows)
     weekly_days = [day for day in cbhi.report_dates if day <= today]
     rssb_dir = out_dir / RSSB_FOLDER
     rssb_dir.mkdir(parents=True, exist_ok=True)
-    written += [
-        write_weekly(rssb_dir, day, cbhi.rows[day], districts, layouts[day]) for day in weekly_days
-    ]
-    written += write_accreditation(
+    weekly_files = {
+        day: write_weekly(rssb_dir, day, cbhi.rows[day], districts, layouts[day])
+        for day in weekly_days
+    }
+    written += weekly_files.values()
+    delivered = friday_evening_times(
+        np.random.default_rng([seed, _STREAM_DELIVERY]), list(cbhi.report_dates)
+    )
+    delivered[anomalies.LATE_REPORT_DATE] = late_due + anomalies.LATE_BY
+    times = {path: delivered[day] for day, path in weekly_files.items()}
+    accreditation_files = write_accreditation(
         out_dir / ACCREDITATION_FOLDER,
         scores,
         districts=districts,
@@ -97,20 +127,27 @@ def generate_sample(
         rng=np.random.default_rng([seed, _STREAM_NAMES]),
         today=today,
     )
-    written += write_registry(out_dir / REGISTRY_FOLDER, design, districts, today)
+    written += accreditation_files
+    registry_files = write_registry(out_dir / REGISTRY_FOLDER, design, districts, today)
+    written += registry_files
+    last_dated = max(
+        cbhi.report_dates[-1],
+        results_published(acc.SURVEY_YEARS[-1]),
+        *(e.event_date for e in design.events),
+    )
+    for path in accreditation_files:
+        year = int(re.findall(r"\d{4}", path.name)[-1])
+        times[path] = kigali(results_published(year), OFFICE_HOURS)
+    for path in registry_files:
+        times[path] = kigali(min(today, last_dated), OFFICE_HOURS)
+    set_delivery_times(times)
     relative = sorted(p.relative_to(out_dir).as_posix() for p in written)
     # A different seed names its weekly files differently; files a previous run recorded and
     # this one did not rewrite would otherwise be loaded as extra reports.
     for stale_file in previous - set(relative):
         (out_dir / stale_file).unlink(missing_ok=True)
 
-    ids = [d.district_id for d in districts]
     formats = Counter(layouts[day].file_format for day in weekly_days)
-    last_dated = max(
-        cbhi.report_dates[-1],
-        results_published(acc.SURVEY_YEARS[-1]),
-        *(e.event_date for e in design.events),
-    )
     manifest = SampleManifest(
         seed=seed,
         out_dir=out_dir,
@@ -148,6 +185,11 @@ def generate_sample(
             for name in REFERENCE_FILES
         ),
         cut_off=today if today < last_dated else None,
+        anomalies=tuple(
+            replace(a, file=weekly_files[a.report_date].relative_to(out_dir).as_posix())
+            for a in injected.anomalies
+            if a.report_date in weekly_files
+        ),
     )
     hashes = {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in relative}
     text = json.dumps(manifest.to_json_dict(hashes), indent=2, ensure_ascii=False) + "\n"

@@ -16,6 +16,7 @@ from tpn_metrics.calendar import fiscal_year_label
 from tpn_metrics.reference import District
 from tpn_metrics.sample import accreditation as acc
 from tpn_metrics.sample.accreditation_files import results_published
+from tpn_metrics.sample.anomalies import InjectedAnomaly
 from tpn_metrics.sample.cbhi import COMPARISON_CHANGE_PP, FOCUS_CHANGE_PP, CbhiSample
 from tpn_metrics.sample.design import Design
 from tpn_metrics.sample.timeline import FISCAL_YEARS
@@ -82,6 +83,8 @@ class SampleManifest:
     """The reference seeds the sample was drawn from and calibrated against."""
     cut_off: dt.date | None = None
     """``today`` when it was early enough to leave files out; None when nothing was left out."""
+    anomalies: tuple[InjectedAnomaly, ...] = ()
+    """The data-quality anomalies injected on purpose (those in files written)."""
 
     def to_json_dict(self, file_hashes: dict[str, str] | None = None) -> dict[str, Any]:
         """The manifest as JSON-ready data; ``file_hashes`` maps a written path to its SHA-256."""
@@ -92,6 +95,7 @@ class SampleManifest:
             "cut_off": self.cut_off.isoformat() if self.cut_off else None,
             "files": [{"path": f, "sha256": hashes.get(f)} for f in self.files],
             "rssb_formats": dict(self.rssb_formats),
+            "injected_anomalies": [a.to_json_dict() for a in self.anomalies],
             "reference_sha256": dict(self.reference_sha256),
             "stale_target_districts": [
                 {

@@ -166,7 +166,14 @@ def weekly_table(
     }
     date_cell = date_cells[layout.date_style]
 
-    def line(label: str, target: int, members: int, households: int, amount: int) -> list[Cell]:
+    def line(
+        label: str,
+        target: int,
+        members: int,
+        households: int,
+        amount: int,
+        coverage: float | None = None,
+    ) -> list[Cell]:
         values: dict[str, Cell] = {
             "report_date": date_cell,
             "district": label,
@@ -174,7 +181,7 @@ def weekly_table(
             "members_paid": members,
             HOUSEHOLDS: households,
             AMOUNT: amount,
-            COVERAGE: round(members / target * 100, 1),
+            COVERAGE: round(members / target * 100, 1) if coverage is None else coverage,
         }
         return [values[c] for c in columns]
 
@@ -191,6 +198,7 @@ def weekly_table(
                 row.members_paid,
                 row.households_paid,
                 row.amount_collected_rwf,
+                row.coverage_rate_as_written,
             )
         )
     if layout.total_label is not None:

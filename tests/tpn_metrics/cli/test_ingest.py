@@ -61,3 +61,6 @@ def test_sample_is_deterministic(home: Path):
     second = runner.invoke(app, ["sample", "--out", str(home / "b"), "--seed", "7"])
     assert first.exit_code == second.exit_code == 0
     assert (home / "a/manifest.json").read_bytes() == (home / "b/manifest.json").read_bytes()
+    # the data-quality anomalies injected on purpose are named, one line each
+    assert first.output.count("injected (") == 5
+    assert "injected (timeliness): the file of 2022-02-11" in first.output

@@ -26,6 +26,7 @@ from tpn_metrics.reference import (
     load_hospitals,
 )
 from tpn_metrics.sample import SampleManifest, generate_sample
+from tpn_metrics.sample.anomalies import TARGET_JUMP, InjectedAnomaly
 from tpn_metrics.settings import Settings
 
 SEEDS = Settings().seeds_dir
@@ -163,9 +164,17 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleManife
     return out, generate_sample(out, seed=2024)
 
 
+def injected(manifest: SampleManifest, measure: str) -> InjectedAnomaly:
+    (anomaly,) = [a for a in manifest.anomalies if a.measure == measure]
+    return anomaly
+
+
 @pytest.fixture(scope="module")
 def weekly(sample: tuple[Path, SampleManifest]) -> Weekly:
-    root, _ = sample
+    """The files read back; only the anomalies the manifest records break the rules."""
+    root, manifest = sample
+    coverage_cell = injected(manifest, "coverage_rate")
+    missing = injected(manifest, "district_missing")
     resolver = district_resolver(SEEDS)
     rows: dict[tuple[dt.date, str], dict[str, int]] = {}
     totals = 0
@@ -178,16 +187,23 @@ def weekly(sample: tuple[Path, SampleManifest]) -> Weekly:
         total: dict[str, int] | None = None
         for record in records:
             counts = {c: int(record[c]) for c in COUNTS if c in record}
+            is_total = record["district"].strip().lower() in TOTAL_LABELS
+            district_id = None if is_total else resolver.resolve(record["district"])
             if "coverage_rate" in record:
                 expected = round(counts["members_paid"] / counts["target_population"] * 100, 1)
+                if (day, district_id) == (coverage_cell.report_date, coverage_cell.district_id):
+                    assert expected == coverage_cell.usual_value
+                    expected = coverage_cell.injected_value
                 assert float(record["coverage_rate"]) == pytest.approx(expected), path.name
-            if record["district"].strip().lower() in TOTAL_LABELS:
+            if district_id is None:
                 total = counts
                 continue
-            district_id = resolver.resolve(record["district"])
             assert district_id not in districts, f"{path.name}: {district_id} twice"
             districts[district_id] = counts
-        assert len(districts) == 30, path.name
+        if day == missing.report_date:
+            assert len(districts) == 29 and missing.district_id not in districts, path.name
+        else:
+            assert len(districts) == 30, path.name
         if total is not None:
             totals += 1
             for column, value in total.items():
@@ -319,6 +335,8 @@ def test_counts_grow_within_each_year_but_for_one_correction(
     for district in {d for _, d in weekly.rows}:
         previous: dict[str, int] | None = None
         for day in all_fridays():
+            if (day, district) not in weekly.rows:  # the injected missing district
+                continue
             counts = weekly.rows[(day, district)]
             if previous is None or fiscal_year(day) != fiscal_year(day - dt.timedelta(days=7)):
                 # A fiscal year restarts near zero.
@@ -356,10 +374,14 @@ def test_only_the_stale_districts_have_targets_far_from_the_truth(
     stale = {s.district_id: s.direction for s in manifest.stale_target_districts}
     assert len(stale) == 7
     assert {"too_low", "too_high"} == set(stale.values())
+    jump = injected(manifest, "target_growth")
     far = set()
     for (day, district), counts in weekly.rows.items():
         off = counts["target_population"] / true_eligible(district, fiscal_year(day)) - 1
-        if abs(off) > 0.10:
+        if district == jump.district_id and fiscal_year(day) == jump.report_date.year:
+            # The injected target jump: well above the truth, yet not a stale target.
+            assert off == pytest.approx(TARGET_JUMP, abs=0.0005)
+        elif abs(off) > 0.10:
             far.add(district)
             assert 0.15 <= abs(off) <= 0.35
             assert (off < 0) == (stale[district] == "too_low")
