@@ -67,6 +67,7 @@ year_earlier_joined as (
     select
         this_year.district_id,
         this_year.report_date,
+        this_year.week_of_fiscal_year,
         this_year.coverage_reported_pct,
         averaged.earlier_years_mean_pct,
         averaged.earlier_years_count,
@@ -96,7 +97,8 @@ ratios as (
         *,
         coverage_reported_pct / nullif(earlier_years_mean_pct, 0) as consistency_ratio,
         coalesce(
-            abs(coverage_reported_pct / nullif(earlier_years_mean_pct, 0) - 1)
+            week_of_fiscal_year >= {{ var('dq_consistency_min_week') }}
+            and abs(coverage_reported_pct / nullif(earlier_years_mean_pct, 0) - 1)
             > {{ var('dq_consistency_ratio_tolerance') }},
             false
         ) as is_consistency_flagged,
