@@ -1,5 +1,5 @@
 """The data-quality review of every delivery, in the terms of WHO's Data Quality Review (DQR):
-read from the dbt marts ``marts.fct_dq_*`` (never recomputed here), turned into a district ×
+read from the dbt marts ``fct_dq_*`` (never recomputed here), turned into a district ×
 dimension scorecard, the flagged values with their context, one line per district email and
 the data team's alert. Pure typed functions; nothing here knows about Prefect.
 

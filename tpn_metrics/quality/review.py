@@ -82,9 +82,9 @@ def week_review(
     con: duckdb.DuckDBPyConnection, report_date: dt.date, district_id: str | None = None
 ) -> WeekReview:
     """The review of the RSSB report of ``report_date`` (a Friday), every district or only
-    ``district_id``; districts sorted by name. The marts must exist
-    (:func:`tpn_metrics.quality.marts.has_quality_marts`): duckdb.CatalogException otherwise.
-    A date the marts do not hold gives a review with no district.
+    ``district_id``; districts sorted by name. The marts must exist (``has_quality_marts``
+    in this package's ``marts`` module): duckdb.CatalogException otherwise. A date the marts
+    do not hold gives a review with no district.
     """
     names = district_names(con)
     rows = district_report_rows(con, report_date)
