@@ -169,7 +169,12 @@ def alert_data_quality(home: str, use_smtp: bool | None = None) -> QualityAlertR
             report.delivered,
         )
     else:
-        get_run_logger().info("data quality of %s: %d flag(s)", report.report_date, report.flags)
+        get_run_logger().info(
+            "data quality of %s: %d new flag(s) since the report before (standing findings are "
+            "in `tpn dq`)",
+            report.report_date,
+            report.flags,
+        )
     return report
 
 

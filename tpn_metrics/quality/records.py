@@ -44,6 +44,9 @@ UNUSUAL_VALUE_DIMENSIONS = frozenset(
 """Dimensions whose flags are "unusual values" in the district email (not lateness, not
 missing data)."""
 
+#: Findings the district email states elsewhere, every week (the corrections' stale target).
+STANDING_MEASURES = frozenset({"target_stale"})
+
 Status = Literal["ok", "flagged", "not_applicable"]
 TimelinessStatus = Literal["on_time", "late", "backfilled", "unknown"]
 
@@ -114,8 +117,14 @@ class DistrictQuality:
 
     @property
     def unusual_values(self) -> tuple[Flag, ...]:
-        """Flags of the value dimensions (outliers, consistency, denominators)."""
-        return tuple(f for f in self.flags if f.dimension in UNUSUAL_VALUE_DIMENSIONS)
+        """Flags of the value dimensions (outliers, consistency, denominators), except a stale
+        RSSB target: the email's "which figure to trust" paragraph already explains it every
+        week, and it is not news about this week's data."""
+        return tuple(
+            f
+            for f in self.flags
+            if f.dimension in UNUSUAL_VALUE_DIMENSIONS and f.measure not in STANDING_MEASURES
+        )
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,14 @@ def test_counts_of_people_and_places_are_whole_numbers():
         Dimension.INTERNAL_CONSISTENCY, "household_size", 7.84, None, "persons per household"
     )
     assert unusual_value_text(household) == "7.8 members per household"
+
+
+def test_a_stale_target_is_not_this_weeks_unusual_value():
+    """The email's 'which figure to trust' paragraph states a stale target every week: the
+    data-quality line does not repeat it as news; a target re-based this year still is."""
+    stale = _flag(Dimension.DENOMINATORS, "target_stale", 581_246, 827_420, "persons")
+    growth = _flag(Dimension.DENOMINATORS, "target_growth", 8.5, 1.3, "percent")
+    week = quality(stale, growth)
+    assert week.unusual_values == (growth,)
+    assert "one unusual value" in data_quality_line(week)
+    assert "581,246" not in data_quality_line(week)
