@@ -165,8 +165,12 @@ rssb_flags as (
         'percent' as unit,
         format(
             'Coverage {:.1f} % is {:.2f} times the mean {:.1f} % of the same week '
-            || 'in {} earlier years.',
-            coverage_reported_pct, consistency_ratio, earlier_years_mean_pct, earlier_years_count
+            || 'in {} earlier {}.',
+            coverage_reported_pct,
+            consistency_ratio,
+            earlier_years_mean_pct,
+            earlier_years_count,
+            case when earlier_years_count = 1 then 'year' else 'years' end
         ) as detail
     from fct_dq_cbhi_district_reports
     where is_consistency_flagged
@@ -240,8 +244,13 @@ rssb_flags as (
         cast(corrected.corrected_target_central as double) as expected_value,
         'persons' as unit,
         format(
-            'RSSB''s target {:,} differs from the census-based target {:,} by more than {:.0f} %.',
+            'RSSB''s target {:,} is {:+.0f} % against the census-based target {:,} '
+            || '(stale beyond +/-{:.0f} %).',
             corrected.rssb_target_population,
+            100.0 * (
+                corrected.rssb_target_population
+                / nullif(corrected.corrected_target_central, 0) - 1
+            ),
             corrected.corrected_target_central,
             100 * {{ var('target_stale_threshold') }}
         ) as detail
@@ -263,7 +272,7 @@ rssb_flags as (
         projected_growth_pct as expected_value,
         'percent' as unit,
         format(
-            'RSSB''s target grew {:+.1f} % in a year, the census projection {:+.1f} %.',
+            'RSSB''s target changed {:+.1f} % in a year, the census projection {:+.1f} %.',
             target_growth_pct, projected_growth_pct
         ) as detail
     from fct_dq_cbhi_district_reports
