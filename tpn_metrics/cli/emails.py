@@ -3,13 +3,12 @@ app by tpn_metrics/cli/__init__.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
 from tpn_metrics.cli.output import console
-from tpn_metrics.cli.params import DATE_FORMATS, as_date, district_id, report_week_or_exit
+from tpn_metrics.cli.params import ReportWeek, as_date, district_id, report_week_or_exit
 from tpn_metrics.settings import Settings
 
 app = typer.Typer(help="Weekly district progress emails.", no_args_is_help=True)
@@ -18,10 +17,7 @@ app = typer.Typer(help="Weekly district progress emails.", no_args_is_help=True)
 @app.command("send")
 def emails_send(
     dry_run: Annotated[bool, typer.Option(help="Write .eml files to the outbox instead")] = False,
-    week: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=DATE_FORMATS, help="Report date, YYYY-MM-DD (default: latest)"),
-    ] = None,
+    week: ReportWeek = None,
 ) -> None:
     """Deliver the week's district emails not delivered yet (SMTP from TPN_SMTP_*)."""
     from tpn_metrics.stages import run_emails
@@ -51,10 +47,7 @@ def emails_preview(
             callback=district_id, metavar="DISTRICT", help="District name or id, e.g. Gasabo"
         ),
     ],
-    week: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=DATE_FORMATS, help="Report date, YYYY-MM-DD (default: latest)"),
-    ] = None,
+    week: ReportWeek = None,
 ) -> None:
     """Write one district's email as HTML and print its path."""
     from tpn_metrics.emails.content import render_district_html

@@ -7,13 +7,18 @@ Callbacks raise ``typer.BadParameter``; checks that need the warehouse end with 
 from __future__ import annotations
 
 import datetime as dt
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from tpn_metrics.settings import Settings
 
 DATE_FORMATS = ["%Y-%m-%d"]
+#: ``--week``: an RSSB report date (a Friday); None means the latest week the warehouse holds.
+ReportWeek = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=DATE_FORMATS, help="Report date, YYYY-MM-DD (default: latest)"),
+]
 """ISO dates only (`2023-03-24`): the form every report date is shown in."""
 
 

@@ -4,14 +4,13 @@ The same review (tpn_metrics.quality.review.week_review) feeds the report and th
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
 from tpn_metrics.cli.output import console
 from tpn_metrics.cli.params import (
-    DATE_FORMATS,
+    ReportWeek,
     as_date,
     district_id,
     usage_error,
@@ -34,10 +33,7 @@ def dq(
             callback=optional_district_id, help="Only this district (name or id, e.g. Gasabo)"
         ),
     ] = None,
-    week: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=DATE_FORMATS, help="Report date, YYYY-MM-DD (default: latest)"),
-    ] = None,
+    week: ReportWeek = None,
 ) -> None:
     """Print the data-quality review of an RSSB week: scorecard, flagged values, email lines."""
     from rich.table import Table
