@@ -17,6 +17,7 @@ TPN_HOME                  run-time outputs (default: the checkout)
 TPN_RECIPIENTS            the district recipients YAML (default: the committed example)
 TPN_DROP_FOLDER           the RSSB drop folder (`tpn run weekly`, the weekly deployment)
 TPN_MOH_DROP_FOLDER       the MOH drop folder (`tpn run accreditation`)
+TPN_DHIS2_DROP_FOLDER     the HMIS (DHIS2) exports' drop folder (`tpn run dhis2`)
 TPN_RSSB_DEADLINE         when RSSB's Friday file is due, e.g. "saturday 12:00" (Africa/Kigali)
 TPN_PSEUDONYM_SALT        secret (>= 16 characters) that pseudonymises household references
 TPN_PUBLISH_URL           the analysts' PostgreSQL database (`tpn publish`)
@@ -150,6 +151,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Mapping[str, str], str], object]]] = {
     "recipients_path": ("TPN_RECIPIENTS", _path),
     "rssb_drop_folder": ("TPN_DROP_FOLDER", _path),
     "moh_drop_folder": ("TPN_MOH_DROP_FOLDER", _path),
+    "dhis2_drop_folder": ("TPN_DHIS2_DROP_FOLDER", _path),
     "rssb_deadline": ("TPN_RSSB_DEADLINE", _text),
     "pseudonym_salt": ("TPN_PSEUDONYM_SALT", lambda env, name: env.get(name, "")),
     "publish_url": ("TPN_PUBLISH_URL", _text),
@@ -183,6 +185,7 @@ class Settings:
     recipients_path: Path | None = field(default_factory=_reader("recipients_path"))
     rssb_drop_folder: Path | None = field(default_factory=_reader("rssb_drop_folder"))
     moh_drop_folder: Path | None = field(default_factory=_reader("moh_drop_folder"))
+    dhis2_drop_folder: Path | None = field(default_factory=_reader("dhis2_drop_folder"))
     rssb_deadline: str | None = field(default_factory=_reader("rssb_deadline"))
     pseudonym_salt: str = field(default_factory=_reader("pseudonym_salt"), repr=False)
     publish_url: str | None = field(default_factory=_reader("publish_url"), repr=False)

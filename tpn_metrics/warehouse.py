@@ -146,6 +146,36 @@ create table if not exists landing.tpn_events (
     is_superseded boolean not null
 );
 
+-- DHIS2 exports (issue #22): one row per value read, as DHIS2 wrote it plus what it resolved to.
+-- Values are replaced value by value (the newest loaded file's value of the same data item,
+-- category option combo, attribute option combo, period and org unit wins in dbt staging), so
+-- DHIS2 files are never superseded whole.
+create table if not exists landing.dhis2_data_values (
+    file_sha256 varchar not null,
+    source_format varchar not null,
+    data_item_uid varchar not null,
+    data_item_name_received varchar,
+    item_code varchar not null,
+    category_option_combo_uid varchar,
+    attribute_option_combo_uid varchar,
+    period_id varchar not null,
+    period_type varchar not null,
+    period_start date not null,
+    period_end date not null,
+    org_unit_uid varchar not null,
+    org_unit_name_received varchar,
+    org_unit_level varchar not null,
+    district_id varchar not null,
+    hospital_id varchar,
+    value double not null,
+    numerator double,
+    denominator double,
+    row_number integer not null,
+    loaded_at timestamp not null,
+    is_superseded boolean not null,
+    primary key (file_sha256, row_number)
+);
+
 """
 
 LANDING_TABLES = (
@@ -156,6 +186,7 @@ LANDING_TABLES = (
     "tpn_strengths",
     "tpn_pairs",
     "tpn_events",
+    "dhis2_data_values",
 )
 
 

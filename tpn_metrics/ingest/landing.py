@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from tpn_metrics.ingest.parsed import ParsedFile
-from tpn_metrics.ingest.vocabulary import FileKind, FileStatus
+from tpn_metrics.ingest.vocabulary import WHOLE_PERIOD_KINDS, FileKind, FileStatus
 from tpn_metrics.warehouse import LANDING_TABLES, registered, transaction
 
 REGISTRY_FILES = ("institutions", "priorities", "strengths", "pairs", "events")
@@ -198,15 +198,22 @@ def load_parsed(
     parsed: ParsedFile,
     received_at: dt.datetime,
 ) -> str | None:
-    """Load one file's rows and ledger row in one transaction; return the sha it superseded."""
+    """Load one file's rows and ledger row in one transaction; return the sha it superseded.
+
+    Only kinds of ``WHOLE_PERIOD_KINDS`` supersede the loaded file of the same period; a DHIS2
+    export supersedes nothing (its values are replaced one by one in dbt's staging)."""
     with transaction(con):
-        previous = con.execute(
-            """
-            select file_sha256 from landing.file_ledger
-            where kind = ? and period_key = ? and status = ?
-            """,
-            [parsed.kind, parsed.period_key, FileStatus.LOADED],
-        ).fetchall()
+        previous = (
+            con.execute(
+                """
+                select file_sha256 from landing.file_ledger
+                where kind = ? and period_key = ? and status = ?
+                """,
+                [parsed.kind, parsed.period_key, FileStatus.LOADED],
+            ).fetchall()
+            if parsed.kind in WHOLE_PERIOD_KINDS
+            else []
+        )
         superseded = [str(row[0]) for row in previous]
         for old in superseded:
             for table in LANDING_TABLES:

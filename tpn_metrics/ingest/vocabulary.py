@@ -19,6 +19,7 @@ class FileKind(StrEnum):
     ACCREDITATION = "accreditation"  # MOH's annual hospital accreditation results
     REGISTRY = "registry"  # the TPN registry: institutions, priorities, pairs, events
     PAYMENTS = "payments"  # the optional household payments extract (pseudonymised)
+    DHIS2 = "dhis2"  # an HMIS (DHIS2) export: analytics or data value set, JSON or CSV
     UNKNOWN = "unknown"  # refused or crashed before its kind could be told
 
 
@@ -45,8 +46,14 @@ FINAL_STATUSES = frozenset(
 )
 
 # The order files are loaded in within one run, whatever order they arrived in: the registry
-# first, then accreditation (by survey year), then RSSB weeks (by report date).
-LOAD_ORDER = (FileKind.REGISTRY, FileKind.ACCREDITATION, FileKind.RSSB_WEEKLY)
+# first, then accreditation (by survey year), then RSSB weeks (by report date), then DHIS2
+# exports (by their first period).
+LOAD_ORDER = (FileKind.REGISTRY, FileKind.ACCREDITATION, FileKind.RSSB_WEEKLY, FileKind.DHIS2)
+# Kinds whose newer file replaces the older one of the same period whole. A DHIS2 export is
+# replaced value by value instead (dbt's staging keeps each value's newest delivery).
+WHOLE_PERIOD_KINDS = frozenset(
+    {FileKind.REGISTRY, FileKind.ACCREDITATION, FileKind.RSSB_WEEKLY, FileKind.PAYMENTS}
+)
 
 # What a name resolver resolves (tpn_metrics.names): only passed around, never stored.
 EntityKind = Literal["district", "hospital"]

@@ -45,6 +45,7 @@ def test_the_stored_strings_are_unchanged():
         "accreditation",
         "registry",
         "payments",
+        "dhis2",
         "unknown",
     ]
     assert FileStatus.LOADED == "loaded" and f"{FileStatus.CRASHED}" == "crashed"
