@@ -21,7 +21,7 @@ def command_path(code: str) -> str:
     """`tpn emails preview DISTRICT [--week]` -> "emails preview" (the words before arguments)."""
     words: list[str] = []
     for word in code.split()[1:]:
-        if not re.fullmatch(r"[a-z][a-z-]*", word):
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", word):
             break
         words.append(word)
     return " ".join(words)

@@ -1,5 +1,5 @@
-"""`tpn demo`, `tpn run weekly|accreditation`, `tpn backfill`, `tpn status`: pipeline runs now,
-through Prefect, and how the last ones went. Registered by tpn_metrics/cli/__init__.py.
+"""`tpn demo`, `tpn run weekly|accreditation|dhis2`, `tpn backfill`, `tpn status`: pipeline
+runs now, through Prefect, and how the last ones went. Registered by tpn_metrics/cli/__init__.py.
 
 The flows are loaded by Prefect from their files, at the entrypoints prefect.yaml deploys
 (:data:`FLOW_ENTRYPOINTS`), so this package never imports ``flows``; Prefect itself is
@@ -29,7 +29,8 @@ DEMO_FLOW = "flows/demo.py:tpn_demo"
 WEEKLY_FLOW = "flows/weekly_cbhi.py:weekly_cbhi"
 ACCREDITATION_FLOW = "flows/annual_accreditation.py:annual_accreditation"
 BACKFILL_FLOW = "flows/backfill.py:backfill"
-FLOW_ENTRYPOINTS = (DEMO_FLOW, WEEKLY_FLOW, ACCREDITATION_FLOW, BACKFILL_FLOW)
+DHIS2_FLOW = "flows/monthly_dhis2.py:monthly_dhis2"
+FLOW_ENTRYPOINTS = (DEMO_FLOW, WEEKLY_FLOW, ACCREDITATION_FLOW, BACKFILL_FLOW, DHIS2_FLOW)
 """The flows the CLI runs, as ``<file under the project root>:<flow function>`` (prefect.yaml's
 ``entrypoint`` form)."""
 
@@ -214,6 +215,28 @@ def run_accreditation(
         drop_folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
     )
     _print_run("Accreditation run", _finish(state, settings, ACCREDITATION_FLOW), started)
+
+
+@app.command("dhis2")
+def run_dhis2(
+    drop_folder: Annotated[
+        Path | None,
+        typer.Option(help="Folder or file of DHIS2 exports [default: TPN_DHIS2_DROP_FOLDER]"),
+    ] = None,
+    resamples: Resamples = 10_000,
+) -> None:
+    """The monthly DHIS2 run now: ingest the HMIS exports, validate, dbt build, twinning and
+    evaluation (no emails)."""
+    settings = Settings()
+    folder = _folder_or_exit(
+        drop_folder or settings.dhis2_drop_folder, "TPN_DHIS2_DROP_FOLDER", "DHIS2 drop folder"
+    )
+    monthly_dhis2 = load_flow(settings, DHIS2_FLOW)
+    started = dt.datetime.now()
+    state = monthly_dhis2(
+        drop_folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
+    )
+    _print_run("DHIS2 run", _finish(state, settings, DHIS2_FLOW), started)
 
 
 def backfill(

@@ -88,6 +88,10 @@ BAD_ARGUMENTS: dict[str, list[tuple[list[str], str]]] = {
         (["--drop-folder", "{home}/nope"], "no such file"),
         (["--drop-folder", "{home}", "--resamples", "-3"], "resamples"),
     ],
+    "run dhis2": [
+        (["--drop-folder", "{home}/nope"], "no such file"),
+        (["--drop-folder", "{home}", "--resamples", "0"], "resamples"),
+    ],
     "status": [(["--strict", "yes"], "unexpected extra argument")],
     "backfill": [
         (["{home}/nope"], "no such folder"),
