@@ -33,9 +33,10 @@ NEW_REPORT_DATE = "2023-03-31"
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
     base = tmp_path_factory.mktemp("prefect-server")
-    home, drop, moh = base / "home", base / "drop", base / "moh"
+    home, drop, moh, dhis2 = base / "home", base / "drop", base / "moh", base / "dhis2"
     drop.mkdir()
     moh.mkdir()
+    dhis2.mkdir()
     stack = PrefectStack(
         base,
         env_extra={
@@ -43,6 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
             "TPN_CHECKOUT": str(Path(__file__).resolve().parents[2]),
             "TPN_DROP_FOLDER": str(drop),
             "TPN_MOH_DROP_FOLDER": str(moh),
+            "TPN_DHIS2_DROP_FOLDER": str(dhis2),
         },
     )
     try:
