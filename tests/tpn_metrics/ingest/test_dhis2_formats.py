@@ -46,10 +46,8 @@ def test_each_format_is_detected_from_content_not_name(
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_each_format_reads_the_same_four_values(dhis2: Path, name: str):
     export = read_export((dhis2 / name).read_bytes())
-    got = sorted(
-        (v.fields["data_item_uid"], v.fields["period_id"], v.fields["org_unit_uid"], v.fields["value"])
-        for v in export.values
-    )
+    keys = ("data_item_uid", "period_id", "org_unit_uid", "value")
+    got = sorted(tuple(v.fields[k] for k in keys) for v in export.values)
     assert got == [
         ("wwBgX6KyNyx", "202303", "R9ajekTlcmy", "120"),
         ("wwBgX6KyNyx", "202303", "XOVMRuNHG6z", "412"),
@@ -135,7 +133,7 @@ def test_json_that_does_not_parse_is_refused_with_its_place(tmp_path: Path):
 
 def test_analytics_without_a_period_column_or_filter_is_refused():
     data = b'{"headers": [{"name": "dx"}, {"name": "ou"}, {"name": "value"}], "rows": []}'
-    with pytest.raises(FileRejectedError, match="lacks the column.*pe/period"):
+    with pytest.raises(FileRejectedError, match=r"lacks the column.*pe/period"):
         read_export(data)
 
 
