@@ -132,6 +132,8 @@ def sniff_format(data: bytes) -> str | None:
     (or JSON that does not parse), since no other input of ours is JSON.
     """
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"[") and not _parses(data):
+        head = b""  # "[Draft] CBHI weekly..." is a CSV title row, not broken JSON
     if head.startswith((b"{", b"[")):
         document = _load_json(data)
         if isinstance(document, dict) and "headers" in document and "rows" in document:
@@ -151,6 +153,14 @@ def sniff_format(data: bytes) -> str | None:
     if not first:
         return None
     return _csv_format(next(csv.reader([first[0]])))
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return True
 
 
 def _load_json(data: bytes) -> Any:

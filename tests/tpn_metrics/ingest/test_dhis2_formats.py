@@ -141,3 +141,8 @@ def test_our_other_csv_inputs_are_not_taken_for_dhis2(fixtures: Path):
     for path in sorted((fixtures / "ingest" / "good").glob("*.csv")):
         assert sniff_format(path.read_bytes()) is None, path.name
         assert detect_kind(path) != FileKind.DHIS2
+
+
+def test_a_csv_whose_title_starts_with_a_bracket_is_not_taken_for_json():
+    data = b"[Draft] CBHI weekly update\nreport_date,district,target_population\n"
+    assert sniff_format(data) is None
