@@ -5,8 +5,10 @@ Data items (``dhis2_data_items.csv``) are looked up by uid only. Org units follo
 the export gives (``metaData.items``), with the house's name rules
 (:class:`tpn_metrics.names.NameResolver`: the hospital resolver when the name carries a
 hospital word, else the district resolver; only an unambiguous match); (3) a unit whose
-``metaData.ouHierarchy`` has an ancestor that resolves to a district is a health centre (or
-other facility) of that district; (4) otherwise it is reported, never guessed.
+``metaData.ouHierarchy`` (``hierarchyMeta=true``), or whose name written as a path
+(``showHierarchy=true``: "Rwanda/Kigali City/Gasabo District/Kinyinya HC"), has an ancestor
+that resolves to a district is a health centre (or other facility) of that district;
+(4) otherwise it is reported, never guessed.
 
 A name carrying a health-centre word ("Health Centre", "HC", "Centre de Santé", "Poste de
 Santé") is never matched to a district by name: "Kicukiro HC" is a facility *in* Kicukiro,
@@ -140,17 +142,21 @@ def resolve_org_unit(
     if known is not None:
         return known
     name = names.get(uid) or uid  # an export with outputIdScheme=NAME writes names as ids
+    # showHierarchy=true names a unit by its path: "Rwanda/Kigali City/Gasabo District/Kinyinya"
+    *path, name = [part.strip() for part in name.split("/") if part.strip()] or [name]
     placed = _by_name(seeds_dir, name)
     if placed is not None:
         return placed
-    for ancestor in reversed(hierarchy.get(uid, ())):  # nearest ancestor first
-        district_id = _district_of(seeds_dir, ancestor, names)
+    ancestors = [(a, names) for a in hierarchy.get(uid, ())]
+    ancestors += [(f"path:{n}", {f"path:{n}": n}) for n in path]
+    for ancestor, known_names in reversed(ancestors):  # nearest ancestor first
+        district_id = _district_of(seeds_dir, ancestor, known_names)
         if district_id is not None:
             return OrgUnit("health_centre", district_id, None, "hierarchy")
     shown = f"org unit '{name}' (uid {uid})" if name != uid else f"org unit uid {uid}"
-    if uid in hierarchy:
-        ancestors = " / ".join(names.get(a, a) for a in hierarchy[uid]) or "none"
-        why = f"none of its ancestors in the export's hierarchy ({ancestors}) is a district"
+    if uid in hierarchy or path:
+        shown_path = " / ".join([names.get(a, a) for a in hierarchy.get(uid, ())] or path)
+        why = f"none of its ancestors in the export's hierarchy ({shown_path}) is a district"
     else:
         why = "the export has no hierarchy for it"
     raise UnknownNameError(

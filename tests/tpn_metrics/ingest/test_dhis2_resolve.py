@@ -100,3 +100,15 @@ def test_every_seed_org_unit_has_a_level_we_know():
     units = load_org_units(SEEDS)
     assert {u.level for u in units.values()} == {"district", "hospital", "health_centre"}
     assert all(u.hospital_id for u in units.values() if u.level == "hospital")
+
+
+def test_step_3_a_name_written_as_a_path_with_show_hierarchy():
+    names = {"hc": "/Rwanda/Kigali City/Gasabo District/Kinyinya Health Centre"}
+    assert resolve_org_unit(SEEDS, "hc", names, {}) == OrgUnit(
+        "health_centre", "gasabo", None, "hierarchy"
+    )
+    # The path's last part is the unit itself: a district named by its path is the district.
+    district = resolve_org_unit(SEEDS, "dx", {"dx": "/Rwanda/Southern Province/Huye District"}, {})
+    assert (district.level, district.district_id) == ("district", "huye")
+    with pytest.raises(UnknownNameError, match=r"ancestors in the export's hierarchy \(Rwanda"):
+        resolve_org_unit(SEEDS, "hc", {"hc": "/Rwanda/Nowhere HC"}, {})
