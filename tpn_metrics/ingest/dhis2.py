@@ -19,7 +19,7 @@ from tpn_metrics.ingest.dhis2_formats import DHIS2Export, RawValue, read_export
 from tpn_metrics.ingest.dhis2_periods import VALID_EXAMPLES, Period, PeriodError, parse_period
 from tpn_metrics.ingest.dhis2_resolve import OrgUnit, find_data_item, resolve_org_unit
 from tpn_metrics.ingest.errors import FileRejectedError
-from tpn_metrics.ingest.parsed import ParsedFile, _ranges, group_problems, reject_if_any
+from tpn_metrics.ingest.parsed import ParsedFile, group_problems, line_ranges, reject_if_any
 from tpn_metrics.ingest.readers import check_size
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.vocabulary import FileKind
@@ -87,7 +87,7 @@ class _Problems:
         for message in self.order:
             numbers = self.by_kind[message]
             word = self.unit if len(set(numbers)) == 1 else f"{self.unit}s"
-            out.append(f"{message} ({word} {_ranges(numbers)})")
+            out.append(f"{message} ({word} {line_ranges(numbers)})")
         return out
 
 
@@ -198,7 +198,7 @@ def _duplicates(frame: pd.DataFrame, unit: str) -> list[str]:
         numbers = [int(x) for x in group["row_number"]]
         out.append(
             f"{first['item_code']} for {first['org_unit_name_received'] or first['org_unit_uid']}"
-            f", {first['period_id']} is given {len(group)} times ({unit}s {_ranges(numbers)}):"
+            f", {first['period_id']} is given {len(group)} times ({unit}s {line_ranges(numbers)}):"
             " send each value once"
         )
     return out
