@@ -272,3 +272,28 @@ def test_suite_failures_are_reasons_and_a_broken_frame_is_a_crash(
     assert any("period 202304 ends (2023-01-01) before it starts" in r for r in reasons), reasons
     with pytest.raises(ValidationCrashError):
         validate("dhis2_data_values", frame.drop(columns=["period_start"]))
+
+
+def test_deleted_and_empty_entries_are_counted_not_loaded(tmp_path: Path, validate: FrameValidator):
+    path = tmp_path / "dataValueSets.json"
+    values = [
+        {"dataElement": "wwBgX6KyNyx", "value": "5"},
+        {"dataElement": "TwZnTN5rqp4", "value": "9", "deleted": True},
+        {"dataElement": "nyJD2OrH0y9", "value": ""},
+    ]
+    path.write_text(
+        json.dumps({"period": "202303", "orgUnit": "XOVMRuNHG6z", "dataValues": values})
+    )
+    parsed = parse(path, validate)
+    assert frame_of(parsed)["item_code"].tolist() == ["anc1_visits"]
+    assert parsed.warnings == (
+        "1 deleted value(s) not loaded",
+        "1 entries without a value not loaded",
+    )
+    path.write_text(
+        json.dumps({"period": "202303", "orgUnit": "XOVMRuNHG6z", "dataValues": values[1:]})
+    )
+    assert refusal(path, validate) == [
+        "the file holds no data values (2 entries deleted or without a value): export a period "
+        "and org units that have data"
+    ]
