@@ -22,7 +22,7 @@ from tpn_metrics.ingest.vocabulary import FileKind, FileStatus
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import WarehouseBusyError, connect, table_exists
 
-SOURCES = (FileKind.RSSB_WEEKLY, FileKind.ACCREDITATION, FileKind.REGISTRY)
+SOURCES = (FileKind.RSSB_WEEKLY, FileKind.ACCREDITATION, FileKind.REGISTRY, FileKind.DHIS2)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class SourceLoad:
     kind: FileKind
     files_loaded: int
     last_loaded_at: dt.datetime | None  # UTC, when the newest file of this kind was received
-    latest_period: str | None  # report date, survey year or registry version now current
+    latest_period: str | None  # report date, survey year, registry version; DHIS2: max span key
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ ALLOWED_NAME_COLUMNS = {
     "institution_name",
     "sector_name",
     "file_name",
+    # DHIS2 (issue #22): names of org units (facilities, districts) and of data items.
+    "org_unit_name",
+    "org_unit_name_received",
+    "dhis2_name",
+    "data_item_name_received",
 }
 RWANDAN_PHONE = re.compile(r"(?:\+?250|(?<!\d)0)7[2389]\d{7}(?!\d)")
 

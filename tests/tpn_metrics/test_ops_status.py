@@ -39,6 +39,7 @@ def test_status_reports_loads_freshness_emails_and_quarantine(settings: Settings
             good / "rssb_2023-03-24_canonical.csv",
             good / "rssb_2023-03-31_semicolon_bom_aliases.csv",
             bad / "rssb_duplicate_district.csv",
+            fixtures / "ingest" / "dhis2" / "analytics.json",
         ],
         settings,
         today=TODAY,
@@ -64,6 +65,7 @@ def test_status_reports_loads_freshness_emails_and_quarantine(settings: Settings
     assert sources["rssb_weekly"].latest_period == "2023-03-31"
     assert sources["registry"].files_loaded == 1
     assert sources["accreditation"].files_loaded == 0
+    assert (sources["dhis2"].files_loaded, sources["dhis2"].latest_period) == (1, "202303..202304")
     assert status.last_report_date == dt.date(2023, 3, 31)
     assert status.days_since_report == 20
     assert status.pending_emails == 1

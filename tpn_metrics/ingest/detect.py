@@ -1,8 +1,10 @@
 """Which contract a received file follows, told from its content (a file name can say anything).
 
 A folder of CSVs, or a workbook with sheets, named after two or more registry tables is a
-registry; otherwise the header row (within the first 15 rows) that names at least three columns
-of the RSSB weekly or the accreditation layout (or their aliases) decides.
+registry; a DHIS2 export is told by its JSON keys or CSV header
+(:func:`tpn_metrics.ingest.dhis2_formats.sniff_format`); otherwise the header row (within the
+first 15 rows) that names at least three columns of the RSSB weekly or the accreditation
+layout (or their aliases) decides.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from tpn_metrics.ingest.dhis2_formats import sniff_format
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.headers import ACCREDITATION, RSSB_WEEKLY, header_key
 from tpn_metrics.ingest.landing import REGISTRY_FILES
@@ -67,6 +70,8 @@ def detect_kind(path: Path) -> FileKind:
             + workbook.describe()
         )
     else:
+        if sniff_format(data) is not None:  # a JSON that is no DHIS2 export is refused there
+            return FileKind.DHIS2
         lines = decode_text(data).splitlines()[:_HEADER_ROWS]
         rows = [line.replace(";", ",").split(",") for line in lines]
         tabbed = [line.split("\t") for line in lines]
@@ -82,6 +87,7 @@ def detect_kind(path: Path) -> FileKind:
         raise FileRejectedError(
             "not a recognised input: expected an RSSB weekly update (report_date, district, "
             "target_population, members_paid, ...), an accreditation file (survey_year, "
-            "hospital, level_1_score, ...) or a TPN registry"
+            "hospital, level_1_score, ...), a TPN registry or a DHIS2 export (analytics or "
+            "dataValueSets, JSON or CSV)"
         )
     return FileKind(kind)

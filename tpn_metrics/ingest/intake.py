@@ -18,6 +18,7 @@ import duckdb
 from tpn_metrics.calendar import fiscal_year_start
 from tpn_metrics.ingest.accreditation import parse_accreditation
 from tpn_metrics.ingest.detect import detect_kind, looks_like_registry
+from tpn_metrics.ingest.dhis2 import parse_dhis2
 from tpn_metrics.ingest.errors import FileRejectedError, ValidationCrashError
 from tpn_metrics.ingest.landing import (
     REGISTRY_FILES,
@@ -119,7 +120,7 @@ def _sampled_sha256(path: Path) -> str:
 def parse_file(
     path: Path, kind: FileKind, settings: Settings, validate: FrameValidator
 ) -> ParsedFile:
-    """Parse and validate a file of a known kind (registry, accreditation or RSSB weekly).
+    """Parse and validate a file of a known kind (registry, accreditation, RSSB weekly, DHIS2).
 
     Raises FileRejectedError with every problem found, or ValidationCrashError when the
     validation itself failed; KeyError for a kind that has no parser here (payments).
@@ -128,6 +129,7 @@ def parse_file(
         FileKind.RSSB_WEEKLY: parse_rssb_weekly,
         FileKind.ACCREDITATION: parse_accreditation,
         FileKind.REGISTRY: parse_registry,
+        FileKind.DHIS2: parse_dhis2,
     }[kind]
     return parser(path, seeds_dir=settings.seeds_dir, validate=validate)
 

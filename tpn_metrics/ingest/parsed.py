@@ -39,7 +39,8 @@ class ParsedFile:
 _ONE_LINE = re.compile(r"^(?P<before>.*?)\bline (?P<line>\d+)(?P<after>[,:].*)$")
 
 
-def _ranges(lines: list[int]) -> str:
+def line_ranges(lines: list[int]) -> str:
+    """Line numbers as ranges, in order: ``[2, 3, 4, 7]`` → ``"2–4, 7"``."""
     spans: list[list[int]] = []
     for line in sorted(set(lines)):
         if spans and line == spans[-1][1] + 1:
@@ -74,7 +75,7 @@ def group_problems(problems: list[str]) -> list[str]:
             continue
         lines = groups[item]
         word = "lines" if len(set(lines)) > 1 else "line"
-        out.append(f"{item[0]}{word} {_ranges(lines)}{item[1]}")
+        out.append(f"{item[0]}{word} {line_ranges(lines)}{item[1]}")
     return out
 
 

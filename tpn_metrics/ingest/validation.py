@@ -61,6 +61,22 @@ def explain(result: Any, frame: pd.DataFrame) -> list[str]:
     return [fill_reason(template, {"observed_value": observed})]
 
 
+def _raised(info: Any) -> str | None:
+    """The message of an exception GX caught while computing an expectation, else None.
+
+    GX puts ``{"raised_exception": True, "exception_message": ...}`` on the result itself or,
+    when a metric failed (e.g. a column the frame lacks), one such dict per metric id.
+    """
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "error")
+    for nested in info.values():
+        if isinstance(nested, dict) and nested.get("raised_exception"):
+            return str(nested.get("exception_message") or "error")
+    return None
+
+
 @dataclass(frozen=True)
 class FrameValidator:
     """Validates frames of one received file against the committed suites.
@@ -100,11 +116,9 @@ class FrameValidator:
         reasons: list[str] = []
         crashes: list[str] = []
         for result in outcome.results:
-            info = result.exception_info or {}
-            if info.get("raised_exception"):
-                crashes.append(
-                    f"{result.expectation_config.type}: {info.get('exception_message', 'error')}"
-                )
+            raised = _raised(result.exception_info)
+            if raised is not None:
+                crashes.append(f"{result.expectation_config.type}: {raised}")
             elif not result.success:
                 reasons.extend(explain(result, frame))
         if crashes:

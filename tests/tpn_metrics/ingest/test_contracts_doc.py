@@ -82,3 +82,22 @@ def test_registry_sheets_match_the_loader():
 def test_the_contract_cites_nothing_outside_the_repository():
     text = CONTRACTS.read_text(encoding="utf-8")
     assert "shared/contracts.md" not in text
+
+
+def test_dhis2_section_names_every_format_and_period_type_read():
+    from tpn_metrics.ingest.dhis2_formats import SOURCE_FORMATS
+    from tpn_metrics.ingest.dhis2_periods import parse_period
+
+    section = sections()["6"]
+    documented = {
+        row[0]
+        for row in table_rows(
+            section, ("format (`source_format`)", "how it is recognised", "what is read")
+        )
+    }
+    assert documented == set(SOURCE_FORMATS)
+    # Every "`Type id`" example of the section parses to that type.
+    examples = re.findall(r"`(\w+) (\w+)`", section)
+    assert len(examples) >= 14
+    for period_type, period_id in examples:
+        assert parse_period(period_id).period_type == period_type, period_id

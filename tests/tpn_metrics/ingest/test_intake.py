@@ -510,3 +510,86 @@ def test_refused_file_records_its_delivery_but_no_deadline(
     assert rows(settings, "select delivered_at, due_at, is_backfill from landing.file_ledger") == [
         (dt.datetime(2023, 3, 24, 16, 0), None, False)
     ]
+
+
+# DHIS2 exports (issue #22). Fixtures: tests/fixtures/ingest/dhis2/, written to the shapes of
+# dhis2/dhis2-docs src/developer/web-api/analytics.md § "Response formats" and data.md
+# § "Reading data values" (see tests/tpn_metrics/ingest/test_dhis2.py).
+
+
+def test_a_dhis2_export_lands_its_values_and_a_ledger_row(loaded: Settings, fixtures: Path):
+    (outcome,) = ingest(loaded, fixtures / "ingest/dhis2/analytics_numden_hierarchy.json")
+    assert (outcome.status, outcome.kind, outcome.rows, outcome.period_key) == (
+        "loaded",
+        "dhis2",
+        4,
+        "202303",
+    )
+    assert rows(
+        loaded,
+        "select item_code, org_unit_level, district_id, value, numerator, denominator, "
+        "row_number, is_superseded from landing.dhis2_data_values "
+        f"where file_sha256 = '{outcome.file_sha256}' order by row_number",
+    ) == [
+        ("anc1_coverage_pct", "district", "gasabo", 15.6, 412.0, 2637.5, 1, False),
+        ("anc1_visits", "health_centre", "gasabo", 57.0, None, None, 2, False),
+        ("anc1_visits", "hospital", "gasabo", 88.0, None, None, 3, False),
+        ("hmis_reporting_rate_pct", "district", "gasabo", 96.3, 26.0, 27.0, 4, False),
+    ]
+    assert rows(
+        loaded,
+        "select distinct source_format, hospital_id from landing.dhis2_data_values "
+        "where org_unit_level <> 'hospital'",
+    ) == [("analytics_json", None)]  # NULL, not 'nan', for units that are no hospital
+    assert rows(
+        loaded,
+        "select kind, status, row_count, period_key, warnings like '%ouHierarchy%' "
+        f"from landing.file_ledger where file_sha256 = '{outcome.file_sha256}'",
+    ) == [("dhis2", "loaded", 4, "202303", True)]
+
+
+def test_dhis2_files_of_the_same_periods_are_both_kept_value_by_value(
+    settings: Settings, fixtures: Path
+):
+    dhis2 = fixtures / "ingest/dhis2"
+    first, second = ingest(settings, dhis2 / "analytics.json", dhis2 / "data_value_set.csv")
+    assert (first.status, second.status) == ("loaded", "loaded")
+    assert first.period_key == second.period_key == "202303..202304"
+    assert first.superseded is None and second.superseded is None
+    assert rows(
+        settings,
+        "select source_format, count(*), bool_or(is_superseded) from landing.dhis2_data_values "
+        "group by all order by 1",
+    ) == [("analytics_json", 4, False), ("data_value_set_csv", 4, False)]
+
+
+def test_a_bad_dhis2_export_is_quarantined_and_changes_no_table(loaded: Settings, fixtures: Path):
+    bad = fixtures / "ingest/dhis2/bad_many.csv"
+    before = fingerprint(loaded.warehouse_path)
+    (outcome,) = ingest(loaded, bad)
+    assert (outcome.status, outcome.kind) == ("quarantined", "dhis2")
+    assert "org unit uid Qq1NotThere is not in dhis2_org_units.csv" in (outcome.reason or "")
+    assert "value 'abc' is not a number (line 5)" in (outcome.reason or "")
+    assert fingerprint(loaded.warehouse_path) == before
+    assert rows(
+        loaded,
+        f"select status from landing.file_ledger where file_sha256 = '{outcome.file_sha256}'",
+    ) == [("quarantined",)]
+    stored = next(loaded.landing_store.glob(f"*/{outcome.file_sha256}*"))
+    assert stored.read_bytes() == bad.read_bytes()
+
+
+def test_a_json_that_is_no_dhis2_export_is_quarantined(settings: Settings, fixtures: Path):
+    (outcome,) = ingest(settings, fixtures / "ingest/dhis2/bad_not_dhis2.json")
+    assert outcome.status == "quarantined"
+    assert "neither a DHIS2 analytics response" in (outcome.reason or "")
+
+
+def test_a_resent_dhis2_export_is_a_duplicate(settings: Settings, fixtures: Path, tmp_path: Path):
+    export = fixtures / "ingest/dhis2/data_value_set.json"
+    (first,) = ingest(settings, export)
+    resent = tmp_path / "resent_dataValueSets.json"
+    shutil.copyfile(export, resent)
+    (again,) = ingest(settings, resent)
+    assert (first.status, again.status) == ("loaded", "duplicate")
+    assert rows(settings, "select count(*) from landing.dhis2_data_values") == [(4,)]

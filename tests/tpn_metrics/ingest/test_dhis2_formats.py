@@ -1,0 +1,148 @@
+"""The four DHIS2 export formats read as DHIS2 writes them, and told apart from our other inputs.
+
+Fixtures (tests/fixtures/ingest/dhis2/) follow dhis2/dhis2-docs ``src/developer/web-api/``:
+``analytics.md`` § "Response formats" (analytics JSON: ``headers`` name/column, ``metaData``,
+``rows`` of strings; the older ``metaData.names``), § "Request query parameters"
+(``includeNumDen``, ``hierarchyMeta`` → ``metaData.ouHierarchy``); ``data.md`` § "Reading data
+values" (dataValueSets JSON and CSV, ``deleted``) and § "CSV data value format". The analytics
+CSV header is what dhis2-core ``GridUtils.toCsv`` writes: each header's display column
+(``Data,Period,Organisation unit,Value``, ``DataQueryParams.DISPLAY_NAME_*``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tpn_metrics.ingest.detect import detect_kind
+from tpn_metrics.ingest.dhis2_formats import read_export, sniff_format
+from tpn_metrics.ingest.errors import FileRejectedError
+from tpn_metrics.ingest.vocabulary import FileKind
+
+FORMATS = {
+    "analytics.json": "analytics_json",
+    "analytics.csv": "analytics_csv",
+    "data_value_set.json": "data_value_set_json",
+    "data_value_set.csv": "data_value_set_csv",
+}
+
+
+@pytest.fixture
+def dhis2(fixtures: Path) -> Path:
+    return fixtures / "ingest" / "dhis2"
+
+
+@pytest.mark.parametrize(("name", "source_format"), sorted(FORMATS.items()))
+def test_each_format_is_detected_from_content_not_name(
+    dhis2: Path, tmp_path: Path, name: str, source_format: str
+):
+    renamed = tmp_path / "export.txt"
+    renamed.write_bytes((dhis2 / name).read_bytes())
+    assert sniff_format(renamed.read_bytes()) == source_format
+    assert detect_kind(renamed) == FileKind.DHIS2
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_each_format_reads_the_same_four_values(dhis2: Path, name: str):
+    export = read_export((dhis2 / name).read_bytes())
+    keys = ("data_item_uid", "period_id", "org_unit_uid", "value")
+    got = sorted(tuple(v.fields[k] for k in keys) for v in export.values)
+    assert got == [
+        ("wwBgX6KyNyx", "202303", "R9ajekTlcmy", "120"),
+        ("wwBgX6KyNyx", "202303", "XOVMRuNHG6z", "412"),
+        ("wwBgX6KyNyx", "202304", "R9ajekTlcmy", "131.0"),
+        ("wwBgX6KyNyx", "202304", "XOVMRuNHG6z", "398"),
+    ]
+
+
+def test_deleted_values_of_a_data_value_set_are_not_values(dhis2: Path):
+    for name in ("data_value_set.json", "data_value_set.csv"):
+        export = read_export((dhis2 / name).read_bytes())
+        assert export.skipped_deleted == 1
+        assert "13" not in {v.fields["value"] for v in export.values}
+
+
+def test_data_value_set_csv_lines_are_file_lines(dhis2: Path):
+    export = read_export((dhis2 / "data_value_set.csv").read_bytes())
+    assert [v.number for v in export.values] == [2, 3, 4, 5]
+    assert {v.fields["category_option_combo_uid"] for v in export.values} == {"HllvX50cXC0"}
+
+
+def test_top_level_keys_of_a_data_value_set_are_defaults(dhis2: Path):
+    export = read_export((dhis2 / "bad_value.json").read_bytes())
+    assert {(v.fields["period_id"], v.fields["org_unit_uid"]) for v in export.values} == {
+        ("202303", "XOVMRuNHG6z")
+    }
+
+
+def test_analytics_metadata_items_names_and_hierarchy(dhis2: Path):
+    export = read_export((dhis2 / "analytics_numden_hierarchy.json").read_bytes())
+    assert export.names["Kd8XhUyF6Tq"] == "Kinyinya Health Centre"
+    assert export.hierarchy["Kd8XhUyF6Tq"] == ("Hjw70Lodtf2", "prNiMdHuaaU", "XOVMRuNHG6z")
+    first = export.values[0].fields
+    assert (first["value"], first["numerator"], first["denominator"]) == ("15.6", "412.0", "2637.5")
+
+
+def test_legacy_names_and_an_org_unit_given_as_filter(dhis2: Path):
+    export = read_export((dhis2 / "analytics_legacy_names.json").read_bytes())
+    assert export.names["XBTserSDF0Y"] == "Huye District"
+    assert {v.fields["org_unit_uid"] for v in export.values} == {"XBTserSDF0Y"}
+    assert [v.fields["period_id"] for v in export.values] == ["2022July", "2023Q1", "2022"]
+
+
+def test_analytics_csv_with_dimension_names_and_num_den(tmp_path: Path):
+    data = (
+        b"dx,pe,ou,value,numerator,denominator,factor,multiplier,divisor\n"
+        b"zJOzV4PID5L,202303,XOVMRuNHG6z,15.6,412.0,2637.5,100.0,100.0,1.0\n"
+    )
+    export = read_export(data)
+    assert export.source_format == "analytics_csv"
+    (value,) = export.values
+    assert (value.number, value.fields["numerator"], value.fields["denominator"]) == (
+        2,
+        "412.0",
+        "2637.5",
+    )
+
+
+def test_data_value_set_csv_with_long_combo_names():
+    data = (
+        b"dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
+        b"wwBgX6KyNyx,202303,XOVMRuNHG6z,aaaaaaaaaa1,bbbbbbbbbb2,7\n"
+    )
+    (value,) = read_export(data).values
+    assert value.fields["category_option_combo_uid"] == "aaaaaaaaaa1"
+    assert value.fields["attribute_option_combo_uid"] == "bbbbbbbbbb2"
+
+
+def test_a_json_that_is_no_dhis2_export_is_refused_naming_what_it_holds(dhis2: Path):
+    with pytest.raises(FileRejectedError) as refused:
+        detect_kind(dhis2 / "bad_not_dhis2.json")
+    reason = str(refused.value)
+    assert "neither a DHIS2 analytics response" in reason
+    assert "organisationUnits, pager" in reason
+
+
+def test_json_that_does_not_parse_is_refused_with_its_place(tmp_path: Path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"headers": [], "rows": [\n  ["a", ]\n')
+    with pytest.raises(FileRejectedError, match=r"the JSON does not parse \(line 2"):
+        detect_kind(broken)
+
+
+def test_analytics_without_a_period_column_or_filter_is_refused():
+    data = b'{"headers": [{"name": "dx"}, {"name": "ou"}, {"name": "value"}], "rows": []}'
+    with pytest.raises(FileRejectedError, match=r"lacks the column.*pe/period"):
+        read_export(data)
+
+
+def test_our_other_csv_inputs_are_not_taken_for_dhis2(fixtures: Path):
+    for path in sorted((fixtures / "ingest" / "good").glob("*.csv")):
+        assert sniff_format(path.read_bytes()) is None, path.name
+        assert detect_kind(path) != FileKind.DHIS2
+
+
+def test_a_csv_whose_title_starts_with_a_bracket_is_not_taken_for_json():
+    data = b"[Draft] CBHI weekly update\nreport_date,district,target_population\n"
+    assert sniff_format(data) is None
