@@ -129,11 +129,9 @@ def service_topics(values: Dhis2Values, today: dt.date) -> tuple[ServiceTopic, .
             comparison = tuple(i for i in ids if i not in in_focus)
             achieved = None
             if complete and focus and comparison:
-                achieved = round(
-                    _mean_change(values, code, level, focus)
-                    - _mean_change(values, code, level, comparison),
-                    4,
-                )
+                changes = [_mean_change(values, code, level, ids) for ids in (focus, comparison)]
+                if changes[0] is not None and changes[1] is not None:
+                    achieved = round(changes[0] - changes[1], 4)
             windows = _label(BASELINE_MONTHS), _label(ENDLINE_MONTHS)
             out.append(
                 ServiceTopic(
@@ -143,14 +141,14 @@ def service_topics(values: Dhis2Values, today: dt.date) -> tuple[ServiceTopic, .
     return tuple(out)
 
 
-def _mean_change(values: Dhis2Values, code: str, level: str, ids: Sequence[str]) -> float:
+def _mean_change(values: Dhis2Values, code: str, level: str, ids: Sequence[str]) -> float | None:
     changes = []
     for key in ids:
         before = _window_value(values, code, level, key, BASELINE_MONTHS)
         after = _window_value(values, code, level, key, ENDLINE_MONTHS)
         if before is not None and after is not None:
             changes.append(after - before)
-    return float(np.mean(changes))
+    return float(np.mean(changes)) if changes else None
 
 
 def stale_denominators(values: Dhis2Values) -> tuple[StaleDenominator, ...]:
