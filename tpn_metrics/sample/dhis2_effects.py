@@ -85,6 +85,11 @@ class StaleDenominator:
         }
 
 
+def _delivered(month: dt.date) -> dt.date:
+    """The 15th of the month after ``month``: when its export arrives."""
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 15)
+
+
 def _label(months: Sequence[dt.date]) -> tuple[str, str]:
     return (months[0].strftime("%Y-%m"), months[-1].strftime("%Y-%m"))
 
@@ -109,12 +114,17 @@ def _window_value(
 
 def service_topics(values: Dhis2Values, today: dt.date) -> tuple[ServiceTopic, ...]:
     """Every service topic's effect at district and (but ANC) hospital level."""
-    written = [m for m in values.months if dt.date(m.year + m.month // 12, m.month % 12 + 1, 15)
-               <= today]  # fmt: skip
+    written = [m for m in values.months if _delivered(m) <= today]
     complete = all(m in written for m in (*BASELINE_MONTHS, *ENDLINE_MONTHS))
     specs = [(t.topic, t.indicator, t.effect, t.unit) for t in TOPICS]
-    specs.append((DATA_QUALITY, REPORTING_CODES["REPORTING_RATE_ON_TIME"], REPORTING_EFFECT_PP,
-                  "% of expected reports"))  # fmt: skip
+    specs.append(
+        (
+            DATA_QUALITY,
+            REPORTING_CODES["REPORTING_RATE_ON_TIME"],
+            REPORTING_EFFECT_PP,
+            "% of expected reports",
+        )
+    )
     districts = sorted({o.district_id for o in values.org_units if o.level == "district"})
     hospitals = sorted(
         {o.hospital_id for o in values.org_units if o.level == "hospital" and o.hospital_id}

@@ -12,7 +12,17 @@ unit,Value,Numerator,...``):
 - analytics CSV (``analytics_csv``), the same table with the headers' columns as header row;
 - data value set JSON (``data_value_set_json``): ``{"dataValues": [{"dataElement", "period",
   "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value", ...}]}``, values as strings;
-- data value set CSV (``data_value_set_csv``): DHIS2's quoted lower-case header.
+- data value set CSV (``data_value_set_csv``): DHIS2's quoted lower-case header
+  (the data value sets are built by :mod:`tpn_metrics.sample.dhis2_value_sets`).
+
+Files, per fiscal year ``YYYY-YY`` (monthly periods): ``analytics_districts_<topic>_YYYY-YY.json``
+(30 districts, one per service topic, with ``ouHierarchy``), ``analytics_hospitals_YYYY-YY.csv``
+(54 hospitals, every topic but ANC and the reporting metrics),
+``datavalues_health_centres_YYYY-YY.json`` (``.csv`` for 2021-22; components by category option
+combo), ``datavalues_expected_pregnancies_YYYY-YY.csv`` (districts' ANC denominator). Other
+period types: ``analytics_districts_quarterly_2022.json`` (``2022Q1``..``2022Q4``),
+``analytics_districts_financial_july.json`` (``2020July``..``2022July``),
+``analytics_hospitals_yearly.csv`` (``2021``, ``2022``).
 
 Values are rounded as analytics rounds them by default: 2 decimals, half up
 (``AnalyticsUtils.getRoundedValue`` → ``MathUtils.getRounded``), written as Java doubles.
@@ -30,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from tpn_metrics.reference import District
-from tpn_metrics.sample.delivery import OFFICE_HOURS, kigali
 from tpn_metrics.sample.dhis2_periods import (
     Measure,
     Period,
+    delivery_time,
     financial_july,
     indicator_measures,
     java_double,
@@ -43,12 +53,17 @@ from tpn_metrics.sample.dhis2_periods import (
     topic_codes,
     yearly,
 )
+from tpn_metrics.sample.dhis2_value_sets import (
+    expected_pregnancy_values,
+    health_centre_values,
+    write_value_set_csv,
+    write_value_set_json,
+)
 from tpn_metrics.sample.dhis2_values import (
     DATA_QUALITY,
     TOPICS,
     Dhis2Values,
     OrgUnit,
-    combo_uid,
     placeholder_uid,
 )
 from tpn_metrics.sample.writers import write_csv
@@ -69,40 +84,9 @@ ANALYTICS_HEADERS = (
     ("multiplier", "Multiplier", "NUMBER", "java.lang.Double", False),
     ("divisor", "Divisor", "NUMBER", "java.lang.Double", False),
 )
-DOCS_CSV_HEADER = [
-    "dataelement",
-    "period",
-    "orgunit",
-    "catoptcombo",
-    "attroptcombo",
-    "value",
-    "storedby",
-    "lastupdated",
-    "comment",
-    "followup",
-]
-CORE_CSV_HEADER = [
-    "dataelement",
-    "period",
-    "orgunit",
-    "categoryoptioncombo",
-    "attributeoptioncombo",
-    "value",
-    "storedby",
-    "lastupdated",
-    "comment",
-    "followup",
-    "deleted",
-]
 COUNTRY = "Rwanda"
 
 Row = tuple[str, Period, OrgUnit, Measure]
-
-
-def delivery_time(last: Period) -> dt.datetime:
-    """When an export ending with ``last`` arrives: the 15th of the next month, 10:00 Kigali."""
-    end = last.end
-    return kigali(dt.date(end.year + end.month // 12, end.month % 12 + 1, 15), OFFICE_HOURS)
 
 
 def fy_label(start_year: int) -> str:
@@ -125,8 +109,8 @@ def write_dhis2(
     centres = [o for o in values.org_units if o.level == "health_centre"]
     hierarchy = _hierarchy(district_units, districts)
     for fy in FISCAL_YEARS:
-        months = delivered([monthly(m) for m in values.months if financial_july(fy).start <= m
-                            <= financial_july(fy).end])  # fmt: skip
+        year = financial_july(fy)
+        months = delivered([monthly(m) for m in values.months if year.start <= m <= year.end])
         if not months:
             continue
         when = delivery_time(months[-1])
@@ -134,34 +118,38 @@ def write_dhis2(
         for topic in [t.topic for t in TOPICS] + [DATA_QUALITY]:
             rows = _district_rows(values, district_units, months, topic_codes(topic))
             path = folder / f"analytics_districts_{topic}_{label}.json"
-            _write_json(path, analytics_json(values, rows, months, hierarchy))
+            write_json(path, analytics_json(values, rows, months, hierarchy))
             written[path] = when
         path = folder / f"analytics_hospitals_{label}.csv"
         _write_analytics_csv(path, values, _hospital_rows(values, hospitals, months))
         written[path] = when
-        centre_values = _centre_values(values, centres, months)
+        centre_values = health_centre_values(values, centres, months)
         if fy in CSV_FISCAL_YEARS:
             path = folder / f"datavalues_health_centres_{label}.csv"
-            _write_value_csv(path, DOCS_CSV_HEADER, centre_values, core=False)
+            write_value_set_csv(path, centre_values, core=False)
         else:
             path = folder / f"datavalues_health_centres_{label}.json"
-            _write_json(path, {"dataValues": [_value_json(v) for v in centre_values]})
+            write_value_set_json(path, centre_values)
         written[path] = when
         path = folder / f"datavalues_expected_pregnancies_{label}.csv"
-        pregnancies = _district_values(values, district_units, months)
-        _write_value_csv(path, CORE_CSV_HEADER, pregnancies, core=True)
+        pregnancies = expected_pregnancy_values(values, district_units, months)
+        write_value_set_csv(path, pregnancies, core=True)
         written[path] = when
     all_codes = tuple(c for t in [*(t.topic for t in TOPICS), DATA_QUALITY] for c in topic_codes(t))
     for name, periods in (
-        (f"analytics_districts_quarterly_{QUARTERLY_YEAR}.json",
-         delivered([quarterly(QUARTERLY_YEAR, q) for q in range(1, 5)])),
-        ("analytics_districts_financial_july.json",
-         delivered([financial_july(fy) for fy in FISCAL_YEARS])),
-    ):  # fmt: skip
+        (
+            f"analytics_districts_quarterly_{QUARTERLY_YEAR}.json",
+            delivered([quarterly(QUARTERLY_YEAR, q) for q in range(1, 5)]),
+        ),
+        (
+            "analytics_districts_financial_july.json",
+            delivered([financial_july(fy) for fy in FISCAL_YEARS]),
+        ),
+    ):
         if periods:
             path = folder / name
             rows = _district_rows(values, district_units, periods, all_codes)
-            _write_json(path, analytics_json(values, rows, periods, hierarchy))
+            write_json(path, analytics_json(values, rows, periods, hierarchy))
             written[path] = delivery_time(periods[-1])
     years = delivered([yearly(y) for y in YEARLY_YEARS])
     if years:
@@ -258,8 +246,12 @@ def analytics_json(
         entry: dict[str, Any] = {"uid": item.uid, "name": item.name, "valueType": "NUMBER"}
         if item.item_type == "indicator":
             kind = "Per cent" if item.factor == 100 else f"Per {item.factor:,}"
-            entry["indicatorType"] = {"name": kind, "displayName": kind, "factor": item.factor,
-                                      "number": False}  # fmt: skip
+            entry["indicatorType"] = {
+                "name": kind,
+                "displayName": kind,
+                "factor": item.factor,
+                "number": False,
+            }
             entry["dimensionItemType"] = "INDICATOR"
         else:
             entry["dimensionItemType"] = "REPORTING_RATE"
@@ -274,8 +266,11 @@ def analytics_json(
             "dimensionItemType": "PERIOD",
         }
     for unit in units:
-        items[unit.uid] = {"uid": unit.uid, "name": unit.name,
-                           "dimensionItemType": "ORGANISATION_UNIT"}  # fmt: skip
+        items[unit.uid] = {
+            "uid": unit.uid,
+            "name": unit.name,
+            "dimensionItemType": "ORGANISATION_UNIT",
+        }
     ancestors = {a for u in units for a in hierarchy.paths.get(u.uid, "").split("/") if a}
     for uid in sorted(ancestors):
         items[uid] = {"name": hierarchy.names[uid]}
@@ -303,7 +298,8 @@ def analytics_json(
     }
 
 
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """``payload`` as compact UTF-8 JSON (as the API returns it), newline-terminated."""
     path.write_text(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
@@ -312,69 +308,3 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
 def _write_analytics_csv(path: Path, values: Dhis2Values, rows: Sequence[Row]) -> None:
     """``GridUtils.toCsv``: the headers' columns, then the rows (quoted only where needed)."""
     write_csv(path, [[h[1] for h in ANALYTICS_HEADERS], *_sorted(values, rows)])
-
-
-DataValue = tuple[str, str, str, str, str, str, str]
-"""(data element uid, period id, org unit uid, combo uid, attribute combo uid, value, updated)."""
-
-
-def _centre_values(
-    values: Dhis2Values, centres: Sequence[OrgUnit], months: Sequence[Period]
-) -> list[DataValue]:
-    codes = [c for t in TOPICS for c in (t.numerator, t.denominator) if c != "expected_pregnancies"]
-    uids = {o.uid for o in centres}
-    return _data_values(values, uids, codes, months)
-
-
-def _district_values(
-    values: Dhis2Values, units: Sequence[OrgUnit], months: Sequence[Period]
-) -> list[DataValue]:
-    return _data_values(values, {u.uid for u in units}, ["expected_pregnancies"], months)
-
-
-def _data_values(
-    values: Dhis2Values, uids: set[str], codes: Sequence[str], months: Sequence[Period]
-) -> list[DataValue]:
-    wanted = {p.months[0]: p for p in months}
-    out = []
-    for (uid, code, combo, month), count in values.counts.items():
-        if uid in uids and code in codes and month in wanted:
-            period = wanted[month]
-            updated = delivery_time(period).date() - dt.timedelta(days=7)
-            stamp = f"{updated.isoformat()}T09:00:00.000"
-            out.append(
-                (values.items[code].uid, period.period_id, uid, combo_uid(combo),
-                 combo_uid("default"), str(count), stamp)
-            )  # fmt: skip
-    return sorted(out)
-
-
-def _value_json(value: DataValue) -> dict[str, Any]:
-    element, period, unit, combo, attribute, number, updated = value
-    return {
-        "dataElement": element,
-        "period": period,
-        "orgUnit": unit,
-        "categoryOptionCombo": combo,
-        "attributeOptionCombo": attribute,
-        "value": number,
-        "storedBy": "hmis",
-        "created": updated,
-        "lastUpdated": updated,
-        "followup": False,
-    }
-
-
-def _write_value_csv(
-    path: Path, header: Sequence[str], rows: Sequence[DataValue], *, core: bool
-) -> None:
-    """Every non-empty cell quoted, empty cells bare (DHIS2's documented CSV example)."""
-
-    def line(cells: Sequence[str]) -> str:
-        return ",".join(f'"{c}"' if c else "" for c in cells)
-
-    lines = [line(header)]
-    for element, period, unit, combo, attribute, number, updated in rows:
-        cells = [element, period, unit, combo, attribute, number, "hmis", updated, "", "false"]
-        lines.append(line([*cells, "false"] if core else cells))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

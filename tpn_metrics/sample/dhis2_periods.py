@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from tpn_metrics.sample.delivery import OFFICE_HOURS, kigali
 from tpn_metrics.sample.dhis2_values import DATA_QUALITY, TOPICS, Dhis2Values
 
 MONTH_NAMES = [
@@ -95,6 +96,12 @@ def financial_july(start_year: int) -> Period:
     return Period(
         f"{start_year}July", "FinancialJuly", f"July {start_year} - June {start_year + 1}", months
     )
+
+
+def delivery_time(last: Period) -> dt.datetime:
+    """When an export ending with ``last`` arrives: the 15th of the next month, 10:00 Kigali."""
+    end = last.end
+    return kigali(dt.date(end.year + end.month // 12, end.month % 12 + 1, 15), OFFICE_HOURS)
 
 
 def dhis2_round(value: float) -> float:

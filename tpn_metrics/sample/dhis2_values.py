@@ -179,10 +179,15 @@ def load_org_units(seeds_dir: Path) -> tuple[OrgUnit, ...]:
     """``dhis2_org_units.csv`` in seed order."""
     with (seeds_dir / "dhis2_org_units.csv").open(newline="", encoding="utf-8") as handle:
         return tuple(
-            OrgUnit(r["org_unit_uid"], r["org_unit_name"], r["org_unit_level"],
-                    r["district_id"], r["hospital_id"] or None)
+            OrgUnit(
+                r["org_unit_uid"],
+                r["org_unit_name"],
+                r["org_unit_level"],
+                r["district_id"],
+                r["hospital_id"] or None,
+            )
             for r in csv.DictReader(handle)
-        )  # fmt: skip
+        )
 
 
 def load_data_items(seeds_dir: Path) -> dict[str, DataItem]:
