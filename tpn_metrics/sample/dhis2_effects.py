@@ -50,6 +50,11 @@ class ServiceTopic:
     achieved: float | None
     """Focus minus comparison mean change (indicator's unit); None when not all written."""
 
+    @property
+    def effect_unit(self) -> str:
+        """The unit of ``effect`` and ``achieved``: ``pp`` for a percentage, else the unit."""
+        return "pp" if self.unit.startswith("%") else self.unit
+
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready form for the manifest's ``service_topics``."""
         return {
@@ -57,6 +62,7 @@ class ServiceTopic:
             "item_code": self.item_code,
             "level": self.level,
             "effect": self.effect,
+            "effect_unit": self.effect_unit,
             "unit": self.unit,
             "focus": list(self.focus),
             "comparison": list(self.comparison),

@@ -77,6 +77,8 @@ def test_achieved_effect_is_focus_minus_comparison_change(values: Dhis2Values) -
     assert district.achieved == pytest.approx(20.0)
     assert (district.focus, district.comparison) == (("a",), ("b",))
     assert district.effect == 10.0 and district.unit == "% of SAM exits"
+    assert district.effect_unit == "pp"
+    assert topics[("birth_asphyxia", "hospital")].effect_unit == "per 1,000 live births"
     hospital = topics[("malnutrition", "hospital")]
     assert hospital.achieved == pytest.approx(26.0)
     assert (hospital.focus, hospital.comparison) == (("h_a",), ("h_b",))

@@ -536,7 +536,7 @@ def test_manifest_records_what_was_written(sample: tuple[Path, SampleManifest]) 
     assert len(groups["accreditation"].focus) == 19 and len(groups["cbhi_enrollment"].focus) == 8
     assert [f for f in stored["files"] if f["path"].startswith("dhis2/")]
     service_keys = {
-        "topic", "item_code", "level", "effect", "unit", "focus", "comparison",
+        "topic", "item_code", "level", "effect", "effect_unit", "unit", "focus", "comparison",
         "baseline_months", "endline_months", "achieved",
     }  # fmt: skip
     assert all(set(t) == service_keys for t in stored["service_topics"])
