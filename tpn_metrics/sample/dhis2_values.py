@@ -91,7 +91,6 @@ REPORTING_EFFECT_PP = 15.0
 """Focus effect on the on-time reporting rate (pp of expected reports)."""
 REPORTING_BASELINE = (0.55, 0.75)
 REPORTING_RECEIVED = 0.95
-GOLDEN = (5**0.5 - 1) / 2
 """Share of expected reports received at all (on time or late), everywhere, all months."""
 
 
@@ -318,16 +317,19 @@ def build_dhis2_values(
     reports: dict[tuple[str, dt.date], tuple[int, int]] = {}
     for unit in facilities:
         base = float(rng.uniform(*REPORTING_BASELINE))
-        start = float(rng.random())
-        for index, m in enumerate(months):
+        # Error diffusion rather than independent draws: a facility's count of reports over
+        # any run of months is within one of its expected count, as a facility's habits keep
+        # it, instead of swinging by chance (months start at a random phase per facility).
+        on_time_sum = received_sum = float(rng.random())
+        for m in months:
             effect = REPORTING_EFFECT_PP / 100 * ramp(m) if in_focus(unit, DATA_QUALITY) else 0.0
             trend = 0.01 * (m - FIRST_MONTH).days / 365.25
             on_time_p = min(base + trend + effect, REPORTING_RECEIVED)
-            # A low-discrepancy (golden-ratio) sequence rather than independent draws: a
-            # facility's share of reports on time over any run of months stays near its
-            # probability, as a real facility's habits do, instead of swinging by chance.
-            draw = (start + index * GOLDEN) % 1.0
-            reports[(unit.uid, m)] = (int(draw < REPORTING_RECEIVED), int(draw < on_time_p))
+            on_time = int(on_time_sum + on_time_p) - int(on_time_sum)
+            received = max(on_time, int(received_sum + REPORTING_RECEIVED) - int(received_sum))
+            on_time_sum += on_time_p
+            received_sum += REPORTING_RECEIVED
+            reports[(unit.uid, m)] = (received, on_time)
     sums: dict[tuple[str, str, dt.date], int] = {}
     for (uid, code, _, month), n in counts.items():
         sums[(uid, code, month)] = sums.get((uid, code, month), 0) + n
