@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,8 @@ class Topic:
     trend_per_year: float
     noise_sd: float
     volume: tuple[int, int]
-    """Monthly denominator at (health centre, hospital); 0: not reported at that level."""
+    """Monthly denominator at (health centre, hospital); unused for ANC, whose visits are drawn
+    against the district's census-based expected pregnancies, at health centres only."""
     combos: tuple[str, ...]
     """Category option combos the numerator and denominator are disaggregated by (names)."""
 
@@ -265,6 +267,7 @@ def build_dhis2_values(
         for t in topics
     }
     facilities = [o for o in org_units if o.level in ("health_centre", "hospital")]
+    centres = Counter(o.district_id for o in org_units if o.level == "health_centre")
     census = {
         (d.district_id, m): projected_population(d.population_2012, d.population_2022, mid_month(m))
         * birth_rate(rates, m.year)
@@ -301,7 +304,8 @@ def build_dhis2_values(
                 if topic.topic == "anc_first_visit":
                     if not is_hc:
                         continue
-                    volume = census[(unit.district_id, m)] / 2
+                    # The district's true expected pregnancies, shared by its health centres.
+                    volume = census[(unit.district_id, m)] / centres[unit.district_id]
                 else:
                     volume = float(topic.volume[0 if is_hc else 1])
                     if topic.topic != "stock_outs":
