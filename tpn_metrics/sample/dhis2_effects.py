@@ -6,8 +6,12 @@ comparison ids, the baseline window (the months before the launch) and the endli
 (fiscal year 2022/23, the effect fully ramped up), and the effect the files actually give:
 mean change of the focus institutions minus mean change of the comparison institutions, each
 institution's value over a window being Σ numerators / Σ denominators × factor of the written
-monthly rows (never an average of monthly rates). Also the districts whose DHIS2 "expected
-pregnancies" (stale projection) are far from the census projection.
+monthly rows (never an average of monthly rates). ANC is recorded twice: as DHIS2 gives it
+(``anc1_coverage_pct``, over DHIS2's stale expected pregnancies) and census-corrected
+(``anc1_coverage_corrected_pct``, over expected pregnancies from the census projection ×
+crude birth rate / 12, as the warehouse corrects it), the effect being drawn on the true
+coverage. Also the districts whose DHIS2 "expected pregnancies" (stale projection) are far from
+the census projection.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tpn_metrics.sample.dhis2_values import (
     month_starts,
 )
 
+CORRECTED_ANC = "anc1_coverage_corrected_pct"
 BASELINE_MONTHS = month_starts(dt.date(2020, 7, 1), dt.date(2021, 2, 1))
 ENDLINE_MONTHS = month_starts(dt.date(2022, 7, 1), dt.date(2023, 6, 1))
 
@@ -103,7 +108,15 @@ def _label(months: Sequence[dt.date]) -> tuple[str, str]:
 def _window_value(
     values: Dhis2Values, code: str, level: str, key: str, months: Sequence[dt.date]
 ) -> float | None:
-    """Σ num / Σ den × factor of one institution (district id or hospital id) over ``months``."""
+    """Σ num / Σ den × factor of one institution (district id or hospital id) over ``months``.
+
+    ``anc1_coverage_corrected_pct``: ANC first visits over the census-based expected
+    pregnancies (the warehouse's corrected coverage), unrounded.
+    """
+    if code == CORRECTED_ANC:
+        visits = sum(values.total(f.uid, "anc1_visits", months) for f in values.facilities_of(key))
+        expected = sum(values.census_expected[(key, m)] for m in months)
+        return visits / expected * 100
     if level == "district":
         units = [f.uid for f in values.facilities_of(key)]
         district_uid: str | None = values.district_unit(key).uid
@@ -123,6 +136,8 @@ def service_topics(values: Dhis2Values, today: dt.date) -> tuple[ServiceTopic, .
     written = [m for m in values.months if _delivered(m) <= today]
     complete = all(m in written for m in (*BASELINE_MONTHS, *ENDLINE_MONTHS))
     specs = [(t.topic, t.indicator, t.effect, t.unit) for t in TOPICS]
+    anc = next(t for t in TOPICS if t.topic == "anc_first_visit")
+    specs.insert(1, (anc.topic, CORRECTED_ANC, anc.effect, anc.unit))
     specs.append(
         (
             DATA_QUALITY,
