@@ -42,13 +42,19 @@ def sample(
     ] = Path("sample_data"),
     seed: Seed = 2024,
 ) -> None:
-    """Generate the synthetic input files (RSSB weekly, accreditation, registry)."""
+    """Generate the synthetic input files (RSSB weekly, accreditation, registry, DHIS2)."""
     from tpn_metrics.sample import generate_sample
 
     manifest = generate_sample(out, seed)
     console.print(f"wrote {len(manifest.files)} files to {out} (manifest: {out / 'manifest.json'})")
     for anomaly in manifest.anomalies:
         console.print(f"injected ({anomaly.dimension}): {anomaly.detail}")
+    for topic in manifest.service_topics:
+        achieved = "not yet written" if topic.achieved is None else f"{topic.achieved:+.2f}"
+        console.print(
+            f"DHIS2 {topic.item_code} ({topic.level}s): focus effect {topic.effect:+g} "
+            f"{topic.effect_unit}, files give {achieved} ({len(topic.focus)} in focus)"
+        )
 
 
 def ingest(

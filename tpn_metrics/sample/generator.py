@@ -30,6 +30,9 @@ from tpn_metrics.sample.delivery import (
     set_delivery_times,
 )
 from tpn_metrics.sample.design import build_design
+from tpn_metrics.sample.dhis2_effects import service_topics, stale_denominators
+from tpn_metrics.sample.dhis2_files import write_dhis2
+from tpn_metrics.sample.dhis2_values import build_dhis2_values
 from tpn_metrics.sample.manifest import (
     FocusGroup,
     RssbCorrection,
@@ -45,8 +48,16 @@ from tpn_metrics.settings import Settings
 RSSB_FOLDER = "rssb_weekly"
 ACCREDITATION_FOLDER = "accreditation"
 REGISTRY_FOLDER = "registry"
+DHIS2_FOLDER = "dhis2"
 MANIFEST_NAME = "manifest.json"
-REFERENCE_FILES = ("districts.csv", "district_census_populations.csv", "hospitals.csv")
+REFERENCE_FILES = (
+    "districts.csv",
+    "district_census_populations.csv",
+    "hospitals.csv",
+    "dhis2_org_units.csv",
+    "dhis2_data_items.csv",
+    "crude_birth_rates.csv",
+)
 
 _STREAM_DESIGN = 1
 _STREAM_CBHI = 2
@@ -55,6 +66,7 @@ _STREAM_LAYOUT = 4
 _STREAM_NAMES = 5
 _STREAM_ANOMALIES = 6
 _STREAM_DELIVERY = 7
+_STREAM_DHIS2 = 8
 
 
 def generate_sample(
@@ -64,7 +76,7 @@ def generate_sample(
     today: dt.date | None = None,
     reference_dir: Path | None = None,
 ) -> SampleManifest:
-    """Write the synthetic RSSB, accreditation and registry files under ``out_dir``.
+    """Write the synthetic RSSB, accreditation, registry and DHIS2 files under ``out_dir``.
 
     Files dated after ``today`` (default: the real date) are not written, since a loader rightly
     rejects a report from the future. ``reference_dir`` defaults to the dbt reference seeds.
@@ -140,6 +152,12 @@ def generate_sample(
         times[path] = kigali(results_published(year), OFFICE_HOURS)
     for path in registry_files:
         times[path] = kigali(min(today, last_dated), OFFICE_HOURS)
+    dhis2 = build_dhis2_values(
+        np.random.default_rng([seed, _STREAM_DHIS2]), districts, hospitals, design, seeds_dir
+    )
+    dhis2_times = write_dhis2(out_dir / DHIS2_FOLDER, dhis2, districts, today)
+    written += dhis2_times
+    times.update(dhis2_times)
     set_delivery_times(times)
     relative = sorted(p.relative_to(out_dir).as_posix() for p in written)
     # A different seed names its weekly files differently; files a previous run recorded and
@@ -184,12 +202,14 @@ def generate_sample(
             (name, hashlib.sha256((seeds_dir / name).read_bytes()).hexdigest())
             for name in REFERENCE_FILES
         ),
-        cut_off=today if today < last_dated else None,
+        cut_off=today if today < max(last_dated, dhis2.last_delivery) else None,
         anomalies=tuple(
             replace(a, file=weekly_files[a.report_date].relative_to(out_dir).as_posix())
             for a in injected.anomalies
             if a.report_date in weekly_files
         ),
+        service_topics=service_topics(dhis2, today),
+        dhis2_anc_denominators=stale_denominators(dhis2),
     )
     hashes = {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in relative}
     text = json.dumps(manifest.to_json_dict(hashes), indent=2, ensure_ascii=False) + "\n"
@@ -208,7 +228,7 @@ def _previous_files(out_dir: Path) -> set[str]:
     except (ValueError, TypeError, KeyError, AttributeError):
         return set()
     # Only files under the sample's own folders, never anything a manifest could point outside.
-    folders = (RSSB_FOLDER, ACCREDITATION_FOLDER, REGISTRY_FOLDER)
+    folders = (RSSB_FOLDER, ACCREDITATION_FOLDER, REGISTRY_FOLDER, DHIS2_FOLDER)
     return {
         n
         for n in names

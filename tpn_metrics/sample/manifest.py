@@ -19,6 +19,8 @@ from tpn_metrics.sample.accreditation_files import results_published
 from tpn_metrics.sample.anomalies import InjectedAnomaly
 from tpn_metrics.sample.cbhi import COMPARISON_CHANGE_PP, FOCUS_CHANGE_PP, CbhiSample
 from tpn_metrics.sample.design import Design
+from tpn_metrics.sample.dhis2_effects import ServiceTopic, StaleDenominator
+from tpn_metrics.sample.dhis2_values import STALE_GROWTH_PER_YEAR
 from tpn_metrics.sample.timeline import FISCAL_YEARS
 
 
@@ -85,6 +87,10 @@ class SampleManifest:
     """``today`` when it was early enough to leave files out; None when nothing was left out."""
     anomalies: tuple[InjectedAnomaly, ...] = ()
     """The data-quality anomalies injected on purpose (those in files written)."""
+    service_topics: tuple[ServiceTopic, ...] = ()
+    """Each DHIS2 service topic's focus effect per level, as drawn and as the files give it."""
+    dhis2_anc_denominators: tuple[StaleDenominator, ...] = ()
+    """Districts whose DHIS2 expected pregnancies (a stale projection) are far from the census."""
 
     def to_json_dict(self, file_hashes: dict[str, str] | None = None) -> dict[str, Any]:
         """The manifest as JSON-ready data; ``file_hashes`` maps a written path to its SHA-256."""
@@ -121,6 +127,11 @@ class SampleManifest:
                 }
                 for g in self.focus_groups
             ],
+            "service_topics": [t.to_json_dict() for t in self.service_topics],
+            "dhis2_anc_denominators": {
+                "stale_growth_per_year": STALE_GROWTH_PER_YEAR,
+                "stale_districts": [d.to_json_dict() for d in self.dhis2_anc_denominators],
+            },
             "calibration": [
                 {
                     "metric": c.metric,

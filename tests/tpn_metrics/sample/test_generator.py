@@ -534,6 +534,21 @@ def test_manifest_records_what_was_written(sample: tuple[Path, SampleManifest]) 
         assert figure.achieved == pytest.approx(figure.target, abs=0.05)
     groups = {g.topic: g for g in manifest.focus_groups}
     assert len(groups["accreditation"].focus) == 19 and len(groups["cbhi_enrollment"].focus) == 8
+    assert [f for f in stored["files"] if f["path"].startswith("dhis2/")]
+    service_keys = {
+        "topic", "item_code", "level", "effect", "effect_unit", "unit", "focus", "comparison",
+        "baseline_months", "endline_months", "achieved",
+    }  # fmt: skip
+    assert all(set(t) == service_keys for t in stored["service_topics"])
+    assert {(t["topic"], t["level"]) for t in stored["service_topics"]} >= {
+        ("anc_first_visit", "district"),
+        ("data_quality", "hospital"),
+    }
+    for topic in stored["service_topics"]:
+        assert set(topic["focus"]).isdisjoint(topic["comparison"]) and topic["achieved"] is not None
+    stale = stored["dhis2_anc_denominators"]
+    assert stale["stale_growth_per_year"] > 0 and stale["stale_districts"]
+    assert set(stored["reference_sha256"]) >= {"dhis2_org_units.csv", "dhis2_data_items.csv"}
 
 
 def test_nothing_dated_after_today_is_written(tmp_path: Path) -> None:
