@@ -114,13 +114,17 @@ def _excluded(n: int, group: str, what: str) -> str:
     return f"{n} {group} institutions lack {what} and were excluded"
 
 
-def _warnings(
+def comparison_warnings(
     focus: GroupSummary,
     comparison: GroupSummary,
     baseline_focus: FloatArray,
     baseline_comparison: FloatArray,
     min_group_size: int,
 ) -> tuple[str, ...]:
+    """Plain-language caveats of a comparison: institutions excluded for a missing value,
+    groups below ``min_group_size``, and a baseline imbalance above
+    :data:`BASELINE_IMBALANCE_SMD` (baselines of the institutions with both values, in the
+    metric's unit)."""
     messages: list[str] = []
     for name, summary in (("focus", focus), ("comparison", comparison)):
         if summary.n_missing_baseline:
@@ -215,7 +219,7 @@ def compare_groups(
             seed=seed,
         ),
         adjusted=ancova_adjusted_difference(baseline, endline, is_focus),
-        warnings=_warnings(
+        warnings=comparison_warnings(
             focus,
             comparison,
             baseline[is_focus & complete],
