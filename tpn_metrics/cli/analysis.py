@@ -59,7 +59,7 @@ def evaluate(
     from tpn_metrics.stages import run_evaluation
 
     if (start or end) and topic is None:
-        usage_error(ONE_TOPIC)
+        usage_error(ONE_TOPIC.replace("need one --topic", "need --topic"))
     try:
         topics = evaluable_topics()
     except (OSError, ValueError) as error:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tpn_metrics.evaluation.stats.descriptive import GroupSummary, summarise_changes
-from tpn_metrics.evaluation.stats.inputs import ALTERNATIVE, FloatArray
+from tpn_metrics.evaluation.stats.inputs import FloatArray
 from tpn_metrics.evaluation.stats.parametric import welch_t_test, z_test_difference, z_test_within
 from tpn_metrics.evaluation.stats.regression import AdjustedEstimate, ancova_adjusted_difference
 from tpn_metrics.evaluation.stats.resampling import bootstrap_ci_difference, permutation_test
@@ -326,7 +326,7 @@ def test_rows(c: Comparison) -> list[dict[str, object]]:
             "df": a.df,
             "ci_low_pp": a.ci_low_pp,
             "ci_high_pp": a.ci_high_pp,
-            "alternative": ALTERNATIVE,
+            "alternative": a.alternative,
             "n_focus": a.n_focus,
             "n_comparison": a.n_comparison,
             "note": a.note,

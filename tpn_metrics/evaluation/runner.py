@@ -118,14 +118,15 @@ def standard_datasets(
     end: str | None = None,
     rules: PeriodRules,
 ) -> list[tuple[str, Dataset]]:
-    """The comparisons of ``topics`` (default: :func:`evaluable_topics`): the paper's plus the
-    corrected-coverage sensitivity analysis, and the service topics' (DHIS2).
+    """The comparisons of ``topics`` (default: the paper's two, with the corrected-coverage
+    sensitivity analysis; any topic of :func:`evaluable_topics` may be named, such as the
+    DHIS2 service topics).
 
     ``start``/``end`` (period text, see :mod:`periods`) override the default baseline and
     endline of the one topic in ``topics``. Raises :class:`PeriodError` for a period the
     warehouse cannot answer, ``ValueError`` for an unknown topic.
     """
-    topics = evaluable_topics() if topics is None else topics
+    topics = PAPER_TOPICS if topics is None else topics
     if (start or end) and len(topics) != 1:
         raise PeriodError(ONE_TOPIC)
     datasets: list[tuple[str, Dataset]] = []
