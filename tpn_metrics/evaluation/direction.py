@@ -11,6 +11,7 @@ sign: means, estimates, statistics and intervals negated back (bounds swapped), 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -22,12 +23,17 @@ from tpn_metrics.evaluation.stats.regression import DidEstimate, difference_in_d
 LESS = "less"
 
 
+def _neg(value: float) -> float:
+    """−value, without a negative zero ("−0.0" in a report reads as a fall)."""
+    return 0.0 - value
+
+
 def _mirrored_summary(s: GroupSummary) -> GroupSummary:
     return replace(
         s,
-        baseline_mean=-s.baseline_mean,
-        endline_mean=-s.endline_mean,
-        mean_change_pp=-s.mean_change_pp,
+        baseline_mean=_neg(s.baseline_mean),
+        endline_mean=_neg(s.endline_mean),
+        mean_change_pp=_neg(s.mean_change_pp),
     )
 
 
@@ -46,19 +52,19 @@ def compare_oriented(
     """:func:`compare_groups` for a metric of either direction. ``frame`` as there (values
     in the metric's unit); with ``higher_is_better`` false the one-sided tests ask whether
     the focus group's value fell more than the others' (see the module doc)."""
-    labels = {
-        "topic": topic,
-        "metric": metric,
-        "baseline_label": baseline_label,
-        "endline_label": endline_label,
-        "n_resamples": n_resamples,
-        "seed": seed,
-        "min_group_size": min_group_size,
-    }
+    compare = partial(
+        compare_groups,
+        topic=topic,
+        metric=metric,
+        baseline_label=baseline_label,
+        endline_label=endline_label,
+        n_resamples=n_resamples,
+        seed=seed,
+        min_group_size=min_group_size,
+    )
     if higher_is_better:
-        return compare_groups(frame, **labels)  # type: ignore[arg-type]
-    flipped = frame.assign(baseline=-frame["baseline"], endline=-frame["endline"])
-    c = compare_groups(flipped, **labels)  # type: ignore[arg-type]
+        return compare(frame)
+    c = compare(frame.assign(baseline=-frame["baseline"], endline=-frame["endline"]))
     focus, comparison = _mirrored_summary(c.focus), _mirrored_summary(c.comparison)
     baseline = pd.to_numeric(frame["baseline"]).to_numpy(dtype=np.float64, na_value=np.nan)
     endline = pd.to_numeric(frame["endline"]).to_numpy(dtype=np.float64, na_value=np.nan)
@@ -70,15 +76,15 @@ def compare_oriented(
         c,
         focus=focus,
         comparison=comparison,
-        difference_pp=-c.difference_pp,
-        tests=tuple(replace(t, statistic=-t.statistic, alternative=LESS) for t in c.tests),
-        bootstrap_ci_pp=(-high, -low),
+        difference_pp=_neg(c.difference_pp),
+        tests=tuple(replace(t, statistic=_neg(t.statistic), alternative=LESS) for t in c.tests),
+        bootstrap_ci_pp=(_neg(high), _neg(low)),
         adjusted=replace(
             a,
-            estimate_pp=-a.estimate_pp,
-            statistic=-a.statistic,
-            ci_low_pp=-a.ci_high_pp,
-            ci_high_pp=-a.ci_low_pp,
+            estimate_pp=_neg(a.estimate_pp),
+            statistic=_neg(a.statistic),
+            ci_low_pp=_neg(a.ci_high_pp),
+            ci_high_pp=_neg(a.ci_low_pp),
             alternative=LESS,
         ),
         # Recomputed on the real values: "started 3.0 points higher" must not be mirrored.
@@ -101,9 +107,9 @@ def did_oriented(panel: pd.DataFrame, *, higher_is_better: bool) -> DidEstimate:
     e = difference_in_differences(panel.assign(value=-panel["value"]))
     return replace(
         e,
-        estimate_pp=-e.estimate_pp,
-        statistic=-e.statistic,
-        ci_low_pp=-e.ci_high_pp,
-        ci_high_pp=-e.ci_low_pp,
+        estimate_pp=_neg(e.estimate_pp),
+        statistic=_neg(e.statistic),
+        ci_low_pp=_neg(e.ci_high_pp),
+        ci_high_pp=_neg(e.ci_low_pp),
         alternative=LESS,
     )
