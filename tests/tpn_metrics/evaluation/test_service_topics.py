@@ -195,3 +195,18 @@ def test_default_periods_skip_topics_without_data_and_name_them(con):
         "no DHIS2 monthly data for tracer_stockout_pct in 2021-03: none are loaded"
     )
     assert "anc_first_visit_hospitals" in reasons
+
+
+def test_a_topic_with_no_comparable_level_is_refused_naming_why(con):
+    con.execute(
+        "delete from marts.fct_service_indicators "
+        "where item_code = 'birth_asphyxia_per_1000' and hospital_id in ('h3', 'h4')"
+    )
+    with pytest.raises(PeriodError) as refused:
+        evaluable_datasets(
+            con, topics=("birth_asphyxia",), start="2021-03", end="2023-03", rules=RULES
+        )
+    assert str(refused.value) == (
+        "nothing to compare for birth_asphyxia: birth_asphyxia_hospitals: no comparison "
+        "institution has a value in both months (2021-03, 2023-03)"
+    )
