@@ -18,7 +18,6 @@ from tpn_metrics.evaluation.datasets import coverage_trajectories
 from tpn_metrics.evaluation.headline import Headline, corrected_first, headlines
 from tpn_metrics.evaluation.periods import PeriodRules
 from tpn_metrics.evaluation.runner import (
-    TOPICS_WITH_METRICS,
     evaluable_datasets,
     evaluate,
     write_tables,
@@ -147,16 +146,17 @@ def run_evaluation(
     settings: Settings,
     *,
     n_resamples: int = 10_000,
-    topics: tuple[str, ...] = TOPICS_WITH_METRICS,
+    topics: tuple[str, ...] | None = None,
     start: str | None = None,
     end: str | None = None,
 ) -> EvaluationOutputs:
-    """Refresh the eval_* tables and the report. ``start``/``end`` (a year such as 2021 for
-    accreditation, a date for CBHI) override the paper's periods of the one topic in
-    ``topics``. Raises :class:`PeriodError` before anything is written when a period does not
-    exist in the warehouse (on the default periods: when no topic can be evaluated; a topic
-    that cannot is skipped and named in the report); the report files are replaced only once
-    complete.
+    """Refresh the eval_* tables and the report. ``topics`` defaults to every evaluable topic
+    (:func:`~tpn_metrics.evaluation.runner.evaluable_topics`). ``start``/``end`` (a year such
+    as 2021 for accreditation, a date for CBHI, a month such as 2021-03 for DHIS2 topics)
+    override the default periods of the one topic in ``topics``. Raises :class:`PeriodError`
+    before anything is written when a period does not exist in the warehouse (on the default
+    periods: when no topic can be evaluated; a topic that cannot is skipped and named in the
+    report); the report files are replaced only once complete.
     """
     variables = project_vars(settings.dbt_project_dir)
     with writing_for_analysts(settings) as con:  # evaluation.* and twinning.* reach analysts

@@ -23,37 +23,50 @@ from tpn_metrics.settings import Settings
 
 def evaluate(
     topic: Annotated[
-        str | None, typer.Option(help="accreditation or cbhi_enrollment (default: both)")
+        str | None,
+        typer.Option(
+            help="A topic of topics.yaml: accreditation, cbhi_enrollment or a DHIS2 topic "
+            "such as anc_first_visit (default: every topic with data)"
+        ),
     ] = None,
     start: Annotated[
         str | None,
         typer.Option(
             "--from",
-            help="Baseline: a survey year (accreditation, 2021) or a date (CBHI, 2021-03-23)",
+            help="Baseline: a survey year (accreditation, 2021), a date (CBHI, 2021-03-23) "
+            "or a month (DHIS2 topics, 2021-03)",
         ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--to", help="Endline: a survey year (accreditation) or a date (CBHI)"),
+        typer.Option(
+            "--to",
+            help="Endline: a survey year (accreditation), a date (CBHI) or a month (DHIS2)",
+        ),
     ] = None,
     resamples: Resamples = 10_000,
 ) -> None:
-    """Refresh the evaluation tables and write the report (defaults: the paper's periods).
+    """Refresh the evaluation tables and write the report (defaults: the paper's periods;
+    DHIS2 topics: the launch month 2021-03 and 2023-03, or the latest month with data).
 
     Prints one headline per comparison: the effect the report recommends, its 95% interval and
-    one-sided p-value. A period the warehouse does not hold exits 2 and writes nothing.
+    one-sided p-value. A period the warehouse does not hold exits 2 and writes nothing; on the
+    default periods a topic without data is skipped and named.
     """
     from tpn_metrics.evaluation.headline import headline_text
     from tpn_metrics.evaluation.periods import PeriodError
-    from tpn_metrics.evaluation.runner import TOPICS_WITH_METRICS
+    from tpn_metrics.evaluation.runner import ONE_TOPIC, evaluable_topics
     from tpn_metrics.stages import run_evaluation
 
     if (start or end) and topic is None:
-        usage_error("--from/--to need --topic (years for accreditation, dates for CBHI)")
-    if topic is not None and topic not in TOPICS_WITH_METRICS:
+        usage_error(ONE_TOPIC.replace("need one --topic", "need --topic"))
+    try:
+        topics = evaluable_topics()
+    except (OSError, ValueError) as error:
+        usage_error(f"topics.yaml: {error}")
+    if topic is not None and topic not in topics:
         usage_error(
-            f"no metric in the warehouse for topic '{topic}': "
-            f"use one of {', '.join(TOPICS_WITH_METRICS)}"
+            f"no metric in the warehouse for topic '{topic}': use one of {', '.join(topics)}"
         )
     settings = Settings()
     marts_or_exit(settings)
@@ -61,7 +74,7 @@ def evaluate(
         outputs = run_evaluation(
             settings,
             n_resamples=resamples,
-            topics=(topic,) if topic else TOPICS_WITH_METRICS,
+            topics=(topic,) if topic else topics,
             start=start,
             end=end,
         )

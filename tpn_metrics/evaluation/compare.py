@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tpn_metrics.evaluation.stats.descriptive import GroupSummary, summarise_changes
-from tpn_metrics.evaluation.stats.inputs import ALTERNATIVE, FloatArray
+from tpn_metrics.evaluation.stats.inputs import FloatArray
 from tpn_metrics.evaluation.stats.parametric import welch_t_test, z_test_difference, z_test_within
 from tpn_metrics.evaluation.stats.regression import AdjustedEstimate, ancova_adjusted_difference
 from tpn_metrics.evaluation.stats.resampling import bootstrap_ci_difference, permutation_test
@@ -114,13 +114,17 @@ def _excluded(n: int, group: str, what: str) -> str:
     return f"{n} {group} institutions lack {what} and were excluded"
 
 
-def _warnings(
+def comparison_warnings(
     focus: GroupSummary,
     comparison: GroupSummary,
     baseline_focus: FloatArray,
     baseline_comparison: FloatArray,
     min_group_size: int,
 ) -> tuple[str, ...]:
+    """Plain-language caveats of a comparison: institutions excluded for a missing value,
+    groups below ``min_group_size``, and a baseline imbalance above
+    :data:`BASELINE_IMBALANCE_SMD` (baselines of the institutions with both values, in the
+    metric's unit)."""
     messages: list[str] = []
     for name, summary in (("focus", focus), ("comparison", comparison)):
         if summary.n_missing_baseline:
@@ -215,7 +219,7 @@ def compare_groups(
             seed=seed,
         ),
         adjusted=ancova_adjusted_difference(baseline, endline, is_focus),
-        warnings=_warnings(
+        warnings=comparison_warnings(
             focus,
             comparison,
             baseline[is_focus & complete],
@@ -322,7 +326,7 @@ def test_rows(c: Comparison) -> list[dict[str, object]]:
             "df": a.df,
             "ci_low_pp": a.ci_low_pp,
             "ci_high_pp": a.ci_high_pp,
-            "alternative": ALTERNATIVE,
+            "alternative": a.alternative,
             "n_focus": a.n_focus,
             "n_comparison": a.n_comparison,
             "note": a.note,

@@ -42,6 +42,16 @@ class Dataset:
     panel: pd.DataFrame | None = None
     # "reported" or "corrected" for CBHI coverage: the uninsured-share decline is derived from it
     coverage: str | None = None
+    #: Unit of a difference or change: "pp" for percentages, else the unit itself (e.g.
+    #: "per 1,000 live births"); the warehouse's ``…_pp`` columns hold it.
+    difference_unit: str = "pp"
+    #: False when a fall is an improvement (birth asphyxia, stock-outs): tests ask "fell more?".
+    higher_is_better: bool = True
+    #: For people, when the comparison id alone would not say it (service topics).
+    title: str | None = None
+    #: The eval_tests method of the difference-in-differences on ``panel``, and its note.
+    panel_method: str = "did_weekly_panel"
+    panel_note: str = "13-week means before/after"
 
 
 def accreditation_dataset(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tpn_metrics.evaluation.datasets import Dataset
 from tpn_metrics.evaluation.runner import UNINSURED_METHOD, EvaluationRun, uninsured_id
 
 METHOD_NAMES = {
@@ -28,6 +29,7 @@ METHOD_NAMES = {
     "bootstrap_percentile": "bootstrap 95% interval",
     "ancova": "baseline-adjusted (ANCOVA)",
     "did_weekly_panel": "difference-in-differences on 13-week averages",
+    "did_monthly_panel": "difference-in-differences on 3-month values",
     UNINSURED_METHOD: "group-mean decline, bootstrap interval and permutation test",
 }
 
@@ -53,9 +55,21 @@ def method_name(method: str) -> str:
     return METHOD_NAMES.get(method, method.replace("_", " "))
 
 
-def comparison_title(comparison_id: str) -> str:
-    """A comparison id as a title for people (unknown ids: underscores become spaces)."""
+def comparison_title(comparison_id: str, dataset: Dataset | None = None) -> str:
+    """A comparison id as a title for people: the dataset's own title (service topics), a
+    known id's, else the id with underscores as spaces."""
+    if dataset is not None and dataset.title:
+        return dataset.title
     return COMPARISON_TITLES.get(comparison_id, comparison_id.replace("_", " "))
+
+
+def difference_words(dataset: Dataset) -> tuple[str, str]:
+    """How a change or an effect of ``dataset`` is written: ``(short, long)`` units,
+    ``("pp", "percentage points")`` for percentages, else the unit twice (``per 1,000 live
+    births``)."""
+    if dataset.difference_unit == "pp":
+        return "pp", PP
+    return dataset.difference_unit, dataset.difference_unit
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,8 @@ class Headline:
     unit: str
     n_focus: int
     n_comparison: int
+    #: False when a negative effect is the improvement (birth asphyxia, stock-outs).
+    higher_is_better: bool = True
 
 
 def signed(value: float, digits: int = 1) -> str:
@@ -95,7 +111,8 @@ def p_text(p: float) -> str:
 def headlines(run: EvaluationRun) -> list[Headline]:
     """One :class:`Headline` per comparison and per uninsured-decline measure, in report order."""
     found = []
-    for comparison_id, _dataset, c in run.comparisons:
+    for comparison_id, dataset, c in run.comparisons:
+        short, unit = difference_words(dataset)
         tests = run.tests[run.tests["comparison_id"] == comparison_id].set_index("method")
         method = "ancova"
         if math.isnan(float(tests.loc["ancova", "p_value"])):
@@ -109,18 +126,19 @@ def headlines(run: EvaluationRun) -> list[Headline]:
         found.append(
             Headline(
                 comparison_id=comparison_id,
-                title=comparison_title(comparison_id),
+                title=comparison_title(comparison_id, dataset),
                 periods=f"{c.baseline_label} → {c.endline_label}",
-                focus=f"{signed(c.focus.mean_change_pp)} pp (n = {c.focus.n})",
-                comparison=f"{signed(c.comparison.mean_change_pp)} pp (n = {c.comparison.n})",
+                focus=f"{signed(c.focus.mean_change_pp)} {short} (n = {c.focus.n})",
+                comparison=f"{signed(c.comparison.mean_change_pp)} {short} (n = {c.comparison.n})",
                 method=method_name(method),
                 estimate=float(row["estimate_pp"]),
                 ci_low=low,
                 ci_high=high,
                 p_value=float(row["p_value"]),
-                unit=PP,
+                unit=unit,
                 n_focus=int(row["n_focus"]),
                 n_comparison=int(row["n_comparison"]),
+                higher_is_better=dataset.higher_is_better,
             )
         )
         for decline in run.uninsured:

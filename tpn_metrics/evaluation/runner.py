@@ -19,16 +19,18 @@ import duckdb
 import pandas as pd
 
 from tpn_metrics.declared_tables import declared_table, insert_frame, replace_table
-from tpn_metrics.evaluation.compare import Comparison, compare_groups, comparison_rows, test_rows
+from tpn_metrics.evaluation.compare import Comparison, comparison_rows, test_rows
 from tpn_metrics.evaluation.datasets import Dataset, accreditation_dataset, cbhi_dataset
+from tpn_metrics.evaluation.direction import compare_oriented, did_oriented
 from tpn_metrics.evaluation.periods import (
     PeriodError,
     PeriodRules,
     accreditation_years,
     cbhi_report_dates,
 )
-from tpn_metrics.evaluation.stats.regression import difference_in_differences
+from tpn_metrics.evaluation.service_topics import service_datasets
 from tpn_metrics.evaluation.uninsured import UninsuredDecline, uninsured_decline
+from tpn_metrics.twinning.topics import TopicMetric, load_topic_metrics
 from tpn_metrics.warehouse import transaction
 
 
@@ -46,34 +48,46 @@ class EvaluationRun:
     skipped: tuple[tuple[str, str], ...] = ()
 
 
-TOPICS_WITH_METRICS = ("accreditation", "cbhi_enrollment")
+#: Topics with the paper's own comparisons (accreditation surveys, RSSB weekly reports).
+PAPER_TOPICS = ("accreditation", "cbhi_enrollment")
 SCHEMA = "evaluation"
+ONE_TOPIC = (
+    "--from/--to need one --topic (years for accreditation, dates for CBHI, months for DHIS2 "
+    "topics)"
+)
 
 
-def standard_datasets(
+def evaluable_topics(metrics: tuple[TopicMetric, ...] | None = None) -> tuple[str, ...]:
+    """The topics ``tpn evaluate`` knows how to compare, in topics.yaml order (default: the
+    package's file): the paper's two, and every topic with a ``service_indicator`` metric
+    (DHIS2). Whether the warehouse holds their data is checked per run."""
+    metrics = load_topic_metrics() if metrics is None else metrics
+    return tuple(
+        dict.fromkeys(m.topic for m in metrics if m.topic in PAPER_TOPICS or m.service_indicator)
+    )
+
+
+def topic_datasets(
     con: duckdb.DuckDBPyConnection,
+    topic: str,
     *,
-    topics: tuple[str, ...] = TOPICS_WITH_METRICS,
     start: str | None = None,
     end: str | None = None,
     rules: PeriodRules,
-) -> list[tuple[str, Dataset]]:
-    """The paper's comparisons plus the corrected-coverage sensitivity analysis.
-
-    ``start``/``end`` (period text, see :mod:`periods`) override the paper's baseline and
-    endline of the one topic in ``topics``. Raises :class:`PeriodError` for a period the
-    warehouse cannot answer, ``ValueError`` for an unknown topic.
-    """
-    unknown = [t for t in topics if t not in TOPICS_WITH_METRICS]
-    if unknown:
+    metrics: tuple[TopicMetric, ...] | None = None,
+) -> tuple[list[tuple[str, Dataset]], list[tuple[str, str]]]:
+    """The comparisons of one topic and those left out, ``(id, reason)``. ``start``/``end``
+    (period text, see :mod:`periods`) override the default periods (the paper's; for service
+    topics the launch month and 24 months later). Raises :class:`PeriodError` for a period
+    the warehouse cannot answer, ``ValueError`` for a topic that cannot be evaluated."""
+    metrics = load_topic_metrics() if metrics is None else metrics
+    if topic not in evaluable_topics(metrics):
         raise ValueError(
-            f"no metric in the warehouse for topic {', '.join(unknown)}: "
-            f"evaluable topics are {', '.join(TOPICS_WITH_METRICS)}"
+            f"no metric in the warehouse for topic {topic}: "
+            f"evaluable topics are {', '.join(evaluable_topics(metrics))}"
         )
-    if (start or end) and len(topics) != 1:
-        raise PeriodError("--from/--to need one --topic (years for accreditation, dates for CBHI)")
     datasets: list[tuple[str, Dataset]] = []
-    if "accreditation" in topics:
+    if topic == "accreditation":
         baseline_year, endline_year = accreditation_years(con, start, end)
         datasets.append(
             (
@@ -81,13 +95,8 @@ def standard_datasets(
                 accreditation_dataset(con, baseline_year=baseline_year, endline_year=endline_year),
             )
         )
-    if "cbhi_enrollment" in topics:
-        (baseline, endline), _reports = cbhi_report_dates(
-            con,
-            start,
-            end,
-            rules=rules,
-        )
+    elif topic == "cbhi_enrollment":
+        (baseline, endline), _reports = cbhi_report_dates(con, start, end, rules=rules)
         for coverage in ("reported", "corrected"):
             datasets.append(
                 (
@@ -95,6 +104,34 @@ def standard_datasets(
                     cbhi_dataset(con, baseline=baseline, endline=endline, coverage=coverage),
                 )
             )
+    else:
+        service = tuple(m for m in metrics if m.topic == topic and m.service_indicator)
+        return service_datasets(con, service, start, end, rules=rules)
+    return datasets, []
+
+
+def standard_datasets(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    topics: tuple[str, ...] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    rules: PeriodRules,
+) -> list[tuple[str, Dataset]]:
+    """The comparisons of ``topics`` (default: the paper's two, with the corrected-coverage
+    sensitivity analysis; any topic of :func:`evaluable_topics` may be named, such as the
+    DHIS2 service topics).
+
+    ``start``/``end`` (period text, see :mod:`periods`) override the default baseline and
+    endline of the one topic in ``topics``. Raises :class:`PeriodError` for a period the
+    warehouse cannot answer, ``ValueError`` for an unknown topic.
+    """
+    topics = PAPER_TOPICS if topics is None else topics
+    if (start or end) and len(topics) != 1:
+        raise PeriodError(ONE_TOPIC)
+    datasets: list[tuple[str, Dataset]] = []
+    for topic in topics:
+        datasets += topic_datasets(con, topic, start=start, end=end, rules=rules)[0]
     return datasets
 
 
@@ -115,31 +152,37 @@ def check_groups(datasets: list[tuple[str, Dataset]]) -> None:
 def evaluable_datasets(
     con: duckdb.DuckDBPyConnection,
     *,
-    topics: tuple[str, ...] = TOPICS_WITH_METRICS,
+    topics: tuple[str, ...] | None = None,
     start: str | None = None,
     end: str | None = None,
     rules: PeriodRules,
 ) -> tuple[list[tuple[str, Dataset]], tuple[tuple[str, str], ...]]:
-    """The datasets to evaluate and the topics skipped, with their reason.
+    """The datasets to evaluate and what was skipped, ``(topic or comparison id, reason)``.
 
-    With periods given, every check must pass (:class:`PeriodError` otherwise). On the default
-    periods, a topic the warehouse cannot evaluate yet (a survey or a report not loaded) is
-    skipped and named, so the scheduled runs still evaluate the other; PeriodError only when
+    ``topics`` defaults to :func:`evaluable_topics`. With periods given, every check of the
+    topic must pass (:class:`PeriodError` otherwise; a service metric or level without
+    measured institutions in both groups is skipped and named). On the default periods, a
+    topic the warehouse cannot evaluate yet (a survey, a report or DHIS2 data not loaded) is
+    skipped and named, so the scheduled runs still evaluate the others; PeriodError only when
     no topic can be evaluated.
     """
+    topics = evaluable_topics() if topics is None else topics
     if start or end:
-        datasets = standard_datasets(con, rules=rules, topics=topics, start=start, end=end)
+        if len(topics) != 1:
+            raise PeriodError(ONE_TOPIC)
+        datasets, left_out = topic_datasets(con, topics[0], rules=rules, start=start, end=end)
         check_groups(datasets)
-        return datasets, ()
+        return datasets, tuple(left_out)
     datasets, skipped = [], []
     for topic in topics:
         try:
-            found = standard_datasets(con, rules=rules, topics=(topic,))
+            found, left_out = topic_datasets(con, topic, rules=rules)
             check_groups(found)
         except PeriodError as error:
             skipped.append((topic, str(error)))
             continue
         datasets += found
+        skipped += left_out
     if not datasets:
         raise PeriodError(
             "nothing to evaluate: " + "; ".join(f"{t}: {reason}" for t, reason in skipped)
@@ -160,8 +203,9 @@ def evaluate(
     groups, tests, institutions, warnings = [], [], [], []
     uninsured: list[UninsuredDecline] = []
     for comparison_id, dataset in datasets:
-        comparison = compare_groups(
+        comparison = compare_oriented(
             dataset.frame,
+            higher_is_better=dataset.higher_is_better,
             topic=dataset.topic,
             metric=dataset.metric,
             baseline_label=dataset.baseline_label,
@@ -193,7 +237,7 @@ def evaluate(
         for row in test_rows(comparison):
             tests.append({"comparison_id": comparison_id, **row})
         if dataset.panel is not None:
-            tests.append({"comparison_id": comparison_id, **did_row(comparison, dataset.panel)})
+            tests.append({"comparison_id": comparison_id, **did_row(comparison, dataset)})
         frame = dataset.frame.assign(
             comparison_id=comparison_id, change=dataset.frame["endline"] - dataset.frame["baseline"]
         )
@@ -296,15 +340,19 @@ def uninsured_tables(run: EvaluationRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def did_row(comparison: Comparison, panel: pd.DataFrame) -> dict[str, object]:
-    """The weekly-panel difference-in-differences as one more row of eval_tests."""
-    estimate = difference_in_differences(panel)
+def did_row(comparison: Comparison, dataset: Dataset) -> dict[str, object]:
+    """The panel difference-in-differences of ``dataset`` (13-week CBHI means, 3-month DHIS2
+    values) as one more row of eval_tests, in the dataset's difference unit; ValueError when
+    the dataset has no panel."""
+    if dataset.panel is None:
+        raise ValueError(f"{comparison.topic} / {comparison.metric} has no panel")
+    estimate = did_oriented(dataset.panel, higher_is_better=dataset.higher_is_better)
     return {
         "topic": comparison.topic,
         "metric": comparison.metric,
         "baseline_label": comparison.baseline_label,
         "endline_label": comparison.endline_label,
-        "method": "did_weekly_panel",
+        "method": dataset.panel_method,
         "estimate_pp": estimate.estimate_pp,
         "statistic": estimate.statistic,
         "p_value": estimate.p_value,
@@ -314,7 +362,7 @@ def did_row(comparison: Comparison, panel: pd.DataFrame) -> dict[str, object]:
         "alternative": estimate.alternative,
         "n_focus": estimate.n_focus_units,
         "n_comparison": estimate.n_comparison_units,
-        "note": f"13-week means before/after; {estimate.se_type}; {estimate.note}".rstrip("; "),
+        "note": f"{dataset.panel_note}; {estimate.se_type}; {estimate.note}".rstrip("; "),
     }
 
 

@@ -15,7 +15,12 @@ from functools import partial
 
 import pandas as pd
 
-from tpn_metrics.evaluation.headline import comparison_title, headlines, method_name
+from tpn_metrics.evaluation.headline import (
+    comparison_title,
+    difference_words,
+    headlines,
+    method_name,
+)
 from tpn_metrics.evaluation.runner import EvaluationRun
 from tpn_metrics.reports.evaluation_plots import (
     FISCAL_YEAR_RESET,
@@ -56,6 +61,10 @@ ASSUMPTIONS = {
     "did_weekly_panel": "Difference-in-differences on 13-week mean coverage before and after; "
     "assumes both groups would have moved in parallel without the programme; standard error "
     "clustered by district.",
+    "did_monthly_panel": "DHIS2 topics: difference-in-differences on each institution's value "
+    "over the 3 months ending at the baseline and at the endline month (Σnumerator / "
+    "Σdenominator where DHIS2 gives them); assumes parallel trends; standard error clustered "
+    "by institution.",
     "group_relative_decline": "Uninsured share: relative decline (ū0 − ū1)/ū0 of the group "
     "means, as in the paper (positive = fewer uninsured); the difference is in percentage "
     "points of that decline; interval by resampling districts, p-value by re-labelling groups; "
@@ -73,10 +82,10 @@ def _p(value: object) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _group_table(groups: pd.DataFrame, unit: str) -> list[str]:
+def _group_table(groups: pd.DataFrame, unit: str, change_unit: str = "pp") -> list[str]:
     lines = [
         f"| group | institutions | excluded | baseline mean ({unit}) | endline mean ({unit}) "
-        "| mean change (pp) | improved % | unchanged % | declined % |",
+        f"| mean change ({change_unit}) | improved % | unchanged % | declined % |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in groups.itertuples():
@@ -89,9 +98,10 @@ def _group_table(groups: pd.DataFrame, unit: str) -> list[str]:
     return lines
 
 
-def _test_table(tests: pd.DataFrame) -> list[str]:
+def _test_table(tests: pd.DataFrame, change_unit: str = "pp") -> list[str]:
     lines = [
-        "| method | estimate (pp) | test statistic | p (one-sided) | 95% interval (pp) | note |",
+        f"| method | estimate ({change_unit}) | test statistic | p (one-sided) "
+        f"| 95% interval ({change_unit}) | note |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for row in tests.itertuples():
@@ -132,18 +142,26 @@ def comparison_blocks(run: EvaluationRun, trajectories: pd.DataFrame | None) -> 
         groups = run.groups[run.groups["comparison_id"] == comparison_id]
         tests = run.tests[run.tests["comparison_id"] == comparison_id]
         institutions = run.institutions[run.institutions["comparison_id"] == comparison_id]
-        title = comparison_title(comparison_id)
+        title = comparison_title(comparison_id, dataset)
+        short, long = difference_words(dataset)
+        named = f"{long} (pp)" if short == "pp" else long
+        direction = (
+            ""
+            if dataset.higher_is_better
+            else " Lower is better here: an improvement is a fall, so a negative difference "
+            "favours the focus group and the one-sided tests ask whether its value fell more."
+        )
         blocks += [
             Block("h2", title),
             Block(
                 "p",
                 f"{dataset.unit}, {dataset.baseline_label} → {dataset.endline_label}. "
                 f"Difference in mean change, focus − comparison: {_fmt(c.difference_pp)} "
-                f"percentage points (pp); baseline-adjusted (ANCOVA, recommended): "
-                f"{_fmt(c.adjusted.estimate_pp)} pp.",
+                f"{named}; baseline-adjusted (ANCOVA, recommended): "
+                f"{_fmt(c.adjusted.estimate_pp)} {short}.{direction}",
             ),
-            Block("table", lines=tuple(_group_table(groups, dataset.unit))),
-            Block("table", lines=tuple(_test_table(tests))),
+            Block("table", lines=tuple(_group_table(groups, dataset.unit, short))),
+            Block("table", lines=tuple(_test_table(tests, short))),
             *(Block("warn", w) for w in c.warnings),
             Block("p", f"Focus: {_names(institutions, True)}."),
             Block("p", f"Comparison: {_names(institutions, False)}."),

@@ -19,19 +19,33 @@ GROUP_WORDS = {
 }
 
 
+def group_words(comparison_id: str, topic: str) -> tuple[str, str]:
+    """How the focus and comparison groups of a comparison are called: the paper's topics by
+    name; a service topic's by its level (``…_districts`` / ``…_hospitals``)."""
+    if topic in GROUP_WORDS:
+        return GROUP_WORDS[topic]
+    for level in ("districts", "hospitals"):
+        if comparison_id.endswith(f"_{level}"):
+            what = topic.replace("_", " ")
+            return f"{level} with {what} as their TPN focus", f"other {level}"
+    return "focus institutions", "the others"
+
+
 def how_sure(h: Headline) -> str:
     """One sentence for a programme manager on the headline's one-sided p-value and its 95%
-    interval's lower bound: rarely chance (p < 0.05 and the interval excludes no effect),
-    suggestive (p < 0.10), could well be chance, or too few institutions (p is NaN)."""
+    interval: rarely chance (p < 0.05 and the interval excludes no effect: above 0, or below
+    0 where lower is better), suggestive (p < 0.10), could well be chance, or too few
+    institutions (p is NaN)."""
     if math.isnan(h.p_value):
         return "Too few institutions to say how sure this is."
-    if h.p_value < 0.05 and h.ci_low > 0:
+    excludes_no_effect = h.ci_low > 0 if h.higher_is_better else h.ci_high < 0
+    if h.p_value < 0.05 and excludes_no_effect:
         return f"A difference this large would rarely arise by chance alone ({p_text(h.p_value)})."
     if h.p_value < 0.10:
         return (
             f"Suggestive, but chance cannot be ruled out ({p_text(h.p_value)}; the 95% "
             "interval includes no effect)."
-            if h.ci_low <= 0
+            if not excludes_no_effect
             else f"Suggestive ({p_text(h.p_value)})."
         )
     return f"This could well be chance ({p_text(h.p_value)}): the 95% interval includes no effect."
@@ -50,8 +64,8 @@ def _what_was_compared(run: EvaluationRun) -> str:
     for comparison_id, dataset, c in run.comparisons:
         if comparison_id == "cbhi_coverage_reported" and "cbhi_coverage_corrected" in ids:
             continue
-        focus, others = GROUP_WORDS.get(dataset.topic, ("focus institutions", "the others"))
-        title = _COMPARED.get(comparison_id, comparison_title(comparison_id))
+        focus, others = group_words(comparison_id, dataset.topic)
+        title = _COMPARED.get(comparison_id, comparison_title(comparison_id, dataset))
         parts.append(
             f"{c.focus.n} {focus} against {c.comparison.n} {others}, on {title} "
             f"({dataset.baseline_label} → {dataset.endline_label})"
@@ -99,10 +113,19 @@ def result_lines(heads: list[Headline]) -> list[str]:
 
 def _caveats(run: EvaluationRun) -> list[str]:
     lower = [
-        f"{comparison_title(cid)} by "
+        f"{comparison_title(cid, d)} by "
         f"{c.comparison.baseline_mean - c.focus.baseline_mean:.1f} points"
-        for cid, _d, c in run.comparisons
-        if cid != "cbhi_coverage_reported" and c.focus.baseline_mean < c.comparison.baseline_mean
+        for cid, d, c in run.comparisons
+        if cid != "cbhi_coverage_reported"
+        and d.higher_is_better
+        and c.focus.baseline_mean < c.comparison.baseline_mean
+    ]
+    # Where lower is better (birth asphyxia, stock-outs) the worse starters started higher.
+    higher = [
+        f"{comparison_title(cid, d)}: higher by "
+        f"{c.focus.baseline_mean - c.comparison.baseline_mean:.1f} {d.difference_unit}"
+        for cid, d, c in run.comparisons
+        if not d.higher_is_better and c.focus.baseline_mean > c.comparison.baseline_mean
     ]
     adjusted = (
         "The changes in coverage and accreditation scores above are baseline-adjusted (ANCOVA) "
@@ -112,13 +135,14 @@ def _caveats(run: EvaluationRun) -> list[str]:
         if run.uninsured
         else "The effects above are baseline-adjusted (ANCOVA) to allow for this."
     )
+    worse = "lower" if not higher else "worse"
     rtm = (
-        "Regression to the mean: the focus groups started lower ("
-        + "; ".join(lower)
-        + "), and low starters tend to gain more anyway. "
+        f"Regression to the mean: the focus groups started {worse} ("
+        + "; ".join(lower + higher)
+        + f"), and {'low' if not higher else 'poor'} starters tend to gain more anyway. "
         + adjusted
         + " The raw differences in change are in the tables below."
-        if lower
+        if lower or higher
         else "Regression to the mean: low starters tend to gain more anyway. " + adjusted
     )
     return [

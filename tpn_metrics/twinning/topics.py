@@ -1,8 +1,10 @@
 """Which topics have a metric, and how to classify and pair on it: the configuration.
 
 The registry of metrics is ``topics.yaml`` beside this module (or any file of the same shape):
-one entry per (topic, metric) with the SQL that measures institutions. Adding a topic is adding
-an entry; nothing else in the package names a topic.
+one entry per (topic, metric) with the SQL that measures institutions, or the DHIS2 service
+indicator whose monthly values measure them (``service_indicator``: the SQL is then generated,
+:mod:`tpn_metrics.twinning.service_sql`). Adding a topic is adding an entry; nothing else in
+the package names a topic.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tpn_metrics.twinning.service_sql import (
+    DATA_ITEMS_SEED,
+    measure_item_codes,
+    service_indicator_sql,
+)
 
 DEFAULT_TOPICS_FILE = Path(__file__).with_name("topics.yaml")
 
@@ -57,6 +65,9 @@ class TopicMetric:
     #: Optional SQL of the same shape giving the values at the launch workshop, to judge the
     #: pairs chosen there on what was known then (as well as on today's values).
     launch_sql: str | None = None
+    #: The DHIS2 item code (``fct_service_indicators.item_code``) measuring the topic, when
+    #: the metric is a service indicator (its SQL is then generated unless given).
+    service_indicator: str | None = None
 
     @property
     def difference_unit(self) -> str:
@@ -81,37 +92,66 @@ _KNOWN_KEYS = {
     "gap_unit",
     "higher_is_better",
     "primary",
+    "service_indicator",
     *_THRESHOLD_KEYS,
 }
 
 
-def _entry(raw: dict[str, Any], position: int, first_of_topic: bool) -> TopicMetric:
+def _service_indicator(
+    raw: dict[str, Any], position: int, item_codes: frozenset[str] | None
+) -> str | None:
+    if not raw.get("service_indicator"):
+        return None
+    code = str(raw["service_indicator"])
+    if item_codes is not None and code not in item_codes:
+        raise ValueError(
+            f"topics entry {position}: service_indicator '{code}' is not an indicator or "
+            f"reporting-rate code of {DATA_ITEMS_SEED} (known: {', '.join(sorted(item_codes))})"
+        )
+    return code
+
+
+def _entry(
+    raw: dict[str, Any],
+    position: int,
+    first_of_topic: bool,
+    item_codes: frozenset[str] | None = None,
+) -> TopicMetric:
     unknown = set(raw) - _KNOWN_KEYS
     if unknown:
         raise ValueError(f"topics entry {position}: unknown key(s) {sorted(unknown)}")
-    for required in ("topic", "metric", "sql"):
+    service = _service_indicator(raw, position, item_codes)
+    for required in ("topic", "metric") if service else ("topic", "metric", "sql"):
         if not raw.get(required):
             raise ValueError(f"topics entry {position}: '{required}' is required")
+    sql = str(raw["sql"]) if raw.get("sql") else service_indicator_sql(str(service))
+    launch_sql = str(raw["launch_sql"]) if raw.get("launch_sql") else None
+    if service and launch_sql is None and not raw.get("sql"):
+        launch_sql = service_indicator_sql(service, at_launch=True)
     thresholds = Thresholds(**{k: raw[k] for k in _THRESHOLD_KEYS if k in raw})
     return TopicMetric(
         topic=str(raw["topic"]),
         metric=str(raw["metric"]),
-        sql=str(raw["sql"]),
+        sql=sql,
         label=str(raw.get("label", "")),
         unit=str(raw.get("unit", "")),
         gap_unit=str(raw.get("gap_unit", "")),
         higher_is_better=bool(raw.get("higher_is_better", True)),
         primary=bool(raw.get("primary", first_of_topic)),
         thresholds=thresholds,
-        launch_sql=str(raw["launch_sql"]) if raw.get("launch_sql") else None,
+        launch_sql=launch_sql,
+        service_indicator=service,
     )
 
 
-def parse_topic_metrics(document: dict[str, Any]) -> tuple[TopicMetric, ...]:
+def parse_topic_metrics(
+    document: dict[str, Any], *, item_codes: frozenset[str] | None = None
+) -> tuple[TopicMetric, ...]:
     """Topic metrics from a parsed YAML document (``{"topics": [...]}``), in file order; the
-    first metric of a topic is its primary one unless stated. Raises ValueError naming the
-    entry when the document is not that shape or an entry is invalid, and as
-    :func:`validate_topic_metrics` does."""
+    first metric of a topic is its primary one unless stated. ``item_codes``: the DHIS2 codes
+    a ``service_indicator`` may name (None: not checked). Raises ValueError naming the
+    entry when the document is not that shape or an entry is invalid (an unknown
+    ``service_indicator`` among them), and as :func:`validate_topic_metrics` does."""
     entries = document.get("topics") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ValueError("the topics file must hold a list under 'topics'")
@@ -121,7 +161,7 @@ def parse_topic_metrics(document: dict[str, Any]) -> tuple[TopicMetric, ...]:
         if not isinstance(raw, dict):
             raise ValueError(f"topics entry {position} is not a mapping")
         topic = str(raw.get("topic", ""))
-        metrics.append(_entry(raw, position, topic not in seen_topics))
+        metrics.append(_entry(raw, position, topic not in seen_topics, item_codes))
         seen_topics.add(topic)
     return validate_topic_metrics(metrics)
 
@@ -143,11 +183,20 @@ def validate_topic_metrics(metrics: Iterable[TopicMetric]) -> tuple[TopicMetric,
     return metrics
 
 
-def load_topic_metrics(path: Path = DEFAULT_TOPICS_FILE) -> tuple[TopicMetric, ...]:
-    """Read and validate a topics file (default: the package's ``topics.yaml``); OSError
-    when it cannot be read, ValueError as :func:`parse_topic_metrics`."""
+def load_topic_metrics(
+    path: Path = DEFAULT_TOPICS_FILE, *, seeds_dir: Path | None = None
+) -> tuple[TopicMetric, ...]:
+    """Read and validate a topics file (default: the package's ``topics.yaml``), checking each
+    ``service_indicator`` against ``seeds_dir``/dhis2_data_items.csv (default: the settings'
+    seeds folder). OSError when a file cannot be read, ValueError as
+    :func:`parse_topic_metrics`."""
+    if seeds_dir is None:
+        from tpn_metrics.settings import Settings
+
+        seeds_dir = Settings().seeds_dir
     with path.open(encoding="utf-8") as handle:
-        return parse_topic_metrics(yaml.safe_load(handle))
+        document = yaml.safe_load(handle)
+    return parse_topic_metrics(document, item_codes=measure_item_codes(seeds_dir / DATA_ITEMS_SEED))
 
 
 def select_topics(

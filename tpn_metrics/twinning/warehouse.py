@@ -52,6 +52,9 @@ REQUIRED_RELATIONS = (
     ("marts", "fct_twinning_pairs"),
     ("staging", "stg_tpn_registry__strengths"),
 )
+#: Where service-indicator metrics read (dbt, issue #22); optional: a warehouse built before
+#: DHIS2 inputs existed measures no institution on those topics.
+SERVICE_INDICATORS_RELATION = ("marts", "fct_service_indicators")
 
 
 class WarehouseNotBuiltError(RuntimeError):
@@ -65,11 +68,14 @@ def read_metric_values(
 
     Returns one row per row the SQL returns, columns ``institution_id``, ``value`` (float, in
     the metric's unit; non-numbers become NaN) and ``as_of`` (null when the SQL has none);
-    an empty frame when the metric has no launch_sql. Raises ValueError naming the metric
-    when the SQL fails or lacks ``institution_id`` or ``value``.
+    an empty frame when the metric has no launch_sql, or is a service indicator and the
+    warehouse has no ``marts.fct_service_indicators`` yet (no institution measured). Raises
+    ValueError naming the metric when the SQL fails or lacks ``institution_id`` or ``value``.
     """
     sql = metric.launch_sql if at_launch else metric.sql
-    if sql is None:
+    if sql is None or (
+        metric.service_indicator and not table_exists(con, *SERVICE_INDICATORS_RELATION)
+    ):
         return pd.DataFrame(columns=["institution_id", "value", "as_of"])
     what = f"the {'launch_sql' if at_launch else 'sql'} of '{metric.topic}' / '{metric.metric}'"
     try:

@@ -121,8 +121,8 @@ def test_a_run_with_tiny_groups_warns_and_adds_the_did_row(con):
     run = evaluate(standard_datasets(con, rules=RULES), n_resamples=200)
     assert "did_weekly_panel" in set(run.tests["method"])
     assert any("below 5" in w or "not meaningful" in w for w in run.warnings["warning"])
-    with pytest.raises(ValueError, match="no metric in the warehouse for topic stock_outs"):
-        standard_datasets(con, rules=RULES, topics=("stock_outs",))
+    with pytest.raises(ValueError, match="no metric in the warehouse for topic hand_hygiene"):
+        standard_datasets(con, rules=RULES, topics=("hand_hygiene",))
 
 
 def test_an_accreditation_only_run_writes_every_table_with_its_declared_types(con):

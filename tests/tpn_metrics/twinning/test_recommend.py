@@ -296,3 +296,28 @@ def test_solver_is_optimal_and_respects_every_constraint(data: dict):
     )
     assert len(matched) == expected_pairs
     assert -matched["cost"].sum() == pytest.approx(expected_negative_cost, abs=1e-6)
+
+
+def test_a_lower_is_better_rate_per_1000_reads_right_in_the_reason():
+    """Birth asphyxia (issue #22): fewer cases per 1,000 live births is better, so the partner
+    "does better" by having the lower rate, and the gap is in the rate's own unit."""
+    from tests.twinning.support import institutions, values
+    from tpn_metrics.twinning.classify import classify_institutions
+
+    members = institutions(
+        ("d_a", "district", "north", None),
+        ("d_b", "district", "north", None),
+        ("d_c", "district", "north", None),
+    )
+    rates = values({"d_a": 12.5, "d_b": 20.0, "d_c": 31.25})
+    classified = classify_institutions(rates, members, higher_is_better=False)
+    roles = dict(zip(classified["institution_id"], classified["role"], strict=True))
+    assert roles == {"d_a": "shining", "d_b": "middle", "d_c": "rising"}
+    (row,) = recommend_pairs(
+        classified, members, topic="birth_asphyxia", unit="per 1,000 live births"
+    ).itertuples()
+    assert (row.rising_institution_id, row.shining_institution_id) == ("d_c", "d_a")
+    assert row.gap == pytest.approx(31.25 - 12.5)  # positive: the partner does better
+    assert row.reason.startswith(
+        "D_A does better by 18.8 per 1,000 live births (12.5 vs 31.2); same peer group"
+    )

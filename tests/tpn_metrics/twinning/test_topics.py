@@ -16,22 +16,44 @@ from tpn_metrics.twinning.topics import (
 )
 
 
-def test_shipped_topics_cover_accreditation_and_corrected_cbhi_coverage_only():
+def test_shipped_topics_cover_the_eight_registry_topics():
     metrics = load_topic_metrics()
     # CBHI is classified on the census-corrected coverage only: RSSB's stale targets would
     # make districts "shining" on their denominator (issue 17).
     assert [m.key for m in metrics] == [
         ("accreditation", "level_2_score_pct"),
         ("cbhi_enrollment", "coverage_corrected_pct"),
+        ("anc_first_visit", "anc1_coverage_pct"),
+        ("anc_first_visit", "anc1_coverage_corrected_pct"),
+        ("birth_asphyxia", "birth_asphyxia_per_1000"),
+        ("malnutrition", "sam_cure_rate_pct"),
+        ("stock_outs", "tracer_stockout_pct"),
+        ("family_planning", "postpartum_fp_uptake_pct"),
+        ("data_quality", "hmis_reporting_rate_on_time_pct"),
+        ("data_quality", "hmis_reporting_rate_pct"),
     ]
     primary = {m.topic: m.metric for m in metrics if m.primary}
     assert primary == {
         "accreditation": "level_2_score_pct",
         "cbhi_enrollment": "coverage_corrected_pct",
+        "anc_first_visit": "anc1_coverage_pct",
+        "birth_asphyxia": "birth_asphyxia_per_1000",
+        "malnutrition": "sam_cure_rate_pct",
+        "stock_outs": "tracer_stockout_pct",
+        "family_planning": "postpartum_fp_uptake_pct",
+        "data_quality": "hmis_reporting_rate_on_time_pct",
     }
-    assert all(m.higher_is_better and m.launch_sql for m in metrics)
-    assert all(m.difference_unit == "pp" for m in metrics)
+    lower_is_better = {m.topic for m in metrics if not m.higher_is_better}
+    assert lower_is_better == {"birth_asphyxia", "stock_outs"}
+    assert all(m.launch_sql for m in metrics)
+    units = {m.metric: m.difference_unit for m in metrics}
+    assert units.pop("birth_asphyxia_per_1000") == "per 1,000 live births"
+    assert set(units.values()) == {"pp"}  # every other metric is a percentage
     assert all(m.thresholds == Thresholds() for m in metrics)
+    # Every service metric names its DHIS2 measure, and its SQL reads that measure.
+    for m in metrics[2:]:
+        assert m.service_indicator == m.metric
+        assert f"item_code = '{m.service_indicator}'" in m.sql
 
 
 def _document(**overrides: object) -> dict:
@@ -86,6 +108,35 @@ def test_select_topics_keeps_every_metric_of_a_topic_and_names_unknown_ones():
     assert [m.metric for m in select_topics(metrics, ["cbhi_enrollment"])] == [
         "coverage_corrected_pct"
     ]
+    assert [m.metric for m in select_topics(metrics, ["data_quality"])] == [
+        "hmis_reporting_rate_on_time_pct",
+        "hmis_reporting_rate_pct",
+    ]
     assert select_topics(metrics, None) == metrics
-    with pytest.raises(ValueError, match=r"no metric for topic\(s\) \['malnutrition'\]"):
-        select_topics(metrics, ["malnutrition"])
+    with pytest.raises(ValueError, match=r"no metric for topic\(s\) \['hand_hygiene'\]"):
+        select_topics(metrics, ["hand_hygiene"])
+
+
+def test_a_service_indicator_entry_gets_its_sql_generated():
+    (metric,) = parse_topic_metrics(
+        {"topics": [{"topic": "malnutrition", "metric": "cure", "service_indicator": "x_pct"}]},
+        item_codes=frozenset({"x_pct"}),
+    )
+    assert metric.service_indicator == "x_pct"
+    assert "marts.fct_service_indicators" in metric.sql
+    assert metric.launch_sql is not None and "launch_workshop" in metric.launch_sql
+
+
+def test_an_unknown_service_indicator_is_refused_naming_the_seed():
+    document = {"topics": [{"topic": "malnutrition", "metric": "m", "service_indicator": "nope"}]}
+    with pytest.raises(ValueError, match=r"'nope' is not an indicator .* dhis2_data_items\.csv"):
+        parse_topic_metrics(document, item_codes=frozenset({"sam_cure_rate_pct"}))
+
+
+def test_a_service_indicator_file_is_checked_against_the_seed(tmp_path: Path):
+    path = tmp_path / "topics.yaml"
+    entry = {"topic": "stock_outs", "metric": "m", "service_indicator": "anc1_visits"}
+    path.write_text(yaml.safe_dump({"topics": [entry]}), encoding="utf-8")
+    # anc1_visits is a data element (a numerator), not a measure a topic can name.
+    with pytest.raises(ValueError, match="'anc1_visits' is not an indicator"):
+        load_topic_metrics(path)
