@@ -48,6 +48,8 @@ MART_TABLES = (
     "marts.fct_twinning_pairs",
     "marts.fct_dq_cbhi_district_reports",
     "marts.fct_dq_flags",
+    "marts.fct_service_indicators",
+    "marts.fct_service_coverage_corrected",
 )
 
 
