@@ -101,12 +101,42 @@ corrected_rows as (
 
 indicators_combined as (
 
-    select * from int_dhis2__indicators_resolved
+    select
+        institution_kind,
+        district_id,
+        hospital_id,
+        item_code,
+        period_id,
+        period_type,
+        period_start,
+        period_end,
+        value,
+        numerator,
+        denominator,
+        factor,
+        value_source,
+        facilities_rolled_up
+    from int_dhis2__indicators_resolved
     where value is not null
 
     union all
 
-    select * from corrected_rows
+    select
+        institution_kind,
+        district_id,
+        hospital_id,
+        item_code,
+        period_id,
+        period_type,
+        period_start,
+        period_end,
+        value,
+        numerator,
+        denominator,
+        factor,
+        value_source,
+        facilities_rolled_up
+    from corrected_rows
 
 ),
 
