@@ -89,17 +89,7 @@ combos_summed as (
     from combos_kept as combos
     inner join dhis2_data_items as items
         on combos.item_code = items.item_code
-    group by
-        combos.item_code,
-        combos.org_unit_uid,
-        combos.period_id,
-        combos.period_type,
-        combos.period_start,
-        combos.period_end,
-        combos.org_unit_level,
-        combos.district_id,
-        combos.hospital_id,
-        items.factor
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 
 ),
 
@@ -117,6 +107,7 @@ totals_computed as (
         hospital_id,
         factor,
         cast(combo_count as integer) as combo_count,
+        loaded_at,
         case
             when factor = 1 or combo_count = 1 then value_sum
             when
@@ -126,8 +117,7 @@ totals_computed as (
                 then numerator_sum / denominator_sum * factor
         end as value,
         case when numerator_count = combo_count then numerator_sum end as numerator,
-        case when denominator_count = combo_count then denominator_sum end as denominator,
-        loaded_at
+        case when denominator_count = combo_count then denominator_sum end as denominator
     from combos_summed
 
 ),

@@ -105,7 +105,7 @@ exported_indicators as (
 components_paired as (
 
     select
-        roles.indicator_code as item_code,
+        component.indicator_code as item_code,
         totals.org_unit_uid,
         totals.period_id,
         totals.period_type,
@@ -114,23 +114,14 @@ components_paired as (
         totals.org_unit_level,
         totals.district_id,
         totals.hospital_id,
-        sum(case when roles.component_role = 'numerator' then totals.value end)
+        sum(case when component.component_role = 'numerator' then totals.value end)
             as numerator,
-        sum(case when roles.component_role = 'denominator' then totals.value end)
+        sum(case when component.component_role = 'denominator' then totals.value end)
             as denominator
     from int_dhis2__data_values_totaled as totals
-    inner join component_roles as roles
-        on totals.item_code = roles.component_code
-    group by
-        roles.indicator_code,
-        totals.org_unit_uid,
-        totals.period_id,
-        totals.period_type,
-        totals.period_start,
-        totals.period_end,
-        totals.org_unit_level,
-        totals.district_id,
-        totals.hospital_id
+    inner join component_roles as component
+        on totals.item_code = component.component_code
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
 
 ),
 
@@ -161,7 +152,7 @@ computed_indicators as (
         components.numerator is not null
         and components.denominator is not null
         and not exists (
-            select 1
+            select exported.item_code
             from exported_indicators as exported
             where
                 exported.item_code = components.item_code

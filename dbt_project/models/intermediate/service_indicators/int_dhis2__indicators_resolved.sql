@@ -89,13 +89,13 @@ rolled_up_rows as (
         rolled_up.facilities_rolled_up
     from int_dhis2__indicators_rolled_up_to_districts as rolled_up
     where not exists (
-        select 1
-        from district_rows
-        where
-            district_rows.district_id = rolled_up.district_id
-            and district_rows.item_code = rolled_up.item_code
-            and district_rows.period_id = rolled_up.period_id
-    )
+            select district_rows.item_code
+            from district_rows
+            where
+                district_rows.district_id = rolled_up.district_id
+                and district_rows.item_code = rolled_up.item_code
+                and district_rows.period_id = rolled_up.period_id
+        )
 
 ),
 

@@ -47,21 +47,14 @@ facilities_summed as (
         period_start,
         period_end,
         factor,
-        sum(numerator) filter (where has_numerator_and_denominator) as numerator,
-        sum(denominator) filter (where has_numerator_and_denominator) as denominator,
         cast(count(*) filter (where has_numerator_and_denominator) as integer)
             as facilities_rolled_up,
         cast(count(*) filter (where not has_numerator_and_denominator) as integer)
-            as facilities_not_rolled_up
+            as facilities_not_rolled_up,
+        sum(numerator) filter (where has_numerator_and_denominator) as numerator,
+        sum(denominator) filter (where has_numerator_and_denominator) as denominator
     from facility_indicators
-    group by
-        district_id,
-        item_code,
-        period_id,
-        period_type,
-        period_start,
-        period_end,
-        factor
+    group by 1, 2, 3, 4, 5, 6, 7
 
 ),
 
@@ -74,14 +67,14 @@ district_indicators_computed as (
         period_type,
         period_start,
         period_end,
-        case
-            when denominator <> 0 then numerator / denominator * factor
-        end as value,
         numerator,
         denominator,
         factor,
         facilities_rolled_up,
-        facilities_not_rolled_up
+        facilities_not_rolled_up,
+        case
+            when denominator <> 0 then numerator / denominator * factor
+        end as value
     from facilities_summed
     where facilities_rolled_up > 0
 

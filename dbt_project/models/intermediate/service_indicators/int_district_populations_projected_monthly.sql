@@ -29,8 +29,7 @@ district_census_populations as (
 
 months_reported as (
 
-    select distinct
-        period_start as month_start
+    select distinct period_start as month_start
     from stg_dhis2__data_values
     where period_type = 'Monthly'
 

@@ -47,14 +47,14 @@ latest_values_kept as (
 
     select * from superseded_removed
     qualify row_number() over (
-        partition by
-            data_item_uid,
-            category_option_combo_uid,
-            attribute_option_combo_uid,
-            period_id,
-            org_unit_uid
-        order by loaded_at desc, file_sha256 desc, row_number desc
-    ) = 1
+            partition by
+                data_item_uid,
+                category_option_combo_uid,
+                attribute_option_combo_uid,
+                period_id,
+                org_unit_uid
+            order by loaded_at desc, file_sha256 desc, row_number desc
+        ) = 1
 
 ),
 
