@@ -8,11 +8,10 @@
     each rounded half away from zero to the person. Fitted to the same two censuses the
     geometric and exponential curves are the same function (they differ only by float
     rounding), so the range in practice is linear vs geometric. At f = 1 every method gives
-    the 2022 census exactly; at f = 0 the 2012 census.
+    the 2022 census exactly; at f = 0 the 2012 census. The formulas are the macros
+    census_interval_fraction and projected_population (macros/census_projection.sql), shared
+    with int_district_populations_projected_monthly.
 #}
-
-{%- set census_2012_date = "date '" ~ var('census_2012_date') ~ "'" %}
-{%- set census_2022_date = "date '" ~ var('census_2022_date') ~ "'" %}
 
 with
 
@@ -42,8 +41,7 @@ census_fractions_computed as (
         reports.report_date,
         census.population_2012,
         census.population_2022,
-        cast(date_diff('day', {{ census_2012_date }}, reports.report_date) as double)
-        / cast(date_diff('day', {{ census_2012_date }}, {{ census_2022_date }}) as double)
+        {{ census_interval_fraction('reports.report_date') }}
             as census_interval_fraction
     from stg_rssb__weekly_reports as reports
     inner join district_census_populations as census
@@ -59,20 +57,9 @@ populations_projected as (
         population_2012,
         population_2022,
         census_interval_fraction,
-        {{ round_half_away_from_zero(
-            'cast(population_2012 as double)'
-            ~ ' + cast(population_2022 - population_2012 as double) * census_interval_fraction'
-        ) }} as projected_population_linear,
-        {{ round_half_away_from_zero(
-            'cast(population_2012 as double)'
-            ~ ' * power(cast(population_2022 as double) / cast(population_2012 as double),'
-            ~ ' census_interval_fraction)'
-        ) }} as projected_population_geometric,
-        {{ round_half_away_from_zero(
-            'cast(population_2012 as double)'
-            ~ ' * exp(ln(cast(population_2022 as double) / cast(population_2012 as double))'
-            ~ ' * census_interval_fraction)'
-        ) }} as projected_population_exponential
+        {{ projected_population('linear') }} as projected_population_linear,
+        {{ projected_population('geometric') }} as projected_population_geometric,
+        {{ projected_population('exponential') }} as projected_population_exponential
     from census_fractions_computed
 
 )

@@ -1,0 +1,83 @@
+{#
+    Facility indicators (hospitals and health centres) rolled up to their district: one row
+    per district x indicator item_code x period. Numerators and denominators are summed and
+    the rate recomputed, never averaged:
+        value = sum(numerator) / sum(denominator) x factor  (null when sum(denominator) = 0)
+    A facility row without both numerator and denominator (a percentage exported alone)
+    cannot be weighted: it is left out, and counted in facilities_not_rolled_up.
+#}
+
+with
+
+int_dhis2__indicators_computed as (
+
+    select
+        item_code,
+        org_unit_uid,
+        period_id,
+        period_type,
+        period_start,
+        period_end,
+        org_unit_level,
+        district_id,
+        numerator,
+        denominator,
+        factor
+    from {{ ref('int_dhis2__indicators_computed') }}
+
+),
+
+facility_indicators as (
+
+    select
+        *,
+        numerator is not null and denominator is not null as has_numerator_and_denominator
+    from int_dhis2__indicators_computed
+    where org_unit_level in ('hospital', 'health_centre')
+
+),
+
+facilities_summed as (
+
+    select
+        district_id,
+        item_code,
+        period_id,
+        period_type,
+        period_start,
+        period_end,
+        factor,
+        cast(count(*) filter (where has_numerator_and_denominator) as integer)
+            as facilities_rolled_up,
+        cast(count(*) filter (where not has_numerator_and_denominator) as integer)
+            as facilities_not_rolled_up,
+        sum(numerator) filter (where has_numerator_and_denominator) as numerator,
+        sum(denominator) filter (where has_numerator_and_denominator) as denominator
+    from facility_indicators
+    group by 1, 2, 3, 4, 5, 6, 7
+
+),
+
+district_indicators_computed as (
+
+    select
+        district_id,
+        item_code,
+        period_id,
+        period_type,
+        period_start,
+        period_end,
+        numerator,
+        denominator,
+        factor,
+        facilities_rolled_up,
+        facilities_not_rolled_up,
+        case
+            when denominator <> 0 then numerator / denominator * factor
+        end as value
+    from facilities_summed
+    where facilities_rolled_up > 0
+
+)
+
+select * from district_indicators_computed
