@@ -5,6 +5,10 @@
         value = sum(numerator) / sum(denominator) x factor  (null when sum(denominator) = 0)
     A facility row without both numerator and denominator (a percentage exported alone)
     cannot be weighted: it is left out, and counted in facilities_not_rolled_up.
+    A roll-up needs at least one health centre: most of a district's services (ANC, family
+    planning, nutrition, HMIS reports) are given in its health centres, so an export of
+    hospitals alone (a hospital-level export, e.g. the sample's yearly one) is the hospitals'
+    figure, not the district's, and gives no district row.
 #}
 
 with
@@ -51,6 +55,9 @@ facilities_summed as (
             as facilities_rolled_up,
         cast(count(*) filter (where not has_numerator_and_denominator) as integer)
             as facilities_not_rolled_up,
+        count(*) filter (
+            where has_numerator_and_denominator and org_unit_level = 'health_centre'
+        ) as health_centres_rolled_up,
         sum(numerator) filter (where has_numerator_and_denominator) as numerator,
         sum(denominator) filter (where has_numerator_and_denominator) as denominator
     from facility_indicators
@@ -76,7 +83,7 @@ district_indicators_computed as (
             when denominator <> 0 then numerator / denominator * factor
         end as value
     from facilities_summed
-    where facilities_rolled_up > 0
+    where facilities_rolled_up > 0 and health_centres_rolled_up > 0
 
 )
 
