@@ -13,6 +13,10 @@ Default months: the launch month (``2021-03``: the paper's baseline year at the 
 month has none (the label says so). The difference-in-differences compares 3-month values
 ending at each month (Σnumerator/Σdenominator × factor when every row has both, else the
 mean), so one late or corrected report does not decide an institution's change.
+
+A month's value is numerator / denominator × factor where DHIS2 gave both, its ``value`` only
+where it did not: DHIS2 rounds ``value`` (1 of 15 tracer medicines out is 6.67, not 6.666…),
+and rounded values turn equal changes into a spread of ±0.01 that the z-tests divide by.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pandas as pd
 
 from tpn_metrics.evaluation.datasets import Dataset
 from tpn_metrics.evaluation.periods import PAPER_YEARS, PeriodError, PeriodRules, parse_period
-from tpn_metrics.twinning.service_sql import AGGREGATE_VALUE
+from tpn_metrics.twinning.service_sql import AGGREGATE_VALUE, EXACT_VALUE
 from tpn_metrics.twinning.topics import TopicMetric
 from tpn_metrics.warehouse import table_exists
 
@@ -132,7 +136,7 @@ def _frame(
     return con.execute(
         f"""
         with item as (
-            select {entity} as entity_id, period_start, value
+            select {entity} as entity_id, period_start, {EXACT_VALUE} as value
             from marts.fct_service_indicators
             where item_code = ? and period_type = 'Monthly' and institution_kind = ?
                 and {entity} is not null

@@ -26,14 +26,24 @@ DEFAULT_LAUNCH_DATE = "2021-03-23"
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+# The exact value of one row: numerator / denominator × factor when DHIS2 gave both, else its
+# value. DHIS2's ``value`` is rounded (to 2 decimals in exports): 1 of 15 tracer medicines out
+# is 6.67 there but 6.666… here, and changes between rounded values (−6.66, −6.67 where every
+# hospital lost exactly one tracer) invent a spread that a z-test divides by (review P3-11).
+EXACT_VALUE = (
+    "case when numerator is not null and denominator > 0 "
+    "then numerator * factor / denominator else value end"
+)
+
 # The value of a set of monthly rows of one item and institution: Σ numerator / Σ denominator
 # × factor when every row has both (a ratio of sums, never a mean of rates), else the mean of
-# the values. Reused by the evaluation (3-month means of its difference-in-differences).
-AGGREGATE_VALUE = """case
+# the rows' exact values (EXACT_VALUE). Reused by the evaluation (3-month values of its
+# difference-in-differences).
+AGGREGATE_VALUE = f"""case
     when count(*) = count(numerator) and count(*) = count(denominator)
         and sum(denominator) > 0
-        then sum(numerator) / sum(denominator) * max(factor)
-    else avg(value)
+        then sum(numerator) * max(factor) / sum(denominator)
+    else avg({EXACT_VALUE})
 end"""
 
 
@@ -71,7 +81,8 @@ def service_indicator_sql(item_code: str, *, at_launch: bool = False) -> str:
     Returns one row per institution of ``marts.dim_institution`` measured: ``institution_id``
     (DHMTs by ``district_id``, hospitals by ``hospital_id``), ``value`` (in the indicator's
     unit: Σ numerator / Σ denominator × factor when every row has both, else the mean of the
-    monthly values) and ``as_of`` (``"2022-07..2023-06, 12 months"``; ``"…, 10 of 12
+    monthly values, each numerator / denominator × factor where DHIS2 gave both, never its
+    rounded ``value``) and ``as_of`` (``"2022-07..2023-06, 12 months"``; ``"…, 10 of 12
     months"`` when the institution reported fewer). The window is the last
     :data:`WINDOW_MONTHS` monthly periods of the item in ``marts.fct_service_indicators``;
     at the launch, the last ones that end before the first ``launch_workshop`` event (what was

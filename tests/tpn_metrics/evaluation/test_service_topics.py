@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import duckdb
 import pytest
@@ -18,6 +19,7 @@ from tpn_metrics.evaluation.service_topics import (
     service_datasets,
     service_months,
 )
+from tpn_metrics.evaluation.stats.parametric import z_test_within
 from tpn_metrics.settings import Settings
 from tpn_metrics.twinning.topics import load_topic_metrics
 
@@ -210,3 +212,87 @@ def test_a_topic_with_no_comparable_level_is_refused_naming_why(con):
         "nothing to compare for birth_asphyxia: birth_asphyxia_hospitals: no comparison "
         "institution has a value in both months (2021-03, 2023-03)"
     )
+
+
+# Stock-outs of 15 tracer medicines, hospitals: DHIS2's exported value is rounded to 2 decimals.
+# Focus h1 3 → 2 and h2 2 → 1 tracers out (each lost exactly one, −6.666… pp); comparison h3
+# 1 → 1 (0) and h4 2 → 3 (+6.666… pp).
+TRACERS_OUT = {"h1": (3, 2), "h2": (2, 1), "h3": (1, 1), "h4": (2, 3)}
+
+
+def add_stock_outs(con: duckdb.DuckDBPyConnection) -> None:
+    rows = []
+    for hospital, (before, after) in TRACERS_OUT.items():
+        for year, out in ((2021, before), (2023, after)):
+            for number in (1, 2, 3):
+                start = dt.date(year, number, 1)
+                rows.append(
+                    (
+                        f"i_{hospital}",
+                        "hospital",
+                        f"d{hospital[1]}",
+                        hospital,
+                        "stock_outs",
+                        "tracer_stockout_pct",
+                        f"{year}{number:02d}",
+                        "Monthly",
+                        start,
+                        start.replace(day=28),
+                        round(out / 15 * 100, 2),  # DHIS2's rounded value: 6.67, 13.33, 20.0
+                        float(out),
+                        15.0,
+                        100,
+                        "exported",
+                        None,
+                    )
+                )
+    con.executemany(
+        "insert into marts.fct_service_indicators values (" + ", ".join("?" * 16) + ")", rows
+    )
+    con.execute(
+        "insert into marts.fct_tpn_focus values ('hospital', 'h1', 'stock_outs', true), "
+        "('hospital', 'h2', 'stock_outs', true), ('hospital', 'h3', 'stock_outs', false), "
+        "('hospital', 'h4', 'stock_outs', false)"
+    )
+
+
+def test_values_are_numerator_over_denominator_not_dhis2s_rounded_value(con):
+    add_stock_outs(con)
+    datasets, _left = service_datasets(
+        con, metrics_of("stock_outs"), "2021-03", "2023-03", rules=RULES
+    )
+    ((cid, dataset),) = datasets
+    assert cid == "stock_outs_hospitals"
+    frame = dataset.frame.set_index("institution_id")
+    # 2 of 15 tracers = 13.333… %, not DHIS2's 13.33; 1 of 15 = 6.666… %, not 6.67.
+    assert frame.loc["h2", "baseline"] == pytest.approx(200 / 15, rel=1e-12)
+    assert frame.loc["h2", "endline"] == pytest.approx(100 / 15, rel=1e-12)
+    assert abs(frame.loc["h2", "endline"] - 6.67) > 0.003
+    assert frame.loc["h1", "baseline"] == pytest.approx(20.0)
+    panel = dataset.panel.set_index(["unit_id", "period"])["value"]
+    assert panel[("h2", 1)] == pytest.approx(100 / 15, rel=1e-12)
+
+
+def test_equal_changes_stay_equal_so_the_within_group_z_does_not_explode(con):
+    add_stock_outs(con)
+    datasets, _left = service_datasets(
+        con, metrics_of("stock_outs"), "2021-03", "2023-03", rules=RULES
+    )
+    run = evaluate(datasets, n_resamples=200)
+    ((_cid, _dataset, c),) = run.comparisons
+    # Both focus hospitals lost exactly one tracer: −100/15 pp each, no spread at all.
+    assert c.focus.mean_change_pp == pytest.approx(-100 / 15, rel=1e-12)
+    assert c.focus.sd_change_pp == 0.0
+    tests = run.tests.set_index("method")
+    assert math.isnan(tests.loc["z_within_focus", "statistic"])
+    assert "all changes are equal" in tests.loc["z_within_focus", "note"]
+    # DHIS2's rounded values give changes −6.67 (20.0 → 13.33) and −6.66 (13.33 → 6.67): a
+    # spread of 0.005 pp standard error and a z of 6.665 / 0.005 = 1333 (mirrored: fell more).
+    rounded = z_test_within([20.0 - 13.33, 13.33 - 6.67])
+    assert rounded.statistic == pytest.approx(1333.0, rel=1e-9)
+    # Welch by hand: focus −100/15 twice (variance 0), comparison 0 and +100/15 (variance
+    # (100/15)² / 2): difference −150/15 = −10, standard error √((100/15)² / 4) = 100/30,
+    # t = −3.0 on 1 degree of freedom (all the variance is the comparison group's).
+    assert tests.loc["welch_t", "statistic"] == pytest.approx(-3.0)
+    assert tests.loc["welch_t", "df"] == pytest.approx(1.0)
+    assert tests.loc["welch_t", "p_value"] == pytest.approx(stats.t.cdf(-3.0, 1))

@@ -2,7 +2,8 @@
 
 Values are checked against sums done by hand: a ratio of 12-month sums (never a mean of
 monthly rates) when DHIS2 gave numerators and denominators, the mean of the monthly values
-otherwise.
+otherwise (each month numerator / denominator × factor where DHIS2 gave both: its ``value``
+is rounded).
 """
 
 from __future__ import annotations
@@ -152,6 +153,18 @@ def test_values_without_numerators_are_averaged_and_short_series_say_so(con):
     assert values.loc["i_h1", "as_of"] == "2022-09..2023-06, 10 of 12 months"
     assert values.loc["i_d2", "value"] == pytest.approx((70.0 + 11 * 40.0) / 12)
     assert values.loc["i_d1", "value"] == pytest.approx(50.0)
+
+
+def test_a_mean_of_monthly_values_uses_numerators_not_dhis2s_rounded_value(con):
+    # d1: one month without components (70 %), 11 months of 1 stock-out of 15 tracers, which
+    # DHIS2 rounds to 6.67: the mean is (70 + 11 × 100/15) / 12 = 11.9444…, not (70 + 11 ×
+    # 6.67) / 12 = 11.9475 (a partial ratio of sums would be 11 / 165 × 100 = 6.67).
+    window = months((2022, 7), 12)
+    rows = [service_row("district", "d1", None, p, 6.67, 1, 15) for p in window[1:]]
+    insert(con, [service_row("district", "d1", None, window[0], 70.0), *rows])
+    values = read_metric_values(con, metric()).set_index("institution_id")
+    assert values.loc["i_d1", "value"] == pytest.approx((70 + 11 * 100 / 15) / 12, rel=1e-12)
+    assert values.loc["i_d1", "value"] == pytest.approx(11.944444, abs=1e-6)
 
 
 def test_quarterly_rows_other_items_and_unregistered_institutions_are_ignored(con):
