@@ -15,7 +15,11 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from tpn_metrics.evaluation.stats.descriptive import GroupSummary, summarise_changes
+from tpn_metrics.evaluation.stats.descriptive import (
+    GroupSummary,
+    standardised_difference,
+    summarise_changes,
+)
 from tpn_metrics.evaluation.stats.inputs import FloatArray
 from tpn_metrics.evaluation.stats.parametric import welch_t_test, z_test_difference, z_test_within
 from tpn_metrics.evaluation.stats.regression import AdjustedEstimate, ancova_adjusted_difference
@@ -120,11 +124,13 @@ def comparison_warnings(
     baseline_focus: FloatArray,
     baseline_comparison: FloatArray,
     min_group_size: int,
+    unit: str = "pp",
 ) -> tuple[str, ...]:
     """Plain-language caveats of a comparison: institutions excluded for a missing value,
     groups below ``min_group_size``, and a baseline imbalance above
     :data:`BASELINE_IMBALANCE_SMD` (baselines of the institutions with both values, in the
-    metric's unit)."""
+    metric's unit; their difference is written in ``unit``, the metric's difference unit:
+    "pp", "per 1,000 live births")."""
     messages: list[str] = []
     for name, summary in (("focus", focus), ("comparison", comparison)):
         if summary.n_missing_baseline:
@@ -140,19 +146,16 @@ def comparison_warnings(
             )
 
     # Baseline balance uses only institutions with both values, the ones actually compared.
-    if baseline_focus.size >= 2 and baseline_comparison.size >= 2:
+    smd = standardised_difference(baseline_focus, baseline_comparison)
+    if math.isfinite(smd) and abs(smd) > BASELINE_IMBALANCE_SMD:
         gap = float(baseline_focus.mean() - baseline_comparison.mean())
-        pooled_sd = math.sqrt(
-            (float(np.var(baseline_focus, ddof=1)) + float(np.var(baseline_comparison, ddof=1))) / 2
+        direction = "lower" if gap < 0 else "higher"
+        messages.append(
+            f"focus group started {abs(gap):.1f} {unit} {direction} than the comparison "
+            f"group (standardised difference {abs(smd):.2f}); part of the raw "
+            "difference in change may be regression to the mean, so prefer the "
+            "baseline-adjusted (ANCOVA) estimate"
         )
-        if pooled_sd > 0 and abs(gap) / pooled_sd > BASELINE_IMBALANCE_SMD:
-            direction = "lower" if gap < 0 else "higher"
-            messages.append(
-                f"focus group started {abs(gap):.1f} points {direction} than the comparison "
-                f"group (standardised difference {abs(gap) / pooled_sd:.2f}); part of the raw "
-                "difference in change may be regression to the mean, so prefer the "
-                "baseline-adjusted (ANCOVA) estimate"
-            )
     return tuple(messages)
 
 
@@ -167,6 +170,7 @@ def compare_groups(
     n_resamples: int = 10_000,
     seed: int = 20240,
     min_group_size: int = 5,
+    unit: str = "pp",
 ) -> Comparison:
     """Compare the change in ``metric`` between focus and comparison institutions.
 
@@ -175,6 +179,8 @@ def compare_groups(
     measured). Institutions lacking either value are excluded from every statistic and
     reported in ``warnings``. ``tolerance`` (pp) decides when a change counts as unchanged.
     Simulation-based results (permutation, bootstrap) are reproducible for a given ``seed``.
+    ``unit`` is how a difference of the metric is written in ``warnings`` ("pp", "per 1,000
+    live births").
     """
     if min_group_size < 1:
         raise ValueError(f"min_group_size must be at least 1, got {min_group_size}")
@@ -225,6 +231,7 @@ def compare_groups(
             baseline[is_focus & complete],
             baseline[~is_focus & complete],
             min_group_size,
+            unit,
         ),
         n_resamples=n_resamples,
         seed=seed,

@@ -48,6 +48,7 @@ def compare_oriented(
     n_resamples: int = 10_000,
     seed: int = 20240,
     min_group_size: int = 5,
+    unit: str = "pp",
 ) -> Comparison:
     """:func:`compare_groups` for a metric of either direction. ``frame`` as there (values
     in the metric's unit); with ``higher_is_better`` false the one-sided tests ask whether
@@ -61,6 +62,7 @@ def compare_oriented(
         n_resamples=n_resamples,
         seed=seed,
         min_group_size=min_group_size,
+        unit=unit,
     )
     if higher_is_better:
         return compare(frame)
@@ -87,13 +89,14 @@ def compare_oriented(
             ci_high_pp=_neg(a.ci_low_pp),
             alternative=LESS,
         ),
-        # Recomputed on the real values: "started 3.0 points higher" must not be mirrored.
+        # Recomputed on the real values: "started 3.0 pp higher" must not be mirrored.
         warnings=comparison_warnings(
             focus,
             comparison,
             baseline[is_focus & complete],
             baseline[~is_focus & complete],
             min_group_size,
+            unit,
         ),
     )
 

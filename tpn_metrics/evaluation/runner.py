@@ -212,6 +212,7 @@ def evaluate(
             endline_label=dataset.endline_label,
             n_resamples=n_resamples,
             seed=seed,
+            unit=dataset.difference_unit,
         )
         comparisons.append((comparison_id, dataset, comparison))
         if dataset.coverage in ("reported", "corrected"):

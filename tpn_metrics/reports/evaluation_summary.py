@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import math
 
-from tpn_metrics.evaluation.headline import Headline, comparison_title, p_text, signed
+import numpy as np
+import pandas as pd
+
+from tpn_metrics.evaluation.datasets import Dataset
+from tpn_metrics.evaluation.headline import (
+    Headline,
+    comparison_title,
+    difference_words,
+    p_text,
+    signed,
+)
 from tpn_metrics.evaluation.paper import INCONSISTENCIES, PAPER, paper_rows
 from tpn_metrics.evaluation.runner import EvaluationRun
+from tpn_metrics.evaluation.stats.descriptive import standardised_difference
 from tpn_metrics.evaluation.uninsured import UninsuredDecline
 from tpn_metrics.reports.markdown_tables import number_cell
 from tpn_metrics.reports.report_blocks import Block
@@ -111,21 +122,48 @@ def result_lines(heads: list[Headline]) -> list[str]:
     return lines
 
 
+# A focus group "started worse" when its mean baseline is worse than the others' by a
+# standardised difference of at least 0.1 (Austin 2009: below 0.1 an imbalance is negligible),
+# on the institutions compared (both values). A group of one has no SD: there the difference
+# must show at the report's one decimal. A difference that reads 0.0 is never named.
+RTM_MIN_SMD = 0.1
+
+
+def worse_start(dataset: Dataset) -> float | None:
+    """How much worse the focus group started on ``dataset``: focus mean baseline minus the
+    others' (in the metric's unit; negative where higher is better) when it is worse by a
+    meaningful amount (:data:`RTM_MIN_SMD`, see there), else None. Institutions without both
+    values are left out, as in the comparison."""
+    frame = dataset.frame
+    complete = (frame["baseline"].notna() & frame["endline"].notna()).to_numpy()
+    is_focus = frame["is_focus"].astype(bool).to_numpy()
+    baseline = pd.to_numeric(frame["baseline"]).to_numpy(dtype=np.float64, na_value=np.nan)
+    focus, others = baseline[complete & is_focus], baseline[complete & ~is_focus]
+    if focus.size == 0 or others.size == 0:
+        return None
+    gap = float(focus.mean() - others.mean())
+    worse = gap < 0 if dataset.higher_is_better else gap > 0
+    smd = standardised_difference(focus, others)
+    meaningful = math.isnan(smd) or abs(smd) >= RTM_MIN_SMD
+    return gap if worse and meaningful and f"{abs(gap):.1f}" != "0.0" else None
+
+
 def _caveats(run: EvaluationRun) -> list[str]:
-    lower = [
-        f"{comparison_title(cid, d)} by "
-        f"{c.comparison.baseline_mean - c.focus.baseline_mean:.1f} points"
-        for cid, d, c in run.comparisons
-        if cid != "cbhi_coverage_reported"
-        and d.higher_is_better
-        and c.focus.baseline_mean < c.comparison.baseline_mean
+    ids = {cid for cid, _d, _c in run.comparisons}
+    starts = [
+        (comparison_title(cid, d), d.higher_is_better, gap, difference_words(d)[0])
+        for cid, d, _c in run.comparisons
+        # Reported coverage is named through its corrected twin, when the run has one.
+        if not (cid == "cbhi_coverage_reported" and "cbhi_coverage_corrected" in ids)
+        and (gap := worse_start(d)) is not None
     ]
     # Where lower is better (birth asphyxia, stock-outs) the worse starters started higher.
-    higher = [
-        f"{comparison_title(cid, d)}: higher by "
-        f"{c.focus.baseline_mean - c.comparison.baseline_mean:.1f} {d.difference_unit}"
-        for cid, d, c in run.comparisons
-        if not d.higher_is_better and c.focus.baseline_mean > c.comparison.baseline_mean
+    all_lower = all(higher_is_better for _t, higher_is_better, _g, _u in starts)
+    named = [
+        f"{title} by {abs(gap):.1f} {unit}"
+        if all_lower
+        else f"{title}: {'lower' if higher_is_better else 'higher'} by {abs(gap):.1f} {unit}"
+        for title, higher_is_better, gap, unit in starts
     ]
     adjusted = (
         "The changes in coverage and accreditation scores above are baseline-adjusted (ANCOVA) "
@@ -135,14 +173,13 @@ def _caveats(run: EvaluationRun) -> list[str]:
         if run.uninsured
         else "The effects above are baseline-adjusted (ANCOVA) to allow for this."
     )
-    worse = "lower" if not higher else "worse"
     rtm = (
-        f"Regression to the mean: the focus groups started {worse} ("
-        + "; ".join(lower + higher)
-        + f"), and {'low' if not higher else 'poor'} starters tend to gain more anyway. "
+        f"Regression to the mean: the focus groups started {'lower' if all_lower else 'worse'} ("
+        + "; ".join(named)
+        + f"), and {'low' if all_lower else 'poor'} starters tend to gain more anyway. "
         + adjusted
         + " The raw differences in change are in the tables below."
-        if lower or higher
+        if named
         else "Regression to the mean: low starters tend to gain more anyway. " + adjusted
     )
     return [

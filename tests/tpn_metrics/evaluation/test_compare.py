@@ -126,7 +126,7 @@ def test_warnings_for_missing_values_and_baseline_imbalance() -> None:
     )
     # focus baselines (complete pairs) average 45, comparison 66.7
     assert len(c.warnings) == 3
-    assert c.warnings[2].startswith("focus group started 21.7 points lower")
+    assert c.warnings[2].startswith("focus group started 21.7 pp lower")
     assert "regression to the mean" in c.warnings[2]
 
 

@@ -44,8 +44,22 @@ def test_lower_is_better_tests_whether_the_focus_value_fell_more():
     assert c.adjusted.estimate_pp == pytest.approx(-flipped.adjusted.estimate_pp)
     assert (low, high) == pytest.approx((-flipped.bootstrap_ci_pp[1], -flipped.bootstrap_ci_pp[0]))
     assert c.adjusted.alternative == "less"
-    # Warnings speak of the real values: the focus group started 10 points higher.
-    assert any("started 10.0 points higher" in w for w in c.warnings)
+    # Warnings speak of the real values: the focus group started 10 pp higher.
+    assert any("started 10.0 pp higher" in w for w in c.warnings)
+
+
+def test_the_baseline_warning_speaks_in_the_metrics_difference_unit():
+    # Birth asphyxia per 1,000 live births, the same numbers: baselines 35 against 25.
+    c = compare_oriented(
+        FRAME, higher_is_better=False, n_resamples=200, unit="per 1,000 live births", **LABELS
+    )
+    (imbalance,) = [w for w in c.warnings if "started" in w]
+    # Pooled SD √((25 + 25) / 2) = 5 (both groups' sample variance is 25): 10 / 5 = 2.00.
+    assert imbalance.startswith(
+        "focus group started 10.0 per 1,000 live births higher than the comparison group "
+        "(standardised difference 2.00)"
+    )
+    assert "points" not in imbalance
 
 
 def test_higher_is_better_is_the_plain_comparison():

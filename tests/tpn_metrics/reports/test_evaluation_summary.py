@@ -16,6 +16,7 @@ from tpn_metrics.reports.evaluation_summary import (
     result_lines,
     summary_blocks,
     uninsured_blocks,
+    worse_start,
 )
 
 IDS = ["a", "c", "g", "b", "e", "h"]
@@ -134,3 +135,81 @@ def test_the_regression_to_the_mean_caution_does_not_call_the_uninsured_decline_
     assert "The effects above are baseline-adjusted" not in caution
     assert "baseline-adjusted (ANCOVA)" in caution
     assert "the decline of the uninsured share is not" in caution
+
+
+def service(title: str, focus: list[float], others: list[float], **options) -> Dataset:  # type: ignore[no-untyped-def]
+    baseline = focus + others
+    frame = pd.DataFrame(
+        {
+            "institution_id": [f"i{n}" for n in range(len(baseline))],
+            "institution_name": [f"I{n}" for n in range(len(baseline))],
+            "is_focus": [True] * len(focus) + [False] * len(others),
+            "baseline": baseline,
+            "endline": [b + 5.0 for b in baseline],
+        }
+    )
+    return Dataset("t", title, "%", "2021-03", "2023-03", frame, title=title, **options)
+
+
+# Focus 70, 80, 90 (mean 80, SD 10) against: 70, 80, 90.12 (mean 80.04: 0.04 lower, reads
+# 0.0), 70, 80, 91.5 (mean 80.5: 0.5 lower but a standardised difference of about 0.05, below
+# 0.1); ANC 60, 70, 80 against 70, 80, 90 (10 pp lower, standardised −1.0); asphyxia, lower is
+# better, 30, 25, 35 against 20, 25, 15 per 1,000 live births (10 higher, standardised 2.0).
+TIED = service("SAM cure rate, hospitals", [70.0, 80.0, 90.0], [70.0, 80.0, 90.12])
+SMALL = service("Postpartum FP uptake, hospitals", [70.0, 80.0, 90.0], [70.0, 80.0, 91.5])
+ANC = service("ANC first visit, districts", [60.0, 70.0, 80.0], [70.0, 80.0, 90.0])
+ASPHYXIA = service(
+    "Birth asphyxia, hospitals",
+    [30.0, 25.0, 35.0],
+    [20.0, 25.0, 15.0],
+    difference_unit="per 1,000 live births",
+    higher_is_better=False,
+)
+
+
+def caution(datasets: list[tuple[str, Dataset]]) -> str:
+    run = evaluate(datasets, n_resamples=50)
+    summary = texts(summary_blocks(run, headlines(run)))
+    return next(x for x in summary.splitlines() if x.startswith("Regression to the mean"))
+
+
+def test_the_caution_names_only_meaningfully_lower_starters_in_their_unit():
+    line = caution([("sam", TIED), ("fp", SMALL), ("anc", ANC)])
+    assert line.startswith(
+        "Regression to the mean: the focus groups started lower (ANC first visit, districts "
+        "by 10.0 pp), and low starters tend to gain more anyway."
+    )
+    assert "SAM cure rate" not in line and "Postpartum FP" not in line
+    assert "points" not in line and "by 0.0" not in line
+
+
+def test_the_caution_says_worse_and_higher_where_lower_is_better():
+    line = caution([("sam", TIED), ("anc", ANC), ("asphyxia", ASPHYXIA)])
+    assert line.startswith(
+        "Regression to the mean: the focus groups started worse (ANC first visit, districts: "
+        "lower by 10.0 pp; Birth asphyxia, hospitals: higher by 10.0 per 1,000 live births), "
+        "and poor starters tend to gain more anyway."
+    )
+
+
+def test_no_meaningful_worse_start_gives_the_general_caution():
+    line = caution([("sam", TIED), ("fp", SMALL)])
+    assert line == (
+        "Regression to the mean: low starters tend to gain more anyway. The effects above are "
+        "baseline-adjusted (ANCOVA) to allow for this."
+    )
+
+
+def test_worse_start_by_hand():
+    assert worse_start(ANC) == pytest.approx(-10.0)
+    assert worse_start(ASPHYXIA) == pytest.approx(10.0)
+    assert worse_start(TIED) is None and worse_start(SMALL) is None
+    # Better starters are not worse starters: ANC the other way round.
+    assert worse_start(service("x", [70.0, 80.0, 90.0], [60.0, 70.0, 80.0])) is None
+    # A focus group of one has no SD: a difference that shows at one decimal is named, one
+    # that reads 0.0 is not. An institution without an endline is left out, as in the tests.
+    assert worse_start(service("x", [50.0], [60.0, 70.0])) == pytest.approx(-15.0)
+    assert worse_start(service("x", [64.97], [65.0, 65.0])) is None
+    lone = service("x", [50.0, 10.0], [60.0, 70.0])
+    lone.frame.loc[1, "endline"] = float("nan")
+    assert worse_start(lone) == pytest.approx(-15.0)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tpn_metrics.evaluation.stats.inputs import NAN, Values, as_float_array, sample_var
+from tpn_metrics.evaluation.stats.inputs import (
+    NAN,
+    Values,
+    as_float_array,
+    drop_missing,
+    is_constant,
+    sample_var,
+)
 
 
 @dataclass(frozen=True)
@@ -81,3 +88,22 @@ def summarise_changes(baseline: Values, endline: Values, tolerance: float = 0.0)
         pct_unchanged=pct(n_unchanged),
         pct_declined=pct(n_declined),
     )
+
+
+def standardised_difference(focus: Values, comparison: Values) -> float:
+    """Standardised mean difference of two groups' values (e.g. baselines, in one unit):
+    (mean focus − mean comparison) / pooled SD, pooled SD = √((s²_focus + s²_comparison) / 2)
+    with sample variances (Austin 2009, Stat Med 28:3083; Stuart 2010). Signed, unitless.
+
+    Missing values (None/NaN) are dropped. NaN when a group has fewer than 2 values (no SD);
+    ±inf when neither group varies but their means differ, 0.0 when they do not differ.
+    """
+    a, _missing_a = drop_missing(focus, "focus")
+    b, _missing_b = drop_missing(comparison, "comparison")
+    if a.size < 2 or b.size < 2:
+        return NAN
+    gap = float(a.mean() - b.mean())
+    pooled_sd = math.sqrt((sample_var(a) + sample_var(b)) / 2)
+    if pooled_sd == 0.0:
+        return 0.0 if is_constant(np.concatenate((a, b))) else math.copysign(math.inf, gap)
+    return gap / pooled_sd

@@ -1,4 +1,5 @@
-"""summarise_changes: counts, percentages and missing pairs, by hand."""
+"""summarise_changes and standardised_difference: counts, percentages, missing pairs and
+standardised differences, by hand."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tpn_metrics.evaluation.stats.descriptive import summarise_changes
+from tpn_metrics.evaluation.stats.descriptive import standardised_difference, summarise_changes
 from tpn_metrics.evaluation.stats.parametric import z_test_difference, z_test_within
 
 # ---------------------------------------------------------------------------------------------
@@ -123,3 +124,24 @@ def test_summary_counts_are_consistent(
     assert s.n_improved + s.n_unchanged + s.n_declined == s.n
     if s.n:
         assert s.pct_improved + s.pct_unchanged + s.pct_declined == pytest.approx(100.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# standardised_difference
+
+
+def test_standardised_difference_by_hand() -> None:
+    # Means 20 and 22; sample variances ((−2)² + 0 + 2²) / 2 = 4 and (4² + 0 + 4²) / 2 = 16:
+    # pooled SD √((4 + 16) / 2) = √10, difference −2 / √10 = −0.6325. A missing value is
+    # dropped.
+    smd = standardised_difference([18.0, 20.0, 22.0, None], [18.0, 22.0, 26.0])
+    assert smd == pytest.approx(-2 / math.sqrt(10))
+    assert standardised_difference([18.0, 20.0, 22.0], [18.0, 22.0, 26.0]) == pytest.approx(smd)
+
+
+def test_standardised_difference_edges() -> None:
+    assert math.isnan(standardised_difference([10.0], [1.0, 2.0]))  # one value: no SD
+    assert standardised_difference([5.0, 5.0], [3.0, 3.0]) == math.inf
+    assert standardised_difference([3.0, 3.0], [5.0, 5.0]) == -math.inf
+    # 0.1 + 0.2 is 0.30000000000000004: equal up to rounding, not an infinite difference.
+    assert standardised_difference([0.3, 0.3], [0.1 + 0.2, 0.1 + 0.2]) == 0.0
