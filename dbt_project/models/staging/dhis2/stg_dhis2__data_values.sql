@@ -51,7 +51,6 @@ renamed as (
         data_item_uid,
         item_code,
         category_option_combo_uid,
-        coalesce(attribute_option_combo_uid, 'HllvX50cXC0') as attribute_option_combo_uid,
         period_id,
         period_type,
         period_start,
@@ -68,7 +67,9 @@ renamed as (
         source_format,
         file_sha256 as source_file_sha256,
         row_number as source_row_number,
-        loaded_at
+        loaded_at,
+        -- DHIS2's default attribute option combo (dhis2-core DefaultCategoryService)
+        coalesce(attribute_option_combo_uid, 'HllvX50cXC0') as attribute_option_combo_uid
     from superseded_removed
 
 )
