@@ -1,12 +1,17 @@
 """dbt build on DHIS2 landing rows, then fct_service_indicators and fct_service_coverage_corrected.
 
 The landing rows are written here as ingestion writes them (landing.dhis2_data_values, one row
-per file line): a district-level analytics row with numerator and denominator (includeNumDen)
-re-sent in a newer file, a quarterly row, a hospital's data elements by category option combo
-(a data value set), health-centre rows that roll up to their district (one a percentage
-without numerator / denominator, which must not), and reporting-rate counts. Expected values
-are computed by hand below, the census projection with the formula of
-int_district_populations_projected (geometric, to the month's 15th).
+per file line, and each file's landing.file_ledger row with its delivery): a district-level
+analytics row with numerator and denominator (includeNumDen) re-sent in a file delivered a
+month later but ingested in the same run (the later delivery wins, whatever the SHA-256 order),
+a quarterly row, a hospital's data elements by category option combo (a data value set, which
+replaces an older analytics export of the same combos: DHIS2's default attribute option combo
+HllvX50cXC0 is the analytics export's missing one), health-centre rows that roll up to their
+district (and a district whose roll-up would leave out a percentage without numerator /
+denominator, which gets no district figure), and reporting-rate counts. Expected values are
+computed by hand below, the census projection with the formula of
+int_district_populations_projected (geometric, to the month's 15th), expected pregnancies by
+days (DHIS2's annualization: x days in the month / days in the year).
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ from tpn_metrics.warehouse import ensure_landing_schema, open_warehouse
 pytestmark = pytest.mark.slow
 
 FIRST_LOAD = datetime(2023, 4, 15, 9, 0)
-RESENT_LOAD = datetime(2023, 5, 15, 9, 0)
+ONE_RUN = datetime(2023, 5, 16, 9, 0)  # one ingest run: every file in it gets this loaded_at
+APRIL_DELIVERY = datetime(2023, 4, 14, 8, 0)
+MAY_DELIVERY = datetime(2023, 5, 15, 8, 0)
+DEFAULT_COMBO = "HllvX50cXC0"  # DHIS2's default (attribute) option combo
 MARCH = ("202303", "Monthly", date(2023, 3, 1), date(2023, 3, 31))
 Q1 = ("2023Q1", "Quarterly", date(2023, 1, 1), date(2023, 3, 31))
 INSTITUTIONS = (  # institution_id, kind, district_id, hospital_id
@@ -53,6 +61,26 @@ class Landing:
         }
         self.items = {row["item_code"]: row for row in seed_rows(settings, "dhis2_data_items")}
         self.rows: list[dict[str, Any]] = []
+        self.deliveries: dict[str, datetime] = {}
+
+    def delivered(self, sha: str, at: datetime) -> None:
+        self.deliveries[sha] = at
+
+    def ledger_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "file_sha256": sha,
+                "file_name": f"{sha}.json",
+                "kind": "dhis2",
+                "received_at": max(
+                    row["loaded_at"] for row in self.rows if row["file_sha256"] == sha
+                ),
+                "status": "loaded",
+                "stored_path": f"received/{sha}.json",
+                "delivered_at": at,
+            }
+            for sha, at in self.deliveries.items()
+        ]
 
     def add(
         self,
@@ -63,6 +91,7 @@ class Landing:
         *,
         period: tuple[str, str, date, date] = MARCH,
         combo: str | None = None,
+        attribute_combo: str | None = None,
         numerator: float | None = None,
         denominator: float | None = None,
         loaded_at: datetime = FIRST_LOAD,
@@ -77,7 +106,7 @@ class Landing:
                 "data_item_name_received": item["dhis2_name"],
                 "item_code": item_code,
                 "category_option_combo_uid": combo,
-                "attribute_option_combo_uid": None,
+                "attribute_option_combo_uid": attribute_combo,
                 "period_id": period_id,
                 "period_type": period_type,
                 "period_start": start,
@@ -97,21 +126,31 @@ class Landing:
         )
 
 
-def landing_rows(settings: Settings) -> list[dict[str, Any]]:
+def landing(settings: Settings) -> Landing:
     landing = Landing(settings)
-    # Gasabo district, analytics with includeNumDen: ANC 1st visits 2,100 / 2,400 = 87.5 %,
-    # re-sent a month later as 2,160 / 2,400 = 90.0 % (the newer value wins).
+    # Gasabo district, analytics with includeNumDen: ANC 1st visits 2,100 / 2,400 = 87.5 %
+    # in the April export sha-a, revised in May's sha-0 to 2,160 / 2,400 = 90.0 %. Both are
+    # ingested in one run (same loaded_at); sha-0 sorts before sha-a, yet the later delivery
+    # wins: 90.0 %.
+    landing.delivered("sha-a", APRIL_DELIVERY)
+    landing.delivered("sha-0", MAY_DELIVERY)
     landing.add(
-        "sha-a", "Gasabo District", "anc1_coverage_pct", 87.5, numerator=2100, denominator=2400
+        "sha-a",
+        "Gasabo District",
+        "anc1_coverage_pct",
+        87.5,
+        numerator=2100,
+        denominator=2400,
+        loaded_at=ONE_RUN,
     )
     landing.add(
-        "sha-b",
+        "sha-0",
         "Gasabo District",
         "anc1_coverage_pct",
         90.0,
         numerator=2160,
         denominator=2400,
-        loaded_at=RESENT_LOAD,
+        loaded_at=ONE_RUN,
     )
     landing.add(
         "sha-a",
@@ -129,13 +168,27 @@ def landing_rows(settings: Settings) -> list[dict[str, Any]]:
     for centre in ("Gasabo Health Centre 1", "Gasabo Health Centre 2"):
         landing.add("sha-c", centre, "hmis_actual_reports", 0, combo="default")
         landing.add("sha-c", centre, "hmis_expected_reports", 1, combo="default")
-    # Kibagabaga hospital, a data value set by category option combo: asphyxia 7 + 5 = 12,
-    # live births 250 + 230 = 480 -> 12 / 480 x 1000 = 25.0 per 1,000.
+    # Kibagabaga hospital, a data value set (attribute combo HllvX50cXC0) by category option
+    # combo: asphyxia 7 + 5 = 12, live births 250 + 230 = 480 -> 12 / 480 x 1000 = 25.0 per
+    # 1,000. An older analytics export sha-d (delivered in March, no attribute combo: the
+    # default) had live births 240 + 220 by the same combos: replaced, not added (not 940).
+    landing.delivered("sha-c", APRIL_DELIVERY)
+    landing.delivered("sha-d", datetime(2023, 3, 20, 8, 0))
     for combo, asphyxia, births in (("coc-female", 7, 250), ("coc-male", 5, 230)):
-        landing.add("sha-c", "Kibagabaga Hospital", "newborns_asphyxia", asphyxia, combo=combo)
-        landing.add("sha-c", "Kibagabaga Hospital", "live_births", births, combo=combo)
+        for item_code, value in (("newborns_asphyxia", asphyxia), ("live_births", births)):
+            landing.add(
+                "sha-c",
+                "Kibagabaga Hospital",
+                item_code,
+                value,
+                combo=combo,
+                attribute_combo=DEFAULT_COMBO,
+            )
+    for combo, births in (("coc-female", 240), ("coc-male", 220)):
+        landing.add("sha-d", "Kibagabaga Hospital", "live_births", births, combo=combo)
     # Musanze: no district row. SAM cured / exits: Ruhengeri 18 / 20, health centre 1 2 / 5,
-    # health centre 2 a bare 10 % (not rolled up) -> (18 + 2) / (20 + 5) x 100 = 80.0 %.
+    # health centre 2 a bare 10 %: (18 + 2) / (20 + 5) x 100 = 80.0 % would leave health
+    # centre 2 out, so Musanze's DHMT gets no SAM cure rate (not a partial 80.0 %).
     for unit, cured, exits in (("Ruhengeri Hospital", 18, 20), ("Musanze Health Centre 1", 2, 5)):
         landing.add("sha-c", unit, "sam_cured", cured, combo="default")
         landing.add("sha-c", unit, "sam_exits", exits, combo="default")
@@ -149,7 +202,7 @@ def landing_rows(settings: Settings) -> list[dict[str, Any]]:
         landing.add("sha-c", unit, "hmis_actual_reports", actual)
         landing.add("sha-c", unit, "hmis_actual_reports_on_time", on_time)
         landing.add("sha-c", unit, "hmis_expected_reports", 1)
-    return landing.rows
+    return landing
 
 
 def registry_rows() -> list[dict[str, Any]]:
@@ -185,7 +238,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(home=tmp_path_factory.mktemp("dhis2_home"))
     with open_warehouse(settings.warehouse_path) as con:
         ensure_landing_schema(con)
-        insert(con, "dhis2_data_values", landing_rows(settings))
+        rows = landing(settings)
+        insert(con, "dhis2_data_values", rows.rows)
+        insert(con, "file_ledger", rows.ledger_rows())
         insert(con, "tpn_institutions", registry_rows())
     outcome = dbt_build_in_place(settings)
     assert outcome.success, outcome.describe_failures()
@@ -226,7 +281,6 @@ def test_service_indicators_match_hand_computed_values(con: duckdb.DuckDBPyConne
             "computed_from_data_elements",
             None,
         ),
-        ("DHMT-MUSANZE", "sam_cure_rate_pct", "202303"): (80.0, 20, 25, "rolled_up", 2),
         ("HOSP-RUHENGERI", "sam_cure_rate_pct", "202303"): (
             90.0,
             18,
@@ -265,7 +319,9 @@ def test_service_indicators_match_hand_computed_values(con: duckdb.DuckDBPyConne
     # Kibagabaga alone reports asphyxia for Gasabo and no health centre does: a hospital's
     # figure is not its district's, so Gasabo's DHMT has no asphyxia value (not 25.0).
     assert ("DHMT-GASABO", "birth_asphyxia_per_1000", "202303") not in rows
-    assert rows[("DHMT-MUSANZE", "sam_cure_rate_pct", "202303")]["topic"] == "malnutrition"
+    # Musanze's SAM roll-up would leave out health centre 2's bare percentage: no row.
+    assert ("DHMT-MUSANZE", "sam_cure_rate_pct", "202303") not in rows
+    assert rows[("HOSP-RUHENGERI", "sam_cure_rate_pct", "202303")]["topic"] == "malnutrition"
     assert rows[("HOSP-KIBAGABAGA", "birth_asphyxia_per_1000", "202303")]["factor"] == 1000
     quarter = rows[("DHMT-GASABO", "anc1_coverage_pct", "2023Q1")]
     assert (quarter["period_type"], quarter["period_start"], quarter["period_end"]) == (
@@ -293,7 +349,9 @@ def test_anc_coverage_corrected_by_the_census(
         for row in seed_rows(settings, "crude_birth_rates")
     }
     last_year = max(rates)  # 2023 is after the seed's last year: its last rate is used
-    expected_pregnancies = population * rates[last_year] / 1000 / 12
+    # The year's expected births shared out by days, as DHIS2 annualizes: March has 31 of
+    # 2023's 365 days.
+    expected_pregnancies = population * rates[last_year] / 1000 * 31 / 365
     corrected_pct = 2160 / expected_pregnancies * 100
 
     cursor = con.execute("select * from marts.fct_service_coverage_corrected")
@@ -317,7 +375,11 @@ def test_anc_coverage_corrected_by_the_census(
     assert row["expected_pregnancies_census"] == pytest.approx(expected_pregnancies)
     assert row["coverage_corrected_pct"] == pytest.approx(corrected_pct)
     assert row["coverage_difference_pp"] == pytest.approx(corrected_pct - 90.0)
-    assert corrected_pct == pytest.approx(93.12, abs=0.01)  # 2,160 / 2,319.6 x 100
+    assert (row["days_in_month"], row["days_in_year"]) == (31, 365)
+    # 905,791 x 30.73 / 1000 = 27,834.96 births a year; x 31 / 365 = 2,364.06 in March
+    # (/ 12 would give 2,319.58); 2,160 / 2,364.06 x 100 = 91.37 %.
+    assert expected_pregnancies == pytest.approx(2364.06, abs=0.01)
+    assert corrected_pct == pytest.approx(91.37, abs=0.01)
 
     mart = indicators(con)[("DHMT-GASABO", "anc1_coverage_corrected_pct", "202303")]
     assert mart["value"] == pytest.approx(corrected_pct)

@@ -4,7 +4,8 @@
     the rate recomputed, never averaged:
         value = sum(numerator) / sum(denominator) x factor  (null when sum(denominator) = 0)
     A facility row without both numerator and denominator (a percentage exported alone)
-    cannot be weighted: it is left out, and counted in facilities_not_rolled_up.
+    cannot be weighted, and a sum without it is not the district's figure: a roll-up that
+    would leave any facility out (facilities_not_rolled_up > 0) gives no district row.
     A roll-up needs at least one health centre: most of a district's services (ANC, family
     planning, nutrition, HMIS reports) are given in its health centres, so an export of
     hospitals alone (a hospital-level export, e.g. the sample's yearly one) is the hospitals'
@@ -78,12 +79,14 @@ district_indicators_computed as (
         denominator,
         factor,
         facilities_rolled_up,
-        facilities_not_rolled_up,
         case
             when denominator <> 0 then numerator / denominator * factor
         end as value
     from facilities_summed
-    where facilities_rolled_up > 0 and health_centres_rolled_up > 0
+    where
+        facilities_rolled_up > 0
+        and health_centres_rolled_up > 0
+        and facilities_not_rolled_up = 0
 
 )
 

@@ -3,10 +3,14 @@
     coverage for now) set beside the same numerator over a census-based denominator, per
     district and month.
 
-        expected_pregnancies_census = population_projected x CBR(year) / 1000 / 12
+        expected_pregnancies_census = population_projected x CBR(year) / 1000
+                                      x days_in_month / days_in_year
         coverage_corrected_pct      = numerator / expected_pregnancies_census x 100     (%)
         coverage_difference_pp      = coverage_corrected_pct - coverage_dhis2_pct       (pp)
 
+    The year's expected births are shared out by days, as DHIS2 annualizes (dhis2-core
+    DefaultExpressionService: x days in the period / days in the year): a 31-day month of a
+    365-day year carries 31/365 of them, February 28/365 (29/366 in a leap year), not 1/12.
     population_projected: the district's geometric census projection to the month's 15th
     (int_district_populations_projected_monthly; the central value, as for CBHI).
     CBR(year): crude_birth_rates for the month's calendar year; years after the seed's last
@@ -121,8 +125,14 @@ expected_pregnancies_computed as (
         cast(populations.projected_population_geometric as bigint) as population_projected,
         rates.crude_birth_rate_per_1000,
         chosen.crude_birth_rate_year,
+        cast(day(last_day(months.month_start)) as integer) as days_in_month,
+        cast(dayofyear(make_date(year(months.month_start), 12, 31)) as integer)
+            as days_in_year,
         cast(populations.projected_population_geometric as double)
-        * rates.crude_birth_rate_per_1000 / 1000.0 / 12.0 as expected_pregnancies_census
+        * rates.crude_birth_rate_per_1000 / 1000.0
+        * day(last_day(months.month_start))
+        / dayofyear(make_date(year(months.month_start), 12, 31))
+            as expected_pregnancies_census
     from district_months as months
     inner join birth_rates_chosen as chosen
         on months.district_id = chosen.district_id
@@ -149,6 +159,8 @@ coverage_corrected as (
         population_projected,
         crude_birth_rate_per_1000,
         crude_birth_rate_year,
+        days_in_month,
+        days_in_year,
         expected_pregnancies_census,
         numerator / expected_pregnancies_census * 100.0 as coverage_corrected_pct,
         numerator / expected_pregnancies_census * 100.0 - coverage_dhis2_pct

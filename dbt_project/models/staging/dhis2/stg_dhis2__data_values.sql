@@ -1,8 +1,10 @@
 {#
-    Current DHIS2 values: per data_item_uid x category_option_combo_uid x
-    attribute_option_combo_uid x period_id x org_unit_uid (nulls compare equal), the row of
-    the most recently loaded file (loaded_at, then file_sha256 for a stable tie, then the
-    later line of the same file), rows of superseded files excluded first.
+    DHIS2 values as loaded, one row per file line (file_sha256 x row_number), rows of
+    superseded files left out. A null attribute_option_combo_uid (analytics exports carry
+    none) is DHIS2's default attribute option combo, uid HllvX50cXC0 (dhis2-core
+    DefaultCategoryService), the one data value sets name: both are the same value.
+    Which file's value is current is decided downstream by the file's delivery
+    (int_dhis2__data_values_totaled, which joins the file ledger; staging does not join).
 #}
 
 with
@@ -43,28 +45,12 @@ superseded_removed as (
 
 ),
 
-latest_values_kept as (
-
-    select * from superseded_removed
-    qualify row_number() over (
-            partition by
-                data_item_uid,
-                category_option_combo_uid,
-                attribute_option_combo_uid,
-                period_id,
-                org_unit_uid
-            order by loaded_at desc, file_sha256 desc, row_number desc
-        ) = 1
-
-),
-
 renamed as (
 
     select
         data_item_uid,
         item_code,
         category_option_combo_uid,
-        attribute_option_combo_uid,
         period_id,
         period_type,
         period_start,
@@ -81,8 +67,10 @@ renamed as (
         source_format,
         file_sha256 as source_file_sha256,
         row_number as source_row_number,
-        loaded_at
-    from latest_values_kept
+        loaded_at,
+        -- DHIS2's default attribute option combo (dhis2-core DefaultCategoryService)
+        coalesce(attribute_option_combo_uid, 'HllvX50cXC0') as attribute_option_combo_uid
+    from superseded_removed
 
 )
 
