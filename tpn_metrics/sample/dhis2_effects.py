@@ -9,9 +9,9 @@ institution's value over a window being Σ numerators / Σ denominators × facto
 monthly rows (never an average of monthly rates). ANC is recorded twice: as DHIS2 gives it
 (``anc1_coverage_pct``, over DHIS2's stale expected pregnancies) and census-corrected
 (``anc1_coverage_corrected_pct``, over expected pregnancies from the census projection ×
-crude birth rate / 12, as the warehouse corrects it), the effect being drawn on the true
-coverage. Also the districts whose DHIS2 "expected pregnancies" (stale projection) are far from
-the census projection.
+crude birth rate × days in the month / days in the year, as the warehouse corrects it), the
+effect being drawn on the true coverage. Also the districts whose DHIS2 "expected
+pregnancies" (stale projection) are far from the census projection.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ deliberately stale population projection: every district's 2012 census grown at 
 rate (:data:`STALE_GROWTH_PER_YEAR`) instead of between the two censuses, so fast-growing
 districts' coverage is overstated and slow-growing ones' understated (the census-corrected
 coverage of the warehouse differs visibly there). Expected pregnancies approximate expected live
-births (population × crude birth rate / 12 per month), as docs/dhis2.md says.
+births (population × crude birth rate × days in the month / days in the year), as docs/dhis2.md
+says.
 
 UIDs and names come from the committed seeds ``dhis2_org_units.csv`` and ``dhis2_data_items.csv``
 read at run time; category option combos, the country and provinces get placeholder UIDs here.
@@ -23,6 +24,7 @@ read at run time; category option combos, the country and provinces get placehol
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import hashlib
@@ -272,7 +274,8 @@ def build_dhis2_values(
         (d.district_id, m): projected_population(d.population_2012, d.population_2022, mid_month(m))
         * birth_rate(rates, m.year)
         / 1000
-        / 12
+        * calendar.monthrange(m.year, m.month)[1]
+        / (366 if calendar.isleap(m.year) else 365)
         for d in districts
         for m in months
     }

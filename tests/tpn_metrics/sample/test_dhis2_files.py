@@ -16,6 +16,7 @@ their facilities' written components, the manifest's effects against the written
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import hashlib
@@ -77,8 +78,9 @@ def months(period: str) -> list[str]:
 
 
 def census_expected(district_id: str, month: str) -> float:
-    """Expected pregnancies from the census projection at mid-month × crude birth rate / 12
-    (docs: the corrected ANC denominator; later years than the seed use its last rate)."""
+    """Expected pregnancies from the census projection at mid-month × crude birth rate × days
+    in the month / days in the year (docs/dhis2.md §4: the corrected ANC denominator; later
+    years than the seed use its last rate)."""
     rates = {
         int(r["year"]): float(r["crude_birth_rate_per_1000"])
         for r in seed_rows("crude_birth_rates.csv")
@@ -89,7 +91,10 @@ def census_expected(district_id: str, month: str) -> float:
     growth = (district.population_2022 / district.population_2012) ** (
         (day - CENSUS_2012_DATE).days / span
     )
-    return float(district.population_2012 * growth * rates[min(day.year, max(rates))] / 12000)
+    days_in_month = calendar.monthrange(day.year, day.month)[1]
+    days_in_year = 366 if calendar.isleap(day.year) else 365
+    per_year = district.population_2012 * growth * rates[min(day.year, max(rates))] / 1000
+    return float(per_year * days_in_month / days_in_year)
 
 
 @pytest.fixture(scope="module")
