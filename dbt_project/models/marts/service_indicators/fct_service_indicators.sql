@@ -1,6 +1,7 @@
 {#
-    Service indicators from DHIS2 per TPN institution (DHMTs and hospitals of
-    dim_institution) and period, with the topic each measures (seed
+    Service indicators from DHIS2 per district (DHMT level) and hospital (facility level) of
+    dim_district / dim_hospital, members of the TPN or not (the comparison groups of the
+    evaluation need the non-members too, as the accreditation comparison does), and period, with the topic each measures (seed
     service_indicator_topics). Indicator and reporting-rate codes only, never raw data
     elements. Values come from int_dhis2__indicators_resolved (exported, computed from data
     elements, or rolled up from facilities: a district's own row wins over the roll-up), plus
@@ -9,8 +10,10 @@
     population_based_indicators: anc1_coverage_corrected_pct), value_source
     'census_corrected', numerator = ANC 1st visits, denominator = expected pregnancies
     (census; approximated by expected live births, no pregnancy-loss factor), factor 100.
-    Org units that are not registry institutions are not in this mart (they stay in the
-    intermediate models); rows without a value (zero denominator) are dropped. An indicator
+    institution_id is the registry's key when the district's DHMT or the hospital is a TPN
+    institution (dim_institution), null otherwise. Org units that are neither a known district
+    nor a known hospital are not in this mart (they stay in the intermediate models; health
+    centres count inside their district); rows without a value (zero denominator) are dropped. An indicator
     code missing from service_indicator_topics keeps its rows with a null topic, which the
     topic's not_null test reports (add the code to the seed).
 #}
@@ -62,6 +65,40 @@ dim_institution as (
         district_id,
         hospital_id
     from {{ ref('dim_institution') }}
+
+),
+
+dim_district as (
+
+    select district_id
+    from {{ ref('dim_district') }}
+
+),
+
+dim_hospital as (
+
+    select
+        hospital_id,
+        district_id
+    from {{ ref('dim_hospital') }}
+
+),
+
+units_known as (
+
+    select
+        'district' as institution_kind,
+        district_id as unit_id,
+        district_id,
+        cast(null as varchar) as hospital_id
+    from dim_district
+    union all
+    select
+        'hospital' as institution_kind,
+        hospital_id as unit_id,
+        district_id,
+        hospital_id
+    from dim_hospital
 
 ),
 
@@ -143,10 +180,11 @@ indicators_combined as (
 institutions_joined as (
 
     select
+        units.unit_id,
         institutions.institution_id,
-        institutions.institution_kind,
-        institutions.district_id,
-        institutions.hospital_id,
+        units.institution_kind,
+        units.district_id,
+        units.hospital_id,
         topics.topic,
         indicators.item_code,
         indicators.period_id,
@@ -160,7 +198,19 @@ institutions_joined as (
         indicators.value_source,
         cast(indicators.facilities_rolled_up as integer) as facilities_rolled_up
     from indicators_combined as indicators
-    inner join dim_institution as institutions
+    inner join units_known as units
+        on indicators.institution_kind = units.institution_kind
+            and (
+                (
+                    indicators.institution_kind = 'district'
+                    and indicators.district_id = units.district_id
+                )
+                or (
+                    indicators.institution_kind = 'hospital'
+                    and indicators.hospital_id = units.hospital_id
+                )
+            )
+    left join dim_institution as institutions
         on indicators.institution_kind = institutions.institution_kind
             and (
                 (
