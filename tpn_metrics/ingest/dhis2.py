@@ -282,6 +282,11 @@ def parse_dhis2(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> Par
         warnings.append(f"{export.skipped_deleted} deleted value(s) not loaded")
     if export.skipped_blank:
         warnings.append(f"{export.skipped_blank} entries without a value not loaded")
+    if placed_by.get("near_name"):
+        warnings.append(
+            f"{placed_by['near_name']} org unit(s) not in dhis2_org_units.csv placed as hospitals "
+            "by a near (not exact) name: add their uids to dhis2_org_units.csv"
+        )
     if placed_by.get("hierarchy"):
         warnings.append(
             f"{placed_by['hierarchy']} org unit(s) not in dhis2_org_units.csv placed as "

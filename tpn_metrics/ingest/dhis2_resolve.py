@@ -65,7 +65,8 @@ class DataItem:
 class OrgUnit:
     """Where an org unit sits for us: ``level`` (district|hospital|health_centre), its
     district and, for a hospital, its hospital id; ``how`` says which step placed it
-    ("seed", "name", "hierarchy")."""
+    ("seed", "name", "near_name" for a hospital name within NameResolver's edit distance,
+    "hierarchy")."""
 
     level: str
     district_id: str
@@ -141,7 +142,8 @@ def _hospital_by_name(seeds_dir: Path, uid: str, name: str) -> OrgUnit:
             ),
         ) from error
     hospital = next(h for h in load_hospitals(seeds_dir) if h.hospital_id == hospital_id)
-    return OrgUnit("hospital", hospital.district_id, hospital_id, "name")
+    exact = hospital_resolver(seeds_dir).exact(name) == hospital_id
+    return OrgUnit("hospital", hospital.district_id, hospital_id, "name" if exact else "near_name")
 
 
 def _district_exact(seeds_dir: Path, name: str) -> str | None:

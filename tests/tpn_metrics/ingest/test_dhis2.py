@@ -385,3 +385,16 @@ def test_a_unit_below_a_district_beside_its_own_facility_is_refused(
     assert "(rows 1–2)" in reason and "export one level" in reason
     path = _analytics(tmp_path, [rows[1], rows[2]], {"items": items, "ouHierarchy": hierarchy})
     assert len(frame_of(parse(path, validate))) == 2
+
+
+def test_a_hospital_placed_by_a_near_name_is_said_in_a_warning(
+    tmp_path: Path, validate: FrameValidator
+):
+    rows = [["wwBgX6KyNyx", "202303", "hKibagabga1", "40"]]
+    path = _analytics(tmp_path, rows, {"items": {"hKibagabga1": {"name": "Kibagabga Hospital"}}})
+    parsed = parse(path, validate)
+    assert frame_of(parsed)["hospital_id"].tolist() == ["kibagabaga"]
+    assert parsed.warnings == (
+        "1 org unit(s) not in dhis2_org_units.csv placed as hospitals by a near (not exact) "
+        "name: add their uids to dhis2_org_units.csv",
+    )

@@ -197,3 +197,8 @@ def test_a_hospital_named_in_french_is_a_hospital():
     assert resolve_org_unit(SEEDS, "c", names, {}) == OrgUnit(
         "hospital", "nyarugenge", "chuk", "name"
     )
+
+
+def test_a_hospital_name_one_edit_away_is_placed_but_marked_near():
+    placed = resolve_org_unit(SEEDS, "h", {"h": "Kibagabga Hospital"}, {})
+    assert placed == OrgUnit("hospital", "gasabo", "kibagabaga", "near_name")
