@@ -8,16 +8,22 @@ hospitals: :mod:`tpn_metrics.ingest.dhis2_resolve`. The contract is docs/contrac
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from tpn_metrics.ingest.dhis2_checks import (
+    exported_factor,
+    nested_org_units,
+    parse_dhis2_number,
+    reconcile,
+    rescale_warnings,
+)
 from tpn_metrics.ingest.dhis2_formats import DHIS2Export, RawValue, read_export
 from tpn_metrics.ingest.dhis2_periods import VALID_EXAMPLES, Period, PeriodError, parse_period
-from tpn_metrics.ingest.dhis2_resolve import OrgUnit, find_data_item, resolve_org_unit
+from tpn_metrics.ingest.dhis2_resolve import DataItem, OrgUnit, find_data_item, resolve_org_unit
 from tpn_metrics.ingest.errors import FileRejectedError
 from tpn_metrics.ingest.parsed import ParsedFile, group_problems, line_ranges, reject_if_any
 from tpn_metrics.ingest.readers import check_size
@@ -55,17 +61,6 @@ _KEY = (
 )
 
 
-def parse_dhis2_number(text: str) -> float:
-    """A DHIS2 value (written as text, '.' decimals, e.g. "81.1", "-3", "1.5E3") as a float.
-
-    Raises ValueError for anything else, including "NaN", "Infinity" and a decimal comma.
-    """
-    value = float(text)
-    if not math.isfinite(value) or "," in text:
-        raise ValueError(text)
-    return value
-
-
 @dataclass
 class _Problems:
     """Problems of one file, kept by kind so each kind is one sentence."""
@@ -73,12 +68,18 @@ class _Problems:
     unit: str
     by_kind: dict[str, list[int]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    examples: dict[str, str] = field(default_factory=dict)
+    # (item_code, uid) -> (seed factor, DHIS2 factors, rows) of rescaled denominators
+    rescaled: dict[tuple[str, str], tuple[float, set[float], int]] = field(default_factory=dict)
 
-    def add(self, message: str, number: int) -> None:
-        """Note ``message`` (its text stands for its kind) for row/line ``number``."""
+    def add(self, message: str, number: int, example: str = "") -> None:
+        """Note ``message`` (its text stands for its kind) for row/line ``number``; the first
+        ``example`` of a kind is shown with it."""
         if message not in self.by_kind:
             self.by_kind[message] = []
             self.order.append(message)
+            if example:
+                self.examples[message] = f"{self.unit} {number}: {example}"
         self.by_kind[message].append(number)
 
     def sentences(self) -> list[str]:
@@ -87,7 +88,8 @@ class _Problems:
         for message in self.order:
             numbers = self.by_kind[message]
             word = self.unit if len(set(numbers)) == 1 else f"{self.unit}s"
-            out.append(f"{message} ({word} {line_ranges(numbers)})")
+            example = f"; e.g. {self.examples[message]}" if message in self.examples else ""
+            out.append(f"{message} ({word} {line_ranges(numbers)}{example})")
         return out
 
 
@@ -155,7 +157,7 @@ def _resolve_one(
         problems.add(org_unit, n)
         ok = False
     numbers: dict[str, float | None] = {}
-    for column in ("value", "numerator", "denominator"):
+    for column in ("value", "numerator", "denominator", "factor", "multiplier", "divisor"):
         if column != "value" and not f[column]:
             numbers[column] = None
             continue
@@ -164,6 +166,16 @@ def _resolve_one(
         except ValueError:
             problems.add(f"{column} '{f[column]}' is not a number", n)
             ok = False
+            continue
+        if (numbers[column] or 0) < 0:
+            problems.add(
+                f"{column} '{f[column]}' is negative: counts, rates and percentages are never "
+                "negative",
+                n,
+            )
+            ok = False
+    if ok and item is not None:
+        ok = _on_seed_factor(numbers, item[0], problems, n)
     if not ok:
         return None
     assert item is not None and isinstance(period, Period) and isinstance(org_unit, OrgUnit)
@@ -183,9 +195,36 @@ def _resolve_one(
         "org_unit_level": org_unit.level,
         "district_id": org_unit.district_id,
         "hospital_id": org_unit.hospital_id,
-        **numbers,
+        "value": numbers["value"],
+        "numerator": numbers["numerator"],
+        "denominator": numbers["denominator"],
         "row_number": n,
     }
+
+
+def _on_seed_factor(
+    numbers: dict[str, float | None], item: DataItem, problems: _Problems, n: int
+) -> bool:
+    """Rescale ``numbers["denominator"]`` to the seed's factor (noted for a warning); False,
+    with the problem noted, when value and numerator / denominator × factor disagree."""
+    value = numbers["value"]
+    assert value is not None
+    exported = exported_factor(numbers["multiplier"], numbers["divisor"], numbers["factor"])
+    done = reconcile(value, numbers["numerator"], numbers["denominator"], exported, item.factor)
+    if done.disagreement is not None:
+        problems.add(
+            f"{item.item_code}: the value is not numerator / denominator × factor beyond "
+            "rounding; export value, numerator and denominator from one analytics run",
+            n,
+            done.disagreement,
+        )
+        return False
+    if done.rescaled_from is not None:
+        key = (item.item_code, item.dhis2_uid)
+        seed, factors, count = problems.rescaled.get(key, (item.factor, set(), 0))
+        problems.rescaled[key] = (seed, factors | {done.rescaled_from}, count + 1)
+    numbers["denominator"] = done.denominator
+    return True
 
 
 def _duplicates(frame: pd.DataFrame, unit: str) -> list[str]:
@@ -236,12 +275,18 @@ def parse_dhis2(path: Path, *, seeds_dir: Path, validate: FrameValidator) -> Par
         frame[column] = frame[column].astype("Float64")
     frame["row_number"] = frame["row_number"].astype("Int64")
     reject_if_any(_duplicates(frame, export.unit))
+    reject_if_any(nested_org_units(frame, export.hierarchy, export.unit))
     reject_if_any(validate("dhis2_data_values", frame))
-    warnings = []
+    warnings = rescale_warnings(problems.rescaled)
     if export.skipped_deleted:
         warnings.append(f"{export.skipped_deleted} deleted value(s) not loaded")
     if export.skipped_blank:
         warnings.append(f"{export.skipped_blank} entries without a value not loaded")
+    if placed_by.get("near_name"):
+        warnings.append(
+            f"{placed_by['near_name']} org unit(s) not in dhis2_org_units.csv placed as hospitals "
+            "by a near (not exact) name: add their uids to dhis2_org_units.csv"
+        )
     if placed_by.get("hierarchy"):
         warnings.append(
             f"{placed_by['hierarchy']} org unit(s) not in dhis2_org_units.csv placed as "

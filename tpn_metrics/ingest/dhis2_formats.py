@@ -48,7 +48,14 @@ _ANALYTICS_COLUMNS = {
     "value": ("value",),
     "numerator": ("numerator",),
     "denominator": ("denominator",),
+    "factor": ("factor",),
+    "multiplier": ("multiplier",),
+    "divisor": ("divisor",),
 }
+# The dimensions an analytics export may have: any other (a category, a group set, a
+# program attribute...) as a column splits values we would add up wrongly, and as a filter
+# leaves a part of each value (analytics.md § "Dimensions and items").
+ANALYTICS_DIMENSIONS = ("dx", "pe", "ou", "co", "ao")
 # Field of a long row -> data value set CSV header names (lower-case, as DHIS2 writes them).
 _DVS_COLUMNS = {
     "data_item_uid": ("dataelement",),
@@ -69,6 +76,9 @@ FIELDS = (
     "value",
     "numerator",
     "denominator",
+    "factor",
+    "multiplier",
+    "divisor",
 )
 
 
@@ -208,15 +218,63 @@ def _missing(found: dict[str, int], wanted: dict[str, tuple[str, ...]], filled: 
         )
 
 
+def _other_dimensions(
+    columns: list[tuple[str, str]], meta: dict[str, Any], names: dict[str, str]
+) -> None:
+    """Refuse an analytics export split or filtered by a dimension other than dx/pe/ou/co/ao.
+
+    ``columns`` are (name, display column) of the headers. A category option combo or
+    attribute option combo filter (``co``/``ao`` listing items in ``metaData.dimensions``
+    but not a column) keeps a part of each value; an empty ``"co": []``, which DHIS2 writes
+    in every response, is no filter.
+    """
+    known = {alias for aliases in _ANALYTICS_COLUMNS.values() for alias in aliases}
+    shown = [
+        f"'{column or name}'" + (f" ({name})" if column and name and column != name else "")
+        for name, column in columns
+        if not ({_key(name), _key(column)} & known)
+    ]
+    dimensions = meta.get("dimensions") or {}
+    named = {_key(name) for name, _ in columns} | {_key(column) for _, column in columns}
+    filters = []
+    for dimension, items in dimensions.items() if isinstance(dimensions, dict) else ():
+        label = f"'{names.get(str(dimension), dimension)}'" + (
+            f" ({dimension})" if str(dimension) in names else ""
+        )
+        if str(dimension) not in ANALYTICS_DIMENSIONS:
+            if str(dimension).lower() not in named:
+                filters.append(label)
+        elif dimension in ("co", "ao") and items and dimension not in named:
+            filters.append(f"{dimension} = {', '.join(map(str, items))}")
+    problems = []
+    if shown:
+        problems.append(
+            f"the export has a column for the dimension(s) {', '.join(shown)}: export only "
+            "data, period, organisation unit (and category/attribute option combo) as "
+            "dimensions, so each row is a whole value"
+        )
+    if filters:
+        problems.append(
+            f"the export is filtered on {', '.join(filters)}: its values are a part of each "
+            "total, not the total; export without that filter"
+        )
+    if problems:
+        raise FileRejectedError(problems)
+
+
 def _read_analytics_json(document: dict[str, Any]) -> DHIS2Export:
     headers = document.get("headers") or []
     meta = document.get("metaData") or {}
     found: dict[str, int] = {}
+    columns: list[tuple[str, str]] = []
     for index, header in enumerate(headers):
-        for key in (_key(_text(header.get("name"))), _key(_text(header.get("column")))):
+        entry = header if isinstance(header, dict) else {}
+        columns.append((_text(entry.get("name")), _text(entry.get("column"))))
+        for key in (_key(_text(entry.get("name"))), _key(_text(entry.get("column")))):
             for name, aliases in _ANALYTICS_COLUMNS.items():
                 if key in aliases and name not in found:
                     found[name] = index
+    _other_dimensions(columns, meta, _names(meta))
     filters = {
         f: _single_dimension(meta, d) for f, d in (("period_id", "pe"), ("org_unit_uid", "ou"))
     }
@@ -268,6 +326,8 @@ def _read_csv(text: str, source_format: str) -> DHIS2Export:
     columns = _DVS_COLUMNS if source_format == DATA_VALUE_SET_CSV else _ANALYTICS_COLUMNS
     rows = list(csv.reader(io.StringIO(text)))
     header = [_key(h) for h in rows[0]] if rows else []
+    if source_format == ANALYTICS_CSV:
+        _other_dimensions([(h, h) for h in rows[0] if h.strip()] if rows else [], {}, {})
     found = {
         name: header.index(alias)
         for name, aliases in columns.items()

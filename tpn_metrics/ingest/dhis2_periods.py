@@ -38,15 +38,15 @@ _FINANCIAL = {
 }
 
 _PATTERNS = (
-    ("Daily", re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")),
-    ("Weekly", re.compile(r"^(?P<y>\d{4})W(?P<n>\d{1,2})$")),
-    ("BiMonthly", re.compile(r"^(?P<y>\d{4})(?P<n>\d{2})B$")),
-    ("Monthly", re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})$")),
-    ("Quarterly", re.compile(r"^(?P<y>\d{4})Q(?P<n>\d)$")),
-    ("SixMonthly", re.compile(r"^(?P<y>\d{4})S(?P<n>\d)$")),
-    ("SixMonthlyApril", re.compile(r"^(?P<y>\d{4})AprilS(?P<n>\d)$")),
-    ("Yearly", re.compile(r"^(?P<y>\d{4})$")),
-    ("Financial", re.compile(r"^(?P<y>\d{4})(?P<f>" + "|".join(_FINANCIAL) + r")$")),
+    ("Daily", re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$", re.ASCII)),
+    ("Weekly", re.compile(r"^(?P<y>\d{4})W(?P<n>\d{1,2})$", re.ASCII)),
+    ("BiMonthly", re.compile(r"^(?P<y>\d{4})(?P<n>\d{2})B$", re.ASCII)),
+    ("Monthly", re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})$", re.ASCII)),
+    ("Quarterly", re.compile(r"^(?P<y>\d{4})Q(?P<n>\d)$", re.ASCII)),
+    ("SixMonthly", re.compile(r"^(?P<y>\d{4})S(?P<n>\d)$", re.ASCII)),
+    ("SixMonthlyApril", re.compile(r"^(?P<y>\d{4})AprilS(?P<n>\d)$", re.ASCII)),
+    ("Yearly", re.compile(r"^(?P<y>\d{4})$", re.ASCII)),
+    ("Financial", re.compile(r"^(?P<y>\d{4})(?P<f>" + "|".join(_FINANCIAL) + r")$", re.ASCII)),
 )
 
 

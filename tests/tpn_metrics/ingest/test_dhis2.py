@@ -297,3 +297,104 @@ def test_deleted_and_empty_entries_are_counted_not_loaded(tmp_path: Path, valida
         "the file holds no data values (2 entries deleted or without a value): export a period "
         "and org units that have data"
     ]
+
+
+# Review #22 P2-7, P1-5, P1-6: numbers, DHIS2's factor, one org-unit level per file.
+def test_negative_and_oddly_written_numbers_are_refused(tmp_path: Path, validate: FrameValidator):
+    path = tmp_path / "values.csv"
+    path.write_text(
+        "dataelement,period,orgunit,catoptcombo,attroptcombo,value\n"
+        "hAn5xHe0lFz,202303,XOVMRuNHG6z,HllvX50cXC0,HllvX50cXC0,-5\n"
+        "nyJD2OrH0y9,202303,XOVMRuNHG6z,HllvX50cXC0,HllvX50cXC0,1_000\n"
+        "wwBgX6KyNyx,202303,XOVMRuNHG6z,HllvX50cXC0,HllvX50cXC0,NaN\n"
+        "wwBgX6KyNyx,202304,XOVMRuNHG6z,HllvX50cXC0,HllvX50cXC0,１２\n",
+        encoding="utf-8",
+    )
+    assert refusal(path, validate) == [
+        "value '-5' is negative: counts, rates and percentages are never negative (line 2)",
+        "value '1_000' is not a number (line 3)",
+        "value 'NaN' is not a number (line 4)",
+        "value '１２' is not a number (line 5)",
+    ]
+
+
+NUM_DEN = ("value", "numerator", "denominator", "factor", "multiplier", "divisor")
+
+
+def _num_den(tmp_path: Path, rows: list[list[str]]) -> Path:
+    path = tmp_path / "num_den.json"
+    names = [("dx", "Data"), ("pe", "Period"), ("ou", "Organisation unit")]
+    names += [(n, n.title()) for n in NUM_DEN]
+    headers = [{"name": n, "column": c} for n, c in names]
+    path.write_text(json.dumps({"headers": headers, "metaData": {"items": {}}, "rows": rows}))
+    return path
+
+
+def test_an_annualized_indicator_lands_on_the_seeds_factor_with_a_warning(
+    tmp_path: Path, validate: FrameValidator
+):
+    # March: DHIS2 factor 100 × 365 / 31, the year's denominator 30,144 (hand-computed:
+    # 2400 / 30144 × 1177.42 = 93.74; den' = 30144 × 31 / 365 = 2560.175).
+    rows = [
+        ["zJOzV4PID5L", "202303", "XOVMRuNHG6z", "93.7", "2400", "30144", "1177.4", "36500", "31"],
+        ["zJOzV4PID5L", "202303", "RYPqMCEUkk9", "50.62", "122", "241", "100", "100", "1"],
+    ]
+    parsed = parse(_num_den(tmp_path, rows), validate)
+    frame = frame_of(parsed).set_index("org_unit_uid")
+    assert frame.loc["XOVMRuNHG6z", "denominator"] == pytest.approx(2560.17534, rel=1e-8)
+    assert frame.loc["XOVMRuNHG6z", "value"] == 93.7
+    assert frame.loc["RYPqMCEUkk9", "denominator"] == 241.0
+    (warning,) = parsed.warnings
+    assert warning.startswith(
+        "anc1_coverage_pct (zJOzV4PID5L): DHIS2 exported factor 1177.42, not 100 as in "
+        "dhis2_data_items.csv (an annualized DHIS2 indicator"
+    )
+    assert "denominator rescaled" in warning and "on 1 row(s)" in warning
+
+
+def test_value_numerator_denominator_and_factor_that_disagree_are_refused(
+    tmp_path: Path, validate: FrameValidator
+):
+    rows = [["zJOzV4PID5L", "202303", "XOVMRuNHG6z", "93.7", "2400", "30144", "100", "100", "1"]]
+    (reason,) = refusal(_num_den(tmp_path, rows), validate)
+    assert reason.startswith(
+        "anc1_coverage_pct: the value is not numerator / denominator × factor beyond rounding"
+    )
+    assert reason.endswith(
+        "(row 1; e.g. row 1: value 93.7 ≠ numerator / denominator × factor = 2400 / 30144 × "
+        "100 = 7.962)"
+    )
+
+
+def test_a_unit_below_a_district_beside_its_own_facility_is_refused(
+    tmp_path: Path, validate: FrameValidator
+):
+    items = {"SECkinyinya": {"name": "Kinyinya Sector"}, "HCkinyinya1": {"name": "Kinyinya HC"}}
+    hierarchy = {
+        "SECkinyinya": "/Hjw70Lodtf2/prNiMdHuaaU/XOVMRuNHG6z",
+        "HCkinyinya1": "/Hjw70Lodtf2/prNiMdHuaaU/XOVMRuNHG6z/SECkinyinya",
+    }
+    rows = [
+        ["hAn5xHe0lFz", "202303", "SECkinyinya", "6"],
+        ["hAn5xHe0lFz", "202303", "HCkinyinya1", "6"],
+        ["hAn5xHe0lFz", "202303", "XOVMRuNHG6z", "20"],  # the district row itself is fine
+    ]
+    path = _analytics(tmp_path, rows, {"items": items, "ouHierarchy": hierarchy})
+    (reason,) = refusal(path, validate)
+    assert reason.startswith("org unit 'Kinyinya Sector' (SECkinyinya) and 'Kinyinya HC'")
+    assert "(rows 1–2)" in reason and "export one level" in reason
+    path = _analytics(tmp_path, [rows[1], rows[2]], {"items": items, "ouHierarchy": hierarchy})
+    assert len(frame_of(parse(path, validate))) == 2
+
+
+def test_a_hospital_placed_by_a_near_name_is_said_in_a_warning(
+    tmp_path: Path, validate: FrameValidator
+):
+    rows = [["wwBgX6KyNyx", "202303", "hKibagabga1", "40"]]
+    path = _analytics(tmp_path, rows, {"items": {"hKibagabga1": {"name": "Kibagabga Hospital"}}})
+    parsed = parse(path, validate)
+    assert frame_of(parsed)["hospital_id"].tolist() == ["kibagabaga"]
+    assert parsed.warnings == (
+        "1 org unit(s) not in dhis2_org_units.csv placed as hospitals by a near (not exact) "
+        "name: add their uids to dhis2_org_units.csv",
+    )

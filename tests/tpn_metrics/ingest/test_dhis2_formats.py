@@ -11,6 +11,7 @@ CSV header is what dhis2-core ``GridUtils.toCsv`` writes: each header's display 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,56 @@ def test_our_other_csv_inputs_are_not_taken_for_dhis2(fixtures: Path):
 def test_a_csv_whose_title_starts_with_a_bracket_is_not_taken_for_json():
     data = b"[Draft] CBHI weekly update\nreport_date,district,target_population\n"
     assert sniff_format(data) is None
+
+
+# Review #22 P1-4: analytics.md § "Dimensions and items" — any dimension but dx/pe/ou/co/ao
+# (a category such as Age, a group set) splits or filters the values.
+def _json(headers: list[tuple[str, str]], dimensions: dict[str, list[str]]) -> bytes:
+    names = {"cX5k9anHEHd": {"name": "Age"}, "FbLZS3ueWbQ": {"name": "<20y"}}
+    cells = {"dx": "wwBgX6KyNyx", "cX5k9anHEHd": "FbLZS3ueWbQ", "pe": "202303"}
+    cells |= {"ou": "XOVMRuNHG6z", "co": "Prlt0C1RF0s", "value": "17"}
+    row = [cells[name] for name, _ in headers]
+    document = {
+        "headers": [{"name": n, "column": c} for n, c in headers],
+        "metaData": {"items": names, "dimensions": dimensions},
+        "rows": [row],
+    }
+    return json.dumps(document).encode()
+
+
+BASE = [("dx", "Data"), ("pe", "Period"), ("ou", "Organisation unit"), ("value", "Value")]
+BASE_DIMS = {"dx": ["wwBgX6KyNyx"], "pe": ["202303"], "ou": ["XOVMRuNHG6z"]}
+
+
+@pytest.mark.parametrize(
+    ("dimensions", "said"),
+    [
+        ({"cX5k9anHEHd": ["FbLZS3ueWbQ"]}, "filtered on 'Age' (cX5k9anHEHd)"),
+        ({"co": ["Prlt0C1RF0s"]}, "filtered on co = Prlt0C1RF0s"),
+        ({"ao": ["HllvX50cXC1"]}, "filtered on ao = HllvX50cXC1"),
+        ({"J5jldMd8OHv": []}, "filtered on 'J5jldMd8OHv'"),  # a group set, even without items
+    ],
+)
+def test_an_analytics_export_filtered_on_another_dimension_is_refused(
+    dimensions: dict[str, list[str]], said: str
+):
+    data = _json(BASE, {**BASE_DIMS, **dimensions})
+    with pytest.raises(FileRejectedError, match="not the total") as refused:
+        read_export(data)
+    assert said in str(refused.value)
+
+
+def test_an_analytics_export_with_another_dimension_as_a_column_is_refused():
+    headers = [BASE[0], ("cX5k9anHEHd", "Age"), *BASE[1:]]
+    with pytest.raises(FileRejectedError, match=r"column for the dimension\(s\) 'Age'"):
+        read_export(_json(headers, {**BASE_DIMS, "cX5k9anHEHd": ["FbLZS3ueWbQ"]}))
+    csv_text = "Data,Age,Period,Organisation unit,Value\nwwBgX6KyNyx,<20y,202303,XOVMRuNHG6z,17\n"
+    with pytest.raises(FileRejectedError, match=r"column for the dimension\(s\) 'Age'"):
+        read_export(csv_text.encode())
+
+
+def test_the_empty_co_dhis2_always_writes_and_a_co_column_are_fine():
+    assert len(read_export(_json(BASE, {**BASE_DIMS, "co": []})).values) == 1
+    headers = [*BASE[:3], ("co", "Category option combo"), BASE[3]]
+    export = read_export(_json(headers, {**BASE_DIMS, "co": ["Prlt0C1RF0s"]}))
+    assert export.values[0].fields["category_option_combo_uid"] == "Prlt0C1RF0s"

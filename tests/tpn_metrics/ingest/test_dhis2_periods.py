@@ -91,3 +91,11 @@ def test_financial_july_is_rwandas_fiscal_year():
 def test_ids_that_do_not_parse_say_why(period_id: str, why: str):
     with pytest.raises(PeriodError, match=why):
         parse_period(period_id)
+
+
+@pytest.mark.parametrize("period_id", ["٢٠٢٣٠٣", "２０２３Q1", "2023W５", "٢٠٢٣"])
+def test_only_ascii_digits_make_a_period(period_id: str):
+    # Python's \d takes any Unicode digit ("٢٠٢٣" is 2023 in Arabic-Indic digits); DHIS2's
+    # ISO period ids are ASCII (overview.md § "Date and period format").
+    with pytest.raises(PeriodError, match="is not a DHIS2 period id"):
+        parse_period(period_id)

@@ -112,3 +112,93 @@ def test_step_3_a_name_written_as_a_path_with_show_hierarchy():
     assert (district.level, district.district_id) == ("district", "huye")
     with pytest.raises(UnknownNameError, match=r"ancestors in the export's hierarchy \(Rwanda"):
         resolve_org_unit(SEEDS, "hc", {"hc": "/Rwanda/Nowhere HC"}, {})
+
+
+# Review #22 P1-2 / P2-8: the hierarchy first; exact names for districts and ancestors.
+PATH_NYAMAGABE = ("Hjw70Lodtf2", "SOUTHxxxxxx", "NYAMAGABExx")
+NAMES_NYAMAGABE = {
+    "Hjw70Lodtf2": "Rwanda",
+    "SOUTHxxxxxx": "Southern Province",
+    "NYAMAGABExx": "Nyamagabe District",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "district_id"),
+    [
+        ("Musange", "nyamagabe"),  # 1 edit from Musanze: a facility of Nyamagabe, not Musanze
+        ("Butaro", "nyamagabe"),  # 1 edit from Butare (Huye's old name)
+        ("Ngoma", "nyamagabe"),  # exactly a district's name, but below a district
+        ("Huye District", "nyamagabe"),
+    ],
+)
+def test_a_unit_below_a_district_is_never_placed_as_a_district_by_name(name: str, district_id: str):
+    names = {**NAMES_NYAMAGABE, "unit": name}
+    placed = resolve_org_unit(SEEDS, "unit", names, {"unit": PATH_NYAMAGABE})
+    assert placed == OrgUnit("health_centre", district_id, None, "hierarchy")
+
+
+@pytest.mark.parametrize("name", ["Musange", "Butaro", "Nyamagab", "Gasabo Sector"])
+def test_district_names_need_an_exact_match_without_hierarchy(name: str):
+    with pytest.raises(UnknownNameError, match=r"its name matches no district or hospital"):
+        resolve_org_unit(SEEDS, "unit", {"unit": name}, {})
+
+
+def test_ancestors_match_districts_exactly_root_first():
+    # "Ngoma" (a sector of Huye) below "Huye District": Huye, not Ngoma district.
+    names = {"r": "Rwanda", "s": "Southern Province", "d": "Huye District", "x": "Ngoma"}
+    placed = resolve_org_unit(
+        SEEDS, "hc", {**names, "hc": "Ngoma HC"}, {"hc": ("r", "s", "d", "x")}
+    )
+    assert placed.district_id == "huye"
+    # An ancestor 1 edit from a district ("Musange") is not that district.
+    names = {"r": "Rwanda", "s": "Southern Province", "x": "Musange"}
+    with pytest.raises(UnknownNameError, match=r"ancestors in the export's hierarchy"):
+        resolve_org_unit(SEEDS, "hc", {**names, "hc": "Musange HC"}, {"hc": ("r", "s", "x")})
+
+
+def test_a_district_name_at_another_depth_than_the_exports_districts_is_not_a_district():
+    # XOVMRuNHG6z is Gasabo in the seed, 2 levels down; "Ngoma" 3 levels down is no district.
+    hierarchy = {"XOVMRuNHG6z": ("root", "kgl"), "unit": ("root", "east", "sector")}
+    names = {"root": "Rwanda", "east": "Eastern Province", "sector": "Remera", "unit": "Ngoma"}
+    with pytest.raises(UnknownNameError, match=r"'Ngoma' \(uid unit\)"):
+        resolve_org_unit(SEEDS, "unit", names, hierarchy)
+    hierarchy["unit"] = ("root", "east")
+    assert resolve_org_unit(SEEDS, "unit", names, hierarchy).district_id == "ngoma"
+
+
+def test_a_hospital_by_name_is_cross_checked_against_the_hierarchys_district():
+    names = {**NAMES_NYAMAGABE, "h": "Kigeme Hospital", "k": "Kabutare Hospital"}
+    hierarchy = {"h": PATH_NYAMAGABE, "k": PATH_NYAMAGABE}
+    assert resolve_org_unit(SEEDS, "h", names, hierarchy) == OrgUnit(
+        "hospital", "nyamagabe", "kigeme", "name"
+    )
+    with pytest.raises(UnknownNameError) as refused:
+        resolve_org_unit(SEEDS, "k", names, hierarchy)
+    assert "hospital kabutare of district huye" in str(refused.value)
+    assert "puts it in district nyamagabe" in str(refused.value)
+
+
+@pytest.mark.parametrize("with_hierarchy", [False, True])
+def test_a_hospital_name_that_does_not_resolve_is_refused_even_below_a_district(
+    with_hierarchy: bool,
+):
+    hierarchy = {"b": PATH_NYAMAGABE, "u": PATH_NYAMAGABE} if with_hierarchy else {}
+    names = {**NAMES_NYAMAGABE, "b": "Bibilizi Hospital", "u": "Nowhere Hospital"}
+    with pytest.raises(UnknownNameError, match=r"is ambiguous: it could be") as refused:
+        resolve_org_unit(SEEDS, "b", names, hierarchy)
+    assert "Kibilizi" in str(refused.value) and "Mibilizi" in str(refused.value)
+    with pytest.raises(UnknownNameError, match=r"matches none of our hospitals"):
+        resolve_org_unit(SEEDS, "u", names, hierarchy)
+
+
+def test_a_hospital_named_in_french_is_a_hospital():
+    names = {"c": "Centre Hospitalier Universitaire de Kigali"}
+    assert resolve_org_unit(SEEDS, "c", names, {}) == OrgUnit(
+        "hospital", "nyarugenge", "chuk", "name"
+    )
+
+
+def test_a_hospital_name_one_edit_away_is_placed_but_marked_near():
+    placed = resolve_org_unit(SEEDS, "h", {"h": "Kibagabga Hospital"}, {})
+    assert placed == OrgUnit("hospital", "gasabo", "kibagabaga", "near_name")
