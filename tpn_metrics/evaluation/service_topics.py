@@ -200,8 +200,9 @@ def monthly_panel(
             group by entity_id
         ),
         rows as (
-            select indicators.{entity} as unit_id, windows.period, indicators.value,
-                indicators.numerator, indicators.denominator, indicators.factor
+            select indicators.{entity} as unit_id, windows.period, indicators.period_start,
+                indicators.value, indicators.numerator, indicators.denominator,
+                indicators.factor
             from marts.fct_service_indicators as indicators
             inner join windows
                 on indicators.period_start <= windows.end_month

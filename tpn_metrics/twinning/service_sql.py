@@ -38,12 +38,16 @@ EXACT_VALUE = (
 # The value of a set of monthly rows of one item and institution: Σ numerator / Σ denominator
 # × factor when every row has both (a ratio of sums, never a mean of rates), else the mean of
 # the rows' exact values (EXACT_VALUE). Reused by the evaluation (3-month values of its
-# difference-in-differences).
+# difference-in-differences). The sums and the mean are ordered aggregates (by period_start,
+# which the rows must carry): a float sum depends on the order of its terms, and DuckDB's
+# parallel aggregation would otherwise add them in a different order from run to run, so a
+# re-run on the same data would not give the same bits (re-runs must change nothing).
 AGGREGATE_VALUE = f"""case
     when count(*) = count(numerator) and count(*) = count(denominator)
-        and sum(denominator) > 0
-        then sum(numerator) * max(factor) / sum(denominator)
-    else avg({EXACT_VALUE})
+        and sum(denominator order by period_start) > 0
+        then sum(numerator order by period_start) * max(factor)
+            / sum(denominator order by period_start)
+    else avg({EXACT_VALUE} order by period_start)
 end"""
 
 
