@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tpn_metrics.ingest.errors import FileRejectedError
+from tpn_metrics.ingest.parsed import line_ranges
 from tpn_metrics.ingest.readers import decode_text
 
 ANALYTICS_JSON = "analytics_json"
@@ -162,7 +163,13 @@ def sniff_format(data: bytes) -> str | None:
         return None
     if not first:
         return None
-    return _csv_format(next(csv.reader([first[0]])))
+    return _csv_format(next(csv.reader([first[0]], delimiter=_delimiter(first[0]))))
+
+
+def _delimiter(header_line: str) -> str:
+    """``;`` when the header row is separated by semicolons (a DHIS2 CSV opened and saved
+    again by a spreadsheet in a locale whose decimal mark is a comma), else ``,``."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
 def _parses(data: bytes) -> bool:
@@ -324,7 +331,9 @@ def _read_data_value_set_json(document: dict[str, Any]) -> DHIS2Export:
 
 def _read_csv(text: str, source_format: str) -> DHIS2Export:
     columns = _DVS_COLUMNS if source_format == DATA_VALUE_SET_CSV else _ANALYTICS_COLUMNS
-    rows = list(csv.reader(io.StringIO(text)))
+    lines = text.splitlines()
+    delimiter = _delimiter(lines[0]) if lines else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [_key(h) for h in rows[0]] if rows else []
     if source_format == ANALYTICS_CSV:
         _other_dimensions([(h, h) for h in rows[0] if h.strip()] if rows else [], {}, {})
@@ -336,11 +345,23 @@ def _read_csv(text: str, source_format: str) -> DHIS2Export:
     }
     _missing(found, columns, set())
     export = DHIS2Export(source_format, [], unit="line")
+    too_long: list[int] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
+        if len([c for c in row if c.strip()]) > len(rows[0]):
+            too_long.append(line)  # its values would be read from the wrong columns
+            continue
         fields = {name: row[i].strip() if i < len(row) else "" for name, i in found.items()}
         _keep(export, line, fields)
+    if too_long:
+        word = "lines" if len(too_long) > 1 else "line"
+        raise FileRejectedError(
+            f"{word} {line_ranges(too_long)}: more values than the header's "
+            f"{len(rows[0])} columns, e.g. a number written with a thousands separator "
+            f"(1{delimiter}204) unquoted: write numbers without separators (1204), as DHIS2 "
+            "exports them"
+        )
     return export
 
 

@@ -200,3 +200,34 @@ def test_the_empty_co_dhis2_always_writes_and_a_co_column_are_fine():
     headers = [*BASE[:3], ("co", "Category option combo"), BASE[3]]
     export = read_export(_json(headers, {**BASE_DIMS, "co": ["Prlt0C1RF0s"]}))
     assert export.values[0].fields["category_option_combo_uid"] == "Prlt0C1RF0s"
+
+
+@pytest.mark.parametrize("name", ["analytics.csv", "data_value_set.csv"])
+def test_a_csv_saved_again_by_a_spreadsheet_with_semicolons_reads_the_same(
+    dhis2: Path, tmp_path: Path, name: str
+):
+    # A DHIS2 CSV opened in a spreadsheet whose locale writes decimals with a comma is saved
+    # with ';' between values and a byte-order mark (the newcomer's case).
+    text = (dhis2 / name).read_text(encoding="utf-8")
+    saved = tmp_path / "export.csv"
+    saved.write_bytes("\ufeff".encode() + text.replace(",", ";").encode())
+    assert detect_kind(saved) == FileKind.DHIS2
+    keys = ("data_item_uid", "period_id", "org_unit_uid", "value")
+    again = sorted(tuple(v.fields[k] for k in keys) for v in read_export(saved.read_bytes()).values)
+    first = sorted(tuple(v.fields[k] for k in keys) for v in read_export(text.encode()).values)
+    assert again == first and len(first) == 4
+
+
+def test_a_line_with_more_values_than_the_header_is_refused_not_read_askew():
+    # An unquoted thousands separator splits one value in two: reading the line would load
+    # 1 instead of 1,204 (the newcomer's case), so the file is refused naming the lines.
+    data = (
+        b"dx,pe,ou,value\n"
+        b"wwBgX6KyNyx,202303,XOVMRuNHG6z,1,204\n"
+        b"wwBgX6KyNyx,202304,XOVMRuNHG6z,398\n"
+    )
+    with pytest.raises(FileRejectedError) as refused:
+        read_export(data)
+    [reason] = refused.value.reasons
+    assert reason.startswith("line 2: more values than the header's 4 columns")
+    assert "1204" in reason
