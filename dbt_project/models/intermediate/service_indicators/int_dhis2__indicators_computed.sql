@@ -148,10 +148,11 @@ computed_indicators as (
     from components_paired as components
     inner join indicator_items as indicators
         on components.item_code = indicators.item_code
+    -- A unit with one component only (a numerator without its denominator, e.g. a value
+    -- deleted in DHIS2) keeps its row with a null value: its district's roll-up then counts
+    -- it as a facility left out (and publishes no partial figure) instead of never seeing it.
     where
-        components.numerator is not null
-        and components.denominator is not null
-        and not exists (
+        not exists (
             select exported.item_code
             from exported_indicators as exported
             where
