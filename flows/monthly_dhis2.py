@@ -4,15 +4,12 @@ dbt build → evaluation and twinning refresh. No emails: district emails are ab
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow
 
+from flows.drop_folder_run import load_build_and_evaluate
 from flows.failure_notice import notify_failure
-from flows.run_summary import run_summary_markdown
-from flows.tasks import build_warehouse, count_tables, ingest_files, refresh_evaluation
-from tpn_metrics.ingest.vocabulary import FileKind, FileStatus
-from tpn_metrics.runs import RunResult, raise_if_refused
-from tpn_metrics.settings import Settings, require_folder
+from tpn_metrics.ingest.vocabulary import FileKind
+from tpn_metrics.runs import RunResult
 
 
 @flow(name="monthly-dhis2", on_failure=[notify_failure], on_crashed=[notify_failure])
@@ -29,20 +26,13 @@ def monthly_dhis2(
     brings them up to date. Refused files end the run as Failed, after the build and the
     summary, so the failure notice names them.
     """
-    home = home or str(Settings().home)
-    require_folder(drop_folder, "TPN_DHIS2_DROP_FOLDER", "the DHIS2 drop folder")
-    ingest = ingest_files(home, [drop_folder])
-    if not any(o.kind == FileKind.DHIS2 and o.status == FileStatus.LOADED for o in ingest.outcomes):
-        get_run_logger().warning(
-            "no new DHIS2 export in %s: rebuilding on what is loaded", drop_folder
-        )
-    build = build_warehouse(home)
-    evaluation = refresh_evaluation(home, n_resamples=n_resamples)
-    result = RunResult(ingest=ingest, build=build, tables=count_tables(home), evaluation=evaluation)
-    create_markdown_artifact(
-        key="tpn-monthly-dhis2",
-        markdown=run_summary_markdown("TPN monthly DHIS2 run", result),
-        description="Files, tables and evaluation of this DHIS2 run",
+    return load_build_and_evaluate(
+        drop_folder,
+        home,
+        n_resamples,
+        kind=FileKind.DHIS2,
+        setting="TPN_DHIS2_DROP_FOLDER",
+        what="DHIS2 drop folder",
+        run_name="monthly-dhis2",
+        title="monthly DHIS2",
     )
-    raise_if_refused(ingest)
-    return result

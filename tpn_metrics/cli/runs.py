@@ -196,6 +196,19 @@ def run_weekly(
     _print_demo_summary(settings, result, (dt.datetime.now() - started).total_seconds())
 
 
+def _run_drop_folder_flow(
+    settings: Settings, entrypoint: str, folder: Path, resamples: int, title: str
+) -> None:
+    """Run a flow that loads one drop folder, builds and evaluates (``drop_folder``, ``home``,
+    ``n_resamples``), then print its table; exits as :func:`_finish` does."""
+    run_flow = load_flow(settings, entrypoint)
+    started = dt.datetime.now()
+    state = run_flow(
+        drop_folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
+    )
+    _print_run(title, _finish(state, settings, entrypoint), started)
+
+
 @app.command("accreditation")
 def run_accreditation(
     drop_folder: Annotated[
@@ -209,12 +222,7 @@ def run_accreditation(
     folder = _folder_or_exit(
         drop_folder or settings.moh_drop_folder, "TPN_MOH_DROP_FOLDER", "MOH drop folder"
     )
-    annual_accreditation = load_flow(settings, ACCREDITATION_FLOW)
-    started = dt.datetime.now()
-    state = annual_accreditation(
-        drop_folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
-    )
-    _print_run("Accreditation run", _finish(state, settings, ACCREDITATION_FLOW), started)
+    _run_drop_folder_flow(settings, ACCREDITATION_FLOW, folder, resamples, "Accreditation run")
 
 
 @app.command("dhis2")
@@ -231,12 +239,7 @@ def run_dhis2(
     folder = _folder_or_exit(
         drop_folder or settings.dhis2_drop_folder, "TPN_DHIS2_DROP_FOLDER", "DHIS2 drop folder"
     )
-    monthly_dhis2 = load_flow(settings, DHIS2_FLOW)
-    started = dt.datetime.now()
-    state = monthly_dhis2(
-        drop_folder=str(folder), home=str(settings.home), n_resamples=resamples, return_state=True
-    )
-    _print_run("DHIS2 run", _finish(state, settings, DHIS2_FLOW), started)
+    _run_drop_folder_flow(settings, DHIS2_FLOW, folder, resamples, "DHIS2 run")
 
 
 def backfill(
