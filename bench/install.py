@@ -1,0 +1,164 @@
+"""Fresh install: `make demo` on a fresh copy of the tree, with empty package caches, up to the
+moment its pipeline starts.
+
+    .venv/bin/python bench/install.py [--tree PATH] [--no-demo-start]
+
+The tracked files of ``--tree`` (default: this checkout, uncommitted edits included) are copied
+to a temporary folder; uv's and pip's caches point at empty temporary folders (system packages,
+Python itself, make, git, are not counted). Steps, each timed, in this order:
+
+1. installing the pinned uv (``make .venv-uv/bin/uv``);
+2. ``make venv`` with the empty cache: uv resolves from uv.lock, downloads, unpacks, links;
+3. the first ``tpn --help``;
+4. ``make demo`` until Prefect logs "Beginning flow run" (the first temporary server: Prefect
+   creates its database), then stopped (``--no-demo-start`` skips it);
+5. every ``__pycache__`` removed, the import of the demo flow (Python compiles the bytecode of
+   every module it imports), then the same import again: the difference is the compile cost;
+6. ``.venv`` removed and ``make venv`` again with the now-filled cache: what linking alone
+   costs; step 2 minus this is downloading and unpacking.
+
+The last line is the summary to compare over time; goal (issue #23): up to the pipeline's start
+in ≤ 45 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_STARTED = "Beginning flow run"
+IMPORT_DEMO = "import flows.demo"
+
+
+def copy_tree(tree: Path, dest: Path) -> None:
+    """The files git tracks in ``tree`` (as they are on disk, uncommitted edits included)."""
+    listed = subprocess.run(
+        ["git", "-C", str(tree), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, listed):
+        source = tree / os.fsdecode(name)
+        if not source.is_file():  # deleted but not yet committed
+            continue
+        target = dest / os.fsdecode(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def clean_env(work: Path, clone: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PREFECT_", "TPN_", "UV_", "VIRTUAL_ENV", "PYTHONPATH", "MAKE"))
+    }
+    env.update(
+        UV_CACHE_DIR=str(work / "uv-cache"),
+        PIP_CACHE_DIR=str(work / "pip-cache"),
+        PREFECT_HOME=str(clone / "var" / "prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return elapsed
+
+
+def demo_start(clone: Path, env: dict[str, str], timeout: float = 600) -> tuple[float, float]:
+    """Seconds from ``make demo`` to Prefect's temporary server starting, and to the flow run's
+    beginning; the demo is then stopped (its process group)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        ["make", "demo"],
+        cwd=clone,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    server = float("nan")
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Starting temporary server" in line:
+                server = time.perf_counter() - started
+            if DEMO_STARTED in line:
+                return server, time.perf_counter() - started
+            if time.perf_counter() - started > timeout:
+                break
+        raise SystemExit("make demo never began its flow run:\n" + "".join(lines[-30:]))
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to install")
+    parser.add_argument(
+        "--no-demo-start", action="store_true", help="skip `make demo` up to the flow run"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tpn-bench-install-") as tmp:
+        work = Path(tmp)
+        clone = work / "clone"
+        copy_tree(args.tree.resolve(), clone)
+        env = clean_env(work, clone)
+        python = str(clone / ".venv" / "bin" / "python")
+
+        uv = timed(["make", ".venv-uv/bin/uv"], clone, env)
+        sync_cold = timed(["make", "venv"], clone, env)
+        packages = len(list((clone / ".venv").glob("lib/python*/site-packages/*.dist-info")))
+        tpn_help = timed([str(clone / ".venv" / "bin" / "tpn"), "--help"], clone, env)
+        server = demo = float("nan")
+        if not args.no_demo_start:
+            server, demo = demo_start(clone, env)
+        for cache in clone.rglob("__pycache__"):  # all bytecode gone: the import starts cold
+            shutil.rmtree(cache)
+        import_cold = timed([python, "-c", IMPORT_DEMO], clone, env)
+        import_warm = timed([python, "-c", IMPORT_DEMO], clone, env)
+        shutil.rmtree(clone / ".venv")
+        sync_warm = timed(["make", "venv"], clone, env)
+        cache_mb = sum(f.stat().st_size for f in (work / "uv-cache").rglob("*") if f.is_file())
+
+    install = uv + sync_cold
+    print(f"\nFresh install of {args.tree.resolve()} ({packages} packages):")
+    print(f"  pinned uv (make .venv-uv/bin/uv)             {uv:6.1f} s")
+    print(f"  make venv, empty uv cache                    {sync_cold:6.1f} s")
+    print(f"    of which linking from the cache            {sync_warm:6.1f} s (make venv again)")
+    print(f"    so downloading + unpacking                 {sync_cold - sync_warm:6.1f} s")
+    print(f"  uv cache after the install                   {cache_mb / 1e6:6.0f} MB")
+    print(f"  first `tpn --help`                           {tpn_help:6.1f} s")
+    print(f"  first `{IMPORT_DEMO}` (compiles bytecode)   {import_cold:6.1f} s")
+    print(f"    again, bytecode compiled                   {import_warm:6.1f} s")
+    if not args.no_demo_start:
+        print(f"  make demo → temporary server starting        {server:6.1f} s")
+        print(f"  make demo → flow run begins                  {demo:6.1f} s")
+    to_start = install + demo if not args.no_demo_start else float("nan")
+    print(
+        f"SUMMARY install: install {install:.1f} s (uv {uv:.1f} + make venv {sync_cold:.1f}), "
+        f"first import {import_cold:.1f} s (warm {import_warm:.1f}), "
+        f"to pipeline start {to_start:.1f} s (goal ≤ 45 s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
