@@ -14,7 +14,8 @@ export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test reliability bench-friday bench-history bench-payments lint lock venv venv-dev clean
+.PHONY: demo test reliability bench-friday bench-friday-served bench-history bench-payments \
+	bench-install bench-compare lint lock venv venv-dev clean
 
 # uv's wheel is one static binary: pip puts it straight into .venv-uv (--target), which skips
 # creating a virtual environment and its own pip (ensurepip: ~9 of the ~12 s this step took).
@@ -69,7 +70,22 @@ bench-history: venv-dev
 	$(BIN)/python bench/history.py
 
 bench-payments: venv
-	$(BIN)/python bench/payments.py
+	$(BIN)/python bench/payments.py $(if $(ROWS),--rows $(ROWS))
+
+# The Friday run through a long-running `prefect server`, deployments and a process worker.
+bench-friday-served: venv-dev
+	$(BIN)/python bench/friday_served.py
+
+# A fresh install (temporary copy of this tree, empty caches) up to `make demo`'s flow run.
+bench-install:
+	$(PYTHON) bench/install.py
+
+# Every bench on BEFORE (a git ref, in a temporary worktree) and on this tree, alternately:
+#   make bench-compare BEFORE=74bb481 [BENCHES="friday payments"] [ROWS=100000] [YEARS="1 2"]
+bench-compare: venv-dev
+	$(if $(BEFORE),,$(error BEFORE=<git ref> is required, e.g. make bench-compare BEFORE=main))
+	$(BIN)/python bench/compare.py --before $(BEFORE) $(if $(BENCHES),--benches $(BENCHES)) \
+		$(if $(ROWS),--rows $(ROWS)) $(if $(YEARS),--years $(YEARS))
 
 # Static checks alone (also the first half of `make test`). mypy reads its files and its
 # strictness (strict on tpn_metrics/, relaxed on flows/) from [tool.mypy] in pyproject.toml.

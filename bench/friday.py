@@ -22,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# TPN_BENCH_ROOT runs this script against another checkout's code (bench/compare.py does, for
+# a "before" commit that has no copy of it).
+ROOT = Path(os.environ.get("TPN_BENCH_ROOT") or Path(__file__).resolve().parent.parent)
 LAST_FRIDAY = "2023-06-30"
 
 
@@ -93,6 +95,14 @@ print(json.dumps({{
 
 def setup(home: Path, env: dict[str, str]) -> Path:
     """Everything but the last Friday loaded and emailed; the last Friday in a drop folder."""
+    drop = setup_warehouse(home)
+    _run_child(PREFECT_STARTUP, env)  # creates Prefect's database: a one-off, not Friday's cost
+    return drop
+
+
+def setup_warehouse(home: Path) -> Path:
+    """The warehouse of :func:`setup`, without Prefect: returns the drop folder (``home/drop``)
+    holding only the last Friday's file."""
     sys.path.insert(0, str(ROOT))
     from tpn_metrics import stages
     from tpn_metrics.sample import generate_sample
@@ -118,7 +128,6 @@ def setup(home: Path, env: dict[str, str]) -> Path:
     stages.run_dbt_build(settings)
     stages.run_evaluation(settings, n_resamples=2_000)
     stages.run_emails(settings)
-    _run_child(PREFECT_STARTUP, env)  # creates Prefect's database: a one-off, not Friday's cost
     return drop
 
 
