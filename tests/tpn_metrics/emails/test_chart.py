@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from tests.tpn_metrics.emails.sample_week import make_week, png_size
-from tpn_metrics.emails.chart import coverage_chart_png
+from datetime import date
+
+from tests.tpn_metrics.emails.sample_week import fridays, make_week, png_size
+from tpn_metrics.emails.chart import _chart_figure, _coverage_chart_png, coverage_chart_png
 
 
 def test_chart_bytes_are_deterministic_and_carry_no_software_stamp() -> None:
@@ -27,3 +29,65 @@ def test_chart_handles_empty_series_and_unsorted_points() -> None:
     assert coverage_chart_png(tuple(reversed(this_fy)), (), title="x") == coverage_chart_png(
         this_fy, (), title="x"
     )
+
+
+def _charts() -> list[dict[str, object]]:
+    """Charts of one kind differing in what a district's chart differs in: data, y range
+    (coverage over 100% grows the axis), title length (one or two lines), points."""
+    week = make_week()
+    long_name = "Nyamasheke ya Ruguru na Bugarama " * 2
+    return [
+        {"this_fy": week.trajectory_this_fy, "last_fy": week.trajectory_last_fy, "title": "A"},
+        {
+            "this_fy": fridays(date(2022, 7, 1), 30, 95.0, 1.5),
+            "last_fy": week.trajectory_last_fy,
+            "title": f"{long_name}: coverage $5",
+        },
+        {
+            "this_fy": fridays(date(2022, 7, 1), 39, 10.0, 0.2),
+            "last_fy": fridays(date(2021, 7, 2), 52, 150.0, 2.0),
+            "title": "Étoile",
+        },
+    ]
+
+
+def _clear_caches() -> None:
+    _coverage_chart_png.cache_clear()
+    _chart_figure.cache_clear()
+
+
+def test_charts_of_one_kind_are_drawn_on_one_figure() -> None:
+    _clear_caches()
+    week = make_week()
+    pngs = {
+        coverage_chart_png(
+            fridays(date(2022, 7, 1), 39, 20.0 + district, 1.0 + district / 10),
+            week.trajectory_last_fy,
+            title=f"District {district}",
+        )
+        for district in range(30)
+    }
+    assert len(pngs) == 30  # every chart has its own data...
+    assert _chart_figure.cache_info().misses == 1  # ...drawn on one figure
+
+    coverage_chart_png(
+        week.trajectory_this_fy,
+        week.trajectory_last_fy,
+        title="Gasabo",
+        reported_this_fy=week.trajectory_this_fy,
+        reported_label="On RSSB's target",
+    )
+    assert _chart_figure.cache_info().misses == 2  # another series: another figure
+
+
+def test_a_chart_on_the_shared_figure_equals_one_on_a_new_figure_whatever_came_before() -> None:
+    alone = []
+    for chart in _charts():
+        _clear_caches()  # a new figure for each chart, as in a process that draws only it
+        alone.append(coverage_chart_png(**chart))  # type: ignore[arg-type]
+    assert len(set(alone)) == len(alone)
+
+    _clear_caches()
+    shared = [coverage_chart_png(**chart) for chart in reversed(_charts())]  # type: ignore[arg-type]
+    assert _chart_figure.cache_info().misses == 1
+    assert list(reversed(shared)) == alone
