@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, PercentFormatter
+from matplotlib.transforms import Bbox
 
 from tpn_metrics.calendar import week_of_fiscal_year
 from tpn_metrics.figures import RENDER_LOCK, drawn_png_bytes
@@ -85,6 +86,7 @@ class _CoverageFigure:
         self._figure, self._axes = fig, ax
         self._start = ax.get_position(original=True).frozen()
         self._layout = fig.get_layout_engine()
+        self._positions: dict[tuple[float, tuple[float, ...]], Bbox] = {}
         self._lines: dict[str, Line2D] = {}
         # Plot order sets the legend order (this year first); zorder keeps this
         # year's line drawn on top where the two years overlap.
@@ -140,7 +142,7 @@ class _CoverageFigure:
             ax.spines[side].set_visible(False)
         # District names come from data; parse_math=False keeps a "$" in one from
         # being read as TeX.
-        ax.set_title("", fontsize=10, loc="left", parse_math=False)
+        self._title = ax.set_title("", fontsize=10, loc="left", parse_math=False)
         ax.set_xlabel(kind.x_label, fontsize=8, parse_math=False)
         ax.set_ylabel(kind.y_label, fontsize=8, parse_math=False)
         if kind.reported_marker is not None:
@@ -167,9 +169,32 @@ class _CoverageFigure:
         # of the layout, set_in_layout puts them back).
         ax.set_position(self._start)
         ax.set_in_layout(True)
-        assert self._layout is not None
-        self._layout.execute(self._figure)
+        key = self._layout_key()
+        position = self._positions.get(key)
+        if position is None:
+            assert self._layout is not None
+            self._layout.execute(self._figure)
+            position = self._positions[key] = ax.get_position(original=True).frozen()
+        else:
+            ax.set_position(position)
+            ax.set_in_layout(True)
         return drawn_png_bytes(self._figure)
+
+    @property
+    def layouts(self) -> int:
+        """How many distinct layouts this figure has computed."""
+        return len(self._positions)
+
+    def _layout_key(self) -> tuple[float, tuple[float, ...]]:
+        """What the constrained layout of a chart of this kind depends on, with the axes at
+        their start: the title's height in px (its lines and their glyphs) and the y ticks
+        (their labels' width). Everything else it measures is fixed by the kind: the axis
+        labels, the x ticks, the legend, and the title's width, which the layout ignores.
+        Charts with equal keys get equal layouts, so each key is laid out once."""
+        renderer = self._figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        title_height = float(self._title.get_window_extent(renderer).height)
+        ticks = tuple(float(tick) for tick in self._axes.yaxis.get_majorticklocs())
+        return title_height, ticks
 
 
 @lru_cache(maxsize=8)
