@@ -14,7 +14,7 @@ export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test reliability bench-friday bench-history bench-payments lint lock venv venv-dev clean
+.PHONY: demo test reliability bench-friday bench-history bench-payments bench-stages lint lock venv venv-dev clean
 
 $(UV):
 	$(PYTHON) -m venv .venv-uv
@@ -62,6 +62,10 @@ bench-history: venv-dev
 
 bench-payments: venv
 	$(BIN)/python bench/payments.py
+
+# The email, evaluation and ingest stages alone; BEFORE=<checkout> measures it side by side.
+bench-stages: venv
+	$(BIN)/python bench/stages.py $(if $(BEFORE),--before $(BEFORE))
 
 # Static checks alone (also the first half of `make test`). mypy reads its files and its
 # strictness (strict on tpn_metrics/, relaxed on flows/) from [tool.mypy] in pyproject.toml.
