@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
 .PHONY: demo test reliability bench-friday bench-friday-served bench-history bench-payments \
-	bench-install bench-compare lint lock venv venv-dev clean
+	bench-install bench-stages bench-compare lint lock venv venv-dev clean
 
 # uv's wheel is one static binary: pip puts it straight into .venv-uv (--target), which skips
 # creating a virtual environment and its own pip (ensurepip: ~9 of the ~12 s this step took).
@@ -91,6 +91,10 @@ bench-compare: venv-dev
 	$(if $(BEFORE),,$(error BEFORE=<git ref> is required, e.g. make bench-compare BEFORE=main))
 	$(BIN)/python bench/compare.py --before $(BEFORE) $(if $(BENCHES),--benches $(BENCHES)) \
 		$(if $(ROWS),--rows $(ROWS)) $(if $(YEARS),--years $(YEARS))
+
+# The email, evaluation and ingest stages alone; BEFORE=<checkout> measures it side by side.
+bench-stages: venv
+	$(BIN)/python bench/stages.py $(if $(BEFORE),--before $(BEFORE))
 
 # Static checks alone (also the first half of `make test`). mypy reads its files and its
 # strictness (strict on tpn_metrics/, relaxed on flows/) from [tool.mypy] in pyproject.toml.

@@ -12,7 +12,10 @@ import base64
 import html
 import io
 import threading
+from typing import Any
 
+import matplotlib.image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 RENDER_LOCK = threading.RLock()
@@ -23,6 +26,26 @@ def png_bytes(figure: Figure, *, dpi: float | None = None) -> bytes:
     upgrading Matplotlib alone does not change the bytes of an otherwise equal chart."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi or "figure", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def drawn_png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG at its own dpi, drawn once on an Agg canvas, its layout engine (if
+    any) running inside that one draw. ``savefig`` draws a figure with a layout engine twice
+    (once to lay it out, once to render); for the same figure the pixels are the same, and
+    so are the bytes (no Software entry, as :func:`png_bytes`)."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # type: ignore[no-untyped-call]
+    buffer = io.BytesIO()
+    no_software: dict[str, Any] = {"Software": None}
+    matplotlib.image.imsave(
+        buffer,
+        canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+        format="png",
+        origin="upper",
+        dpi=figure.dpi,
+        metadata=no_software,
+    )
     return buffer.getvalue()
 
 

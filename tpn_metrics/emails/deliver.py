@@ -43,6 +43,7 @@ from tpn_metrics.emails.recipients import Recipients
 from tpn_metrics.emails.smtp import SMTP_ERRORS, SmtpSession, describe
 from tpn_metrics.emails.week import DistrictWeek
 from tpn_metrics.settings import SmtpSettings
+from tpn_metrics.warehouse import transaction
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,8 @@ def deliver_week(
         errors.append(f"no CBHI figures in the marts for the week ending {report_date}")
     cancel(con, plan.to_cancel)
 
-    # Every email of the run is on record as pending before the first one leaves.
+    # Every email of the run is on record as pending before the first one leaves, in one
+    # transaction (one commit, not one per district).
     outgoing: list[Outgoing] = []
     for planned in plan.emails:
         try:
@@ -240,8 +242,10 @@ def deliver_week(
             errors.append(f"{planned.week.district_id}: {error}")
             log.error("email for %s not sent: %s", planned.week.district_id, error)
             continue
-        record_pending(con, email.pending_entry(channel))
         outgoing.append(email)
+    with transaction(con):
+        for email in outgoing:
+            record_pending(con, email.pending_entry(channel))
     log.info(
         "emails for %s: %d to deliver (%d corrections), %d already delivered, via %s",
         report_date,
