@@ -74,14 +74,6 @@ def require_salt(settings: Settings) -> str:
     return salt
 
 
-def household_key_sql(salted_reference: str) -> str:
-    """SQL of the household key for the SQL text expression ``salted_reference`` (salt ‖
-    household_ref): the first 128 bits of its SHA-256, a UHUGEINT (16 bytes, where the 64 hex
-    characters took four times that). ``printf('%032x', household_key)`` gives them back as
-    the first 32 hex characters of ``hashlib.sha256(...).hexdigest()``."""
-    return f"('0x' || left(sha256({salted_reference}), 32))::uhugeint"
-
-
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -128,7 +120,7 @@ def ingest_payments(
             )
         try:
             delimiter, columns = read_header(path)
-            read_extract(con, path, delimiter, columns)
+            read_extract(con, path, delimiter, columns, salt)
             scan = check_extract(con, today)
             problems = scan.problems
             # The districts as written, with their totals: resolved once per spelling, and
@@ -195,16 +187,14 @@ def ingest_payments(
             return PaymentsOutcome(
                 file_name=name, file_sha256=sha, status=FileStatus.QUARANTINED, reason=reason
             )
-        salt_sql = salt.replace("'", "''")
         with transaction(con):
             inserted = con.execute(
-                f"""
+                """
                 insert into landing.cbhi_payments
                 select
                     ? as file_sha256,
                     incoming.payment_id,
-                    {household_key_sql(f"'{salt_sql}' || incoming.household_ref")}
-                        as household_key,
+                    incoming.household_key,
                     map.district_id,
                     incoming.sector,
                     channels.channel_value as channel,

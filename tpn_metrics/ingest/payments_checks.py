@@ -74,20 +74,36 @@ def channel_case() -> str:
     return "case " + " ".join(branches) + " end"
 
 
+def household_key_sql(salted_reference: str) -> str:
+    """SQL of the household key for the SQL text expression ``salted_reference`` (salt ‖
+    household_ref): the first 128 bits of its SHA-256, a UHUGEINT (16 bytes, where the 64 hex
+    characters took four times that). ``printf('%032x', household_key)`` gives them back as
+    the first 32 hex characters of ``hashlib.sha256(...).hexdigest()``."""
+    return f"('0x' || left(sha256({salted_reference}), 32))::uhugeint"
+
+
 def read_extract(
-    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str, columns: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    delimiter: str,
+    columns: dict[str, str],
+    salt: str,
 ) -> None:
     """Read the extract once into the temp table ``payments_typed``, each value typed or null.
 
-    One row per CSV line: payment_id, household_ref, district, sector (null when absent) and
-    channel as written (text), members_value (integer), amount_value (bigint, RWF, thousands
-    separators dropped), paid_at_value (timestamp; ISO or dd/mm/YYYY[ HH:MM]). Also the temp
+    One row per CSV line: payment_id, district, sector (null when absent) and channel as
+    written (text), household_key (:func:`household_key_sql` of ``salt`` ‖ household_ref,
+    computed in the same pass, so the identifier itself is never stored, not even in a temp
+    table that could spill to disk) and household_ref_missing (boolean: empty or absent),
+    members_value (integer), amount_value (bigint, RWF, thousands separators dropped),
+    paid_at_value (timestamp; ISO or dd/mm/YYYY[ HH:MM]). Also the temp
     table ``channel_map`` (channel as written → its code, null when unknown), built on the
     distinct spellings rather than on each row.
     """
     con.execute("set preserve_insertion_order = false")
     renamed = {canonical: f'"{written}"' for canonical, written in columns.items()}
     renamed.setdefault("sector", "null")
+    salt_sql = "'" + salt.replace("'", "''") + "'"
     # One materialisation: typed straight from the text columns (a bad value becomes null and
     # is reported by check_extract, rather than stopping the read at the first one).
     con.execute(
@@ -95,7 +111,8 @@ def read_extract(
         create or replace temp table payments_typed as
         select
             {renamed["payment_id"]} as payment_id,
-            {renamed["household_ref"]} as household_ref,
+            {household_key_sql(f"{salt_sql} || {renamed['household_ref']}")} as household_key,
+            coalesce(trim({renamed["household_ref"]}), '') = '' as household_ref_missing,
             {renamed["district"]} as district,
             {renamed["sector"]} as sector,
             {renamed["channel"]} as channel,
@@ -140,7 +157,7 @@ def check_extract(con: duckdb.DuckDBPyConnection, today: dt.date) -> ExtractScan
     """
     rules = {
         "payment_id is empty": "coalesce(trim(payment_id), '') = ''",
-        "household_ref is empty": "coalesce(trim(household_ref), '') = ''",
+        "household_ref is empty": "household_ref_missing",
         f"members is not a whole number from 1 to {MAX_MEMBERS_PER_PAYMENT}": (
             f"members_value is null or members_value < 1 "
             f"or members_value > {MAX_MEMBERS_PER_PAYMENT}"
