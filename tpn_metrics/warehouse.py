@@ -80,7 +80,7 @@ create table if not exists landing.accreditation_results (
 create table if not exists landing.cbhi_payments (
     file_sha256 varchar not null,
     payment_id varchar not null,
-    household_key varchar not null,
+    household_key uhugeint not null,
     district_id varchar not null,
     sector varchar,
     channel varchar not null,
@@ -272,6 +272,27 @@ def ensure_landing_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``landing`` and ``ops`` schemas and their tables (:data:`LANDING_DDL`) where
     missing, and add columns newer code expects; idempotent, never drops data."""
     con.execute(LANDING_DDL)
+    _household_key_as_number(con)
+
+
+def _household_key_as_number(con: duckdb.DuckDBPyConnection) -> None:
+    """Convert ``landing.cbhi_payments.household_key`` from the 64 hex characters of
+    SHA-256(salt ‖ reference) (the type before issue #23) to the UHUGEINT of its first 128
+    bits, the type loads now write: the same households, the same keys, 16 bytes a row."""
+    row = con.execute(
+        """
+        select data_type from information_schema.columns
+        where table_schema = 'landing' and table_name = 'cbhi_payments'
+            and column_name = 'household_key'
+        """
+    ).fetchone()
+    if row is not None and row[0] == "VARCHAR":
+        con.execute(
+            """
+            alter table landing.cbhi_payments alter household_key set data type uhugeint
+            using ('0x' || left(household_key, 32))::uhugeint
+            """
+        )
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

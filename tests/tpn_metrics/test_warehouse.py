@@ -4,6 +4,7 @@ lock is tested in tests/reliability/test_fault_injection.py, with a real second 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -128,3 +129,34 @@ def test_an_older_ledger_gains_the_delivery_columns_and_keeps_its_rows(tmp_path:
             "due_at": "TIMESTAMP",
             "is_backfill": "BOOLEAN",
         }
+
+
+def test_older_hex_household_keys_become_the_same_keys_as_numbers(tmp_path: Path):
+    """A warehouse from before issue #23 stored household_key as SHA-256's 64 hex characters;
+    it is converted to the UHUGEINT of the first 128 bits, the type a load writes now, so an
+    old and a new load of the same household give one key (and no row is lost)."""
+    digest = hashlib.sha256(b"salt-0123456789ab0788000001").hexdigest()
+    with open_warehouse(tmp_path / "old.duckdb") as con:
+        con.execute("create schema landing")
+        con.execute(
+            """
+            create table landing.cbhi_payments (
+                file_sha256 varchar not null, payment_id varchar not null,
+                household_key varchar not null, district_id varchar not null, sector varchar,
+                channel varchar not null, members integer not null, amount_rwf bigint not null,
+                paid_at timestamp not null, loaded_at timestamp not null,
+                is_superseded boolean not null
+            )
+            """
+        )
+        con.execute(
+            "insert into landing.cbhi_payments values ('abc', 'P1', ?, 'gasabo', null, "
+            "'irembo', 2, 6000, timestamp '2023-03-24 10:00', timestamp '2023-03-25', false)",
+            [digest],
+        )
+        ensure_landing_schema(con)
+        ensure_landing_schema(con)  # idempotent
+        assert con.execute(
+            "select payment_id, household_key, printf('%032x', household_key), "
+            "typeof(household_key) from landing.cbhi_payments"
+        ).fetchall() == [("P1", int(digest[:32], 16), digest[:32], "UHUGEINT")]

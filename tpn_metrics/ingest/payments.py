@@ -3,8 +3,9 @@
 An extract (CSV: payment_id, household_ref, district, sector, channel, members, amount_rwf,
 paid_at) may hold millions of rows, so it is read, checked and pseudonymised inside DuckDB,
 never row by row in Python. ``household_ref`` (often a phone number) is replaced on arrival by
-``household_key`` = SHA-256(secret salt ‖ household_ref); the raw file is NOT kept — unlike every
-other input — because keeping it would keep the identifiers. What is kept, by the raw file's
+``household_key`` = SHA-256(secret salt ‖ household_ref), stored as the UHUGEINT of its first
+128 bits (:func:`~tpn_metrics.ingest.payments_checks.household_key_sql`); the raw file is NOT
+kept — unlike every other input — because keeping it would keep the identifiers. What is kept, by the raw file's
 hash, is its pseudonymised rows in ``landing.cbhi_payments`` (and the ledger row).
 """
 
@@ -14,7 +15,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -29,7 +29,7 @@ from tpn_metrics.ingest.landing import (
     still_refused_reason,
     write_ledger_row,
 )
-from tpn_metrics.ingest.payments_checks import channel_case, extract_problems, read_header
+from tpn_metrics.ingest.payments_checks import check_extract, read_extract, read_header
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.ingest.vocabulary import FINAL_STATUSES, FileKind, FileStatus
 from tpn_metrics.names import UnknownNameError
@@ -121,60 +121,24 @@ def ingest_payments(
             )
         try:
             delimiter, columns = read_header(path)
-            con.execute("set preserve_insertion_order = false")
-            select = ", ".join(
-                f'"{written}" as {canonical}' for canonical, written in columns.items()
-            )
-            sector = "sector" if "sector" in columns else "null"
+            read_extract(con, path, delimiter, columns, salt)
+            scan = check_extract(con, today)
+            problems = scan.problems
+            # The districts as written, with their totals: resolved once per spelling, and
+            # summed by district for the validation below (no further pass over the rows).
             con.execute(
-                f"""
-                create or replace temp table payments_read as
-                select {select}
-                from read_csv(?, delim = ?, header = true, all_varchar = true)
-                """,
-                [str(path), delimiter],
-            )
-            # Channels are spelled a handful of ways: map the distinct spellings, not each row.
-            con.execute(
-                f"""
-                create or replace temp table channel_map as
-                select channel, {channel_case()} as channel_value
-                from (select distinct channel from payments_read)
+                """
+                create or replace temp table payments_by_district as
+                select district, count(*) as payments, sum(members_value) as members,
+                    sum(amount_value) as amount_rwf
+                from payments_typed where district is not null group by all
                 """
             )
-            con.execute(
-                f"""
-                create or replace temp table payments_typed as
-                select
-                    payment_id,
-                    household_ref,
-                    district,
-                    {sector} as sector,
-                    channel_map.channel_value,
-                    try_cast(members as integer) as members_value,
-                    try_cast(replace(amount_rwf, ',', '') as bigint) as amount_value,
-                    coalesce(
-                        try_cast(paid_at as timestamp),
-                        try_strptime(paid_at, '%d/%m/%Y %H:%M'),
-                        try_strptime(paid_at, '%d/%m/%Y')
-                    ) as paid_at_value
-                from payments_read
-                left join channel_map using (channel)
-                """
-            )
-            con.execute("drop table payments_read")
-            problems = extract_problems(con, today)
-            districts = [
-                str(row[0])
-                for row in con.execute(
-                    "select distinct district from payments_typed where district is not null"
-                ).fetchall()
-            ]
             resolver = district_resolver(settings.seeds_dir)
             mapping: dict[str, str] = {}
-            for district in districts:
+            for (district,) in con.execute("select district from payments_by_district").fetchall():
                 try:
-                    mapping[district] = resolver.resolve(district)
+                    mapping[str(district)] = resolver.resolve(str(district))
                 except UnknownNameError as error:
                     problems.append(str(error))
             if problems:
@@ -183,18 +147,7 @@ def ingest_payments(
                 "district_map",
                 pd.DataFrame({"district": list(mapping), "district_id": list(mapping.values())}),
             )
-            changed = _one_row(
-                con,
-                """
-                select count(*), list(incoming.payment_id)[1:3]
-                from payments_typed as incoming
-                inner join landing.cbhi_payments as known
-                    on incoming.payment_id = known.payment_id and not known.is_superseded
-                where known.amount_rwf <> incoming.amount_value
-                    or known.members <> incoming.members_value
-                    or known.paid_at <> incoming.paid_at_value
-                """,
-            )
+            changed = _known_payments(con)
             if changed[0]:
                 raise FileRejectedError(
                     f"{changed[0]:,} payments were already received with different content "
@@ -202,9 +155,9 @@ def ingest_payments(
                 )
             aggregate = con.execute(
                 """
-                select map.district_id, count(*) as payments, sum(members_value) as members,
-                    sum(amount_value) as amount_rwf
-                from payments_typed inner join district_map as map using (district)
+                select map.district_id, sum(payments)::bigint as payments,
+                    sum(members) as members, sum(amount_rwf) as amount_rwf
+                from payments_by_district inner join district_map as map using (district)
                 group by all
                 """
             ).df()
@@ -235,18 +188,17 @@ def ingest_payments(
             return PaymentsOutcome(
                 file_name=name, file_sha256=sha, status=FileStatus.QUARANTINED, reason=reason
             )
-        salt_sql = salt.replace("'", "''")
         with transaction(con):
             inserted = con.execute(
-                f"""
+                """
                 insert into landing.cbhi_payments
                 select
                     ? as file_sha256,
                     incoming.payment_id,
-                    sha256('{salt_sql}' || incoming.household_ref) as household_key,
+                    incoming.household_key,
                     map.district_id,
                     incoming.sector,
-                    incoming.channel_value as channel,
+                    channels.channel_value as channel,
                     incoming.members_value as members,
                     incoming.amount_value as amount_rwf,
                     incoming.paid_at_value as paid_at,
@@ -254,17 +206,14 @@ def ingest_payments(
                     false as is_superseded
                 from payments_typed as incoming
                 inner join district_map as map using (district)
-                anti join landing.cbhi_payments as known
-                    on incoming.payment_id = known.payment_id
+                inner join channel_map as channels using (channel)
+                anti join payments_known as known using (payment_id)
                 """,
                 [sha, received_at],
             ).fetchone()
             rows = int(inserted[0]) if inserted else 0
-            total = _one_row(con, "select count(*) from payments_typed")[0]
-            first, last = _one_row(
-                con, "select min(paid_at_value)::date, max(paid_at_value)::date from payments_typed"
-            )
-            period = f"{first}..{last}"
+            total = scan.rows
+            period = f"{scan.first_paid}..{scan.last_paid}"
             write_ledger_row(
                 con,
                 LedgerEntry(
@@ -292,9 +241,32 @@ def ingest_payments(
     )
 
 
-def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
-    """The single row an aggregate query returns (an aggregate always returns one)."""
-    row = con.execute(sql).fetchone()
+def _known_payments(con: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
+    """Match the extract against the payments already received, in one join.
+
+    Leaves the temp table ``payments_known`` (payment_id of every incoming payment already in
+    ``landing.cbhi_payments``, superseded or not), which the insert anti-joins: the landing
+    table is scanned once, not once for the check and again for the insert. Returns how many
+    incoming payments differ from the current (not superseded) version received, and up to
+    three of their ids.
+    """
+    con.execute(
+        """
+        create or replace temp table payments_known as
+        select
+            incoming.payment_id,
+            not known.is_superseded and (
+                known.amount_rwf <> incoming.amount_value
+                or known.members <> incoming.members_value
+                or known.paid_at <> incoming.paid_at_value
+            ) as is_changed
+        from payments_typed as incoming
+        inner join landing.cbhi_payments as known on incoming.payment_id = known.payment_id
+        """
+    )
+    row = con.execute(
+        "select count(*), list(payment_id)[1:3] from payments_known where is_changed"
+    ).fetchone()
     if row is None:
-        raise RuntimeError(f"no row from an aggregate query: {sql}")
-    return row
+        raise RuntimeError("no row from an aggregate query on payments_known")
+    return int(row[0]), list(row[1] or [])

@@ -1,12 +1,14 @@
 """What a payments extract must hold: its columns, its channels and the rules on its rows.
 
-The rules are checked inside DuckDB, in one scan of the extract (``payments_typed``, built by
-``tpn_metrics.ingest.payments``): at ten million rows each extra pass costs more than the rule.
+The extract is read once into ``payments_typed`` (:func:`read_extract`) and the rules are
+checked inside DuckDB, in one scan of it (:func:`check_extract`): at ten million rows each
+extra pass costs more than the rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -72,15 +74,90 @@ def channel_case() -> str:
     return "case " + " ".join(branches) + " end"
 
 
-def extract_problems(con: duckdb.DuckDBPyConnection, today: dt.date) -> list[str]:
-    """Every rule the extract breaks, with a count and the first few offending payment ids.
+def household_key_sql(salted_reference: str) -> str:
+    """SQL of the household key for the SQL text expression ``salted_reference`` (salt ‖
+    household_ref): the first 128 bits of its SHA-256, a UHUGEINT (16 bytes, where the 64 hex
+    characters took four times that). ``printf('%032x', household_key)`` gives them back as
+    the first 32 hex characters of ``hashlib.sha256(...).hexdigest()``."""
+    return f"('0x' || left(sha256({salted_reference}), 32))::uhugeint"
 
-    One scan of the extract for all row rules: at ten million rows each extra pass costs more
-    than the rule itself.
+
+def read_extract(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    delimiter: str,
+    columns: dict[str, str],
+    salt: str,
+) -> None:
+    """Read the extract once into the temp table ``payments_typed``, each value typed or null.
+
+    One row per CSV line: payment_id, district, sector (null when absent) and channel as
+    written (text), household_key (:func:`household_key_sql` of ``salt`` ‖ household_ref,
+    computed in the same pass, so the identifier itself is never stored, not even in a temp
+    table that could spill to disk) and household_ref_missing (boolean: empty or absent),
+    members_value (integer), amount_value (bigint, RWF, thousands separators dropped),
+    paid_at_value (timestamp; ISO or dd/mm/YYYY[ HH:MM]). Also the temp
+    table ``channel_map`` (channel as written → its code, null when unknown), built on the
+    distinct spellings rather than on each row.
+    """
+    con.execute("set preserve_insertion_order = false")
+    renamed = {canonical: f'"{written}"' for canonical, written in columns.items()}
+    renamed.setdefault("sector", "null")
+    salt_sql = "'" + salt.replace("'", "''") + "'"
+    # One materialisation: typed straight from the text columns (a bad value becomes null and
+    # is reported by check_extract, rather than stopping the read at the first one).
+    con.execute(
+        f"""
+        create or replace temp table payments_typed as
+        select
+            {renamed["payment_id"]} as payment_id,
+            {household_key_sql(f"{salt_sql} || {renamed['household_ref']}")} as household_key,
+            coalesce(trim({renamed["household_ref"]}), '') = '' as household_ref_missing,
+            {renamed["district"]} as district,
+            {renamed["sector"]} as sector,
+            {renamed["channel"]} as channel,
+            try_cast({renamed["members"]} as integer) as members_value,
+            try_cast(replace({renamed["amount_rwf"]}, ',', '') as bigint) as amount_value,
+            coalesce(
+                try_cast({renamed["paid_at"]} as timestamp),
+                try_strptime({renamed["paid_at"]}, '%d/%m/%Y %H:%M'),
+                try_strptime({renamed["paid_at"]}, '%d/%m/%Y')
+            ) as paid_at_value
+        from read_csv(?, delim = ?, header = true, all_varchar = true)
+        """,
+        [str(path), delimiter],
+    )
+    con.execute(
+        f"""
+        create or replace temp table channel_map as
+        select channel, {channel_case()} as channel_value
+        from (select distinct channel from payments_typed)
+        """
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtractScan:
+    """What one scan of ``payments_typed`` found: every broken rule (``problems``, one
+    sentence each, with a count and example payment ids), the row count and the first and
+    last ``paid_at`` dates (None when no row has a valid one)."""
+
+    problems: list[str]
+    rows: int
+    first_paid: dt.date | None
+    last_paid: dt.date | None
+
+
+def check_extract(con: duckdb.DuckDBPyConnection, today: dt.date) -> ExtractScan:
+    """Every rule the extract (``payments_typed``, from :func:`read_extract`) breaks.
+
+    One scan of the extract for all row rules, the duplicate count and the period: at ten
+    million rows each extra pass costs more than the rule itself. The duplicated ids are
+    listed by a second query only when there are some.
     """
     rules = {
         "payment_id is empty": "coalesce(trim(payment_id), '') = ''",
-        "household_ref is empty": "coalesce(trim(household_ref), '') = ''",
+        "household_ref is empty": "household_ref_missing",
         f"members is not a whole number from 1 to {MAX_MEMBERS_PER_PAYMENT}": (
             f"members_value is null or members_value < 1 "
             f"or members_value > {MAX_MEMBERS_PER_PAYMENT}"
@@ -97,7 +174,16 @@ def extract_problems(con: duckdb.DuckDBPyConnection, today: dt.date) -> list[str
         f"(list(payment_id) filter (where {condition}))[1:{EXAMPLES}]"
         for condition in rules.values()
     )
-    found = con.execute(f"select {selects} from payments_typed").fetchone() or ()
+    found = con.execute(
+        f"""
+        select {selects},
+            count(*), count(distinct payment_id),
+            min(paid_at_value)::date, max(paid_at_value)::date
+        from payments_typed left join channel_map using (channel)
+        """
+    ).fetchone()
+    if found is None:
+        raise RuntimeError("no row from the extract's checks (an aggregate returns one)")
     problems = []
     for index, label in enumerate(rules):
         count, examples = found[2 * index], found[2 * index + 1]
@@ -105,15 +191,19 @@ def extract_problems(con: duckdb.DuckDBPyConnection, today: dt.date) -> list[str
             problems.append(
                 f"{count:,} rows: {label} (e.g. payment_id {', '.join(map(str, examples))})"
             )
-    duplicates = con.execute(
-        f"""
-        select count(*), list(payment_id order by payment_id)[1:{EXAMPLES}]
-        from (select payment_id from payments_typed group by 1 having count(*) > 1)
-        """
-    ).fetchone()
-    if duplicates and duplicates[0]:
-        problems.append(
-            f"{duplicates[0]:,} payment_id values appear more than once "
-            f"(e.g. {', '.join(duplicates[1])})"
-        )
-    return problems
+    rows, distinct_ids, first_paid, last_paid = found[2 * len(rules) :]
+    if distinct_ids < rows:  # a repeated (or missing) payment_id: list the repeats
+        duplicates = con.execute(
+            f"""
+            select count(*), list(payment_id order by payment_id)[1:{EXAMPLES}]
+            from (select payment_id from payments_typed group by 1 having count(*) > 1)
+            """
+        ).fetchone()
+        if duplicates and duplicates[0]:
+            problems.append(
+                f"{duplicates[0]:,} payment_id values appear more than once "
+                f"(e.g. {', '.join(duplicates[1])})"
+            )
+    return ExtractScan(
+        problems=problems, rows=int(rows), first_paid=first_paid, last_paid=last_paid
+    )

@@ -63,14 +63,20 @@ def test_extract_loads_pseudonymised_and_no_identifier_is_kept(settings: Setting
     assert not any(ref in text for ref in list(raw)[:200])
     # The received file is not kept: it holds the identifiers.
     assert not [p for p in settings.landing_store.rglob("*") if p.is_file()]
-    # household_key is SHA-256(salt || reference): checkable, not reversible without the salt.
+    # household_key is SHA-256(salt || reference), its first 128 bits as a number: checkable,
+    # not reversible without the salt, and readable again as the digest's first 32 hex digits.
     first_ref = refs(extract)[0]
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    key = con.execute(
-        "select household_key from landing.cbhi_payments where payment_id = 'P0000000000'"
-    ).fetchone()[0]
+    key, key_hex = con.execute(
+        """
+        select household_key, printf('%032x', household_key)
+        from landing.cbhi_payments where payment_id = 'P0000000000'
+        """
+    ).fetchone()
     con.close()
-    assert key == hashlib.sha256((SALT + first_ref).encode()).hexdigest()
+    digest = hashlib.sha256((SALT + first_ref).encode()).hexdigest()
+    assert key == int(digest[:32], 16)
+    assert key_hex == digest[:32]
 
 
 def test_the_ledger_records_when_the_extract_was_delivered(settings: Settings, extract: Path):
