@@ -14,6 +14,7 @@ calling dbt.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -70,6 +71,16 @@ class DbtRunOutcome:
         if self.skipped_nodes:
             lines.append(f"skipped because of the above: {', '.join(self.skipped_nodes)}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ParsedProject:
+    """What :func:`parse_project` returns: the parse's outcome, dbt's ``Manifest`` object
+    (typed Any: dbt's own class) and the same manifest as ``manifest.json``'s dict."""
+
+    outcome: DbtRunOutcome
+    manifest: Any
+    manifest_json: Mapping[str, Any]
 
 
 class DbtBuildError(RuntimeError):
@@ -196,30 +207,58 @@ def run_dbt(
     *,
     warehouse_path: Path | None = None,
     target_dir: Path | None = None,
+    manifest: Any = None,
 ) -> DbtRunOutcome:
     """Run one dbt command (e.g. ``["build", "--select", "marts"]``) in-process.
 
     ``warehouse_path`` points dbt at another DuckDB file than ``settings.warehouse_path``
     (the copy that :mod:`tpn_metrics.warehouse_build` builds); ``target_dir`` sends its
-    artefacts elsewhere than ``settings.dbt_target_dir``. Never raises for a dbt failure:
-    inspect ``outcome.success`` (``dbt_build_in_place`` raises).
+    artefacts elsewhere than ``settings.dbt_target_dir``; ``manifest``, a dbt ``Manifest``
+    from :func:`parse_project` of the same project and warehouse path, spares dbt parsing
+    again. Never raises for a dbt failure: inspect ``outcome.success``
+    (``dbt_build_in_place`` raises).
     """
+    return _invoke(args, settings, warehouse_path, target_dir, manifest)[0]
+
+
+def parse_project(settings: Settings, *, warehouse_path: Path | None = None) -> ParsedProject:
+    """``dbt parse`` (partial parsing when the project, vars and profile path are those of
+    the last invocation on this home); the manifest both as dbt's object, for
+    :func:`run_dbt`'s ``manifest``, and as ``manifest.json``'s dict. Raises
+    :class:`DbtBuildError` when the project does not parse.
+    """
+    outcome, manifest = _invoke(["parse"], settings, warehouse_path, None, None)
+    if not outcome.success or manifest is None:
+        raise DbtBuildError(outcome)
+    as_json = json.loads((settings.dbt_target_dir / "manifest.json").read_text("utf-8"))
+    return ParsedProject(outcome, manifest, as_json)
+
+
+def _invoke(
+    args: Sequence[str],
+    settings: Settings,
+    warehouse_path: Path | None,
+    target_dir: Path | None,
+    manifest: Any,
+) -> tuple[DbtRunOutcome, Any]:
     target = target_dir or settings.dbt_target_dir
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
     target.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with dbt_invocation_environment(warehouse_path or settings.warehouse_path):
         try:
-            runner_result = dbtRunner().invoke(dbt_arguments(args, settings, target_dir=target))
+            runner = dbtRunner(manifest=manifest)
+            runner_result = runner.invoke(dbt_arguments(args, settings, target_dir=target))
         finally:
             _release_warehouse()
-    return summarise_result(
+    outcome = summarise_result(
         command=args,
         success=runner_result.success,
         result=runner_result.result,
         exception=runner_result.exception,
         elapsed_seconds=time.monotonic() - started,
     )
+    return outcome, runner_result.result
 
 
 def build_arguments(
@@ -227,9 +266,11 @@ def build_arguments(
     *,
     full_refresh: bool = False,
     indirect_selection: str | None = None,
+    exclude_resource_types: Sequence[str] = (),
 ) -> list[str]:
-    """``dbt build`` with a selection (str or list of str), ``--full-refresh`` and
-    ``--indirect-selection`` (e.g. ``buildable``: only the tests whose every parent is built).
+    """``dbt build`` with a selection (str or list of str), ``--full-refresh``,
+    ``--indirect-selection`` (e.g. ``buildable``: only the tests whose every parent is built)
+    and ``--exclude-resource-type`` (e.g. ``unit_test``).
     """
     args = ["build"]
     if select is not None:
@@ -237,6 +278,8 @@ def build_arguments(
         args += ["--select", *selectors]
     if indirect_selection is not None:
         args += ["--indirect-selection", indirect_selection]
+    for resource_type in exclude_resource_types:
+        args += ["--exclude-resource-type", resource_type]
     if full_refresh:
         args.append("--full-refresh")
     return args
