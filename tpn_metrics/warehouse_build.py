@@ -8,14 +8,17 @@ leave the previous marts intact and readable. So :func:`build_atomically`:
 2. checkpoints ``tpn.duckdb`` (ingestion's writes are in the file, none left in a WAL) and
    copies it to ``tpn.building.duckdb``, holding a read-only DuckDB connection, which keeps
    other processes from writing during the copy;
-3. runs ``dbt build`` on the copy (``--full-refresh`` when the definition of an incremental
-   mart changed since the build that made the warehouse, see below);
+3. parses the project once (partial parsing) and runs ``dbt build`` on the copy with that
+   manifest: everything when a definition changed or nothing is recorded, otherwise only what
+   changed sources and the clock reach (:mod:`tpn_metrics.build_selection`); with
+   ``--full-refresh`` when the definition of an incremental mart changed since the build
+   that made the warehouse, see below;
 4. on success checkpoints the copy, then, holding a read-only connection on ``tpn.duckdb`` so
    no other process can write meanwhile, checks that nobody wrote to it since the copy and
    ``os.replace``-s the copy over it (a rename: atomic on POSIX; readers holding the old
    file keep reading the old inode): :func:`tpn_metrics.warehouse_swap.swap_in`;
 5. refreshes ``tpn.readonly.duckdb``, the analysts' snapshot (also by rename), and records
-   the incremental marts' definition fingerprints in ``tpn.build-state.json``.
+   the definition fingerprints and the sources' signatures in ``tpn.build-state.json``.
 
 A failed build, a killed process or a concurrent write (:class:`ConcurrentWriteError`)
 leaves ``tpn.duckdb`` as it was; the leftover copy is discarded by the next build.
