@@ -14,9 +14,13 @@ calling dbt.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -70,6 +74,16 @@ class DbtRunOutcome:
         if self.skipped_nodes:
             lines.append(f"skipped because of the above: {', '.join(self.skipped_nodes)}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ParsedProject:
+    """What :func:`parse_project` returns: the parse's outcome, dbt's ``Manifest`` object
+    (typed Any: dbt's own class) and the same manifest as ``manifest.json``'s dict."""
+
+    outcome: DbtRunOutcome
+    manifest: Any
+    manifest_json: Mapping[str, Any]
 
 
 class DbtBuildError(RuntimeError):
@@ -196,30 +210,89 @@ def run_dbt(
     *,
     warehouse_path: Path | None = None,
     target_dir: Path | None = None,
+    manifest: Any = None,
 ) -> DbtRunOutcome:
     """Run one dbt command (e.g. ``["build", "--select", "marts"]``) in-process.
 
     ``warehouse_path`` points dbt at another DuckDB file than ``settings.warehouse_path``
     (the copy that :mod:`tpn_metrics.warehouse_build` builds); ``target_dir`` sends its
-    artefacts elsewhere than ``settings.dbt_target_dir``. Never raises for a dbt failure:
-    inspect ``outcome.success`` (``dbt_build_in_place`` raises).
+    artefacts elsewhere than ``settings.dbt_target_dir``; ``manifest``, a dbt ``Manifest``
+    from :func:`parse_project` of the same project and warehouse path, spares dbt parsing
+    again. Never raises for a dbt failure: inspect ``outcome.success``
+    (``dbt_build_in_place`` raises).
     """
+    return _invoke(args, settings, warehouse_path, target_dir, manifest)[0]
+
+
+def parse_project(settings: Settings, *, warehouse_path: Path | None = None) -> ParsedProject:
+    """``dbt parse`` (partial parsing when the project, vars and profile path are those of
+    the last invocation on this home); the manifest both as dbt's object, for
+    :func:`run_dbt`'s ``manifest``, and as ``manifest.json``'s dict. Raises
+    :class:`DbtBuildError` when the project does not parse.
+    """
+    outcome, manifest = _invoke(["parse"], settings, warehouse_path, None, None)
+    if not outcome.success or manifest is None:
+        raise DbtBuildError(outcome)
+    as_json = json.loads((settings.dbt_target_dir / "manifest.json").read_text("utf-8"))
+    return ParsedProject(outcome, manifest, as_json)
+
+
+@contextmanager
+def partial_parse_kept_for(target: Path, warehouse: Path) -> Iterator[None]:
+    """Keep dbt's partial parsing (``<target>/partial_parse.msgpack``) per warehouse file.
+
+    dbt re-parses the whole project (~8 s of CPU) when the profile changed since the saved
+    parse, and the profile's ``path`` is the warehouse file: an invocation on the live file
+    (an in-place build, ``tpn`` debugging, a benchmark's ``dbt parse``) would otherwise cost
+    the next atomic build, on ``tpn.building.duckdb``, a full parse. So the saved parse is
+    kept aside per file (``<target>/partial_parse/<sha256 of the path>.msgpack``) and put
+    back before an invocation on that file. dbt itself still checks every file's hash.
+    """
+    kept_dir = target / "partial_parse"
+    current = target / "partial_parse.msgpack"
+    kept = kept_dir / f"{hashlib.sha256(str(warehouse).encode()).hexdigest()[:16]}.msgpack"
+    made_for = kept_dir / "current.path"
+    try:
+        previous = made_for.read_text(encoding="utf-8")
+    except OSError:
+        previous = None
+    if previous != str(warehouse) and kept.exists():
+        shutil.copyfile(kept, current)
+    try:
+        yield
+    finally:
+        if current.exists():
+            kept_dir.mkdir(exist_ok=True)
+            shutil.copyfile(current, kept)
+            made_for.write_text(str(warehouse), encoding="utf-8")
+
+
+def _invoke(
+    args: Sequence[str],
+    settings: Settings,
+    warehouse_path: Path | None,
+    target_dir: Path | None,
+    manifest: Any,
+) -> tuple[DbtRunOutcome, Any]:
     target = target_dir or settings.dbt_target_dir
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
     target.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with dbt_invocation_environment(warehouse_path or settings.warehouse_path):
+    warehouse = warehouse_path or settings.warehouse_path
+    with dbt_invocation_environment(warehouse), partial_parse_kept_for(target, warehouse):
         try:
-            runner_result = dbtRunner().invoke(dbt_arguments(args, settings, target_dir=target))
+            runner = dbtRunner(manifest=manifest)
+            runner_result = runner.invoke(dbt_arguments(args, settings, target_dir=target))
         finally:
             _release_warehouse()
-    return summarise_result(
+    outcome = summarise_result(
         command=args,
         success=runner_result.success,
         result=runner_result.result,
         exception=runner_result.exception,
         elapsed_seconds=time.monotonic() - started,
     )
+    return outcome, runner_result.result
 
 
 def build_arguments(
@@ -227,9 +300,11 @@ def build_arguments(
     *,
     full_refresh: bool = False,
     indirect_selection: str | None = None,
+    exclude_resource_types: Sequence[str] = (),
 ) -> list[str]:
-    """``dbt build`` with a selection (str or list of str), ``--full-refresh`` and
-    ``--indirect-selection`` (e.g. ``buildable``: only the tests whose every parent is built).
+    """``dbt build`` with a selection (str or list of str), ``--full-refresh``,
+    ``--indirect-selection`` (e.g. ``buildable``: only the tests whose every parent is built)
+    and ``--exclude-resource-type`` (e.g. ``unit_test``).
     """
     args = ["build"]
     if select is not None:
@@ -237,6 +312,8 @@ def build_arguments(
         args += ["--select", *selectors]
     if indirect_selection is not None:
         args += ["--indirect-selection", indirect_selection]
+    for resource_type in exclude_resource_types:
+        args += ["--exclude-resource-type", resource_type]
     if full_refresh:
         args.append("--full-refresh")
     return args

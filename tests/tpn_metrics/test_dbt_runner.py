@@ -17,6 +17,7 @@ from tpn_metrics.dbt_runner import (
     FailedNode,
     dbt_arguments,
     dbt_build_in_place,
+    partial_parse_kept_for,
     run_dbt,
     summarise_result,
 )
@@ -118,7 +119,10 @@ class FakeRunner:
     results: list[Any] = field(default_factory=list)
     calls: list[tuple[list[str], dict[str, str | None]]] = field(default_factory=list)
 
-    def __call__(self) -> FakeRunner:
+    manifests: list[Any] = field(default_factory=list)
+
+    def __call__(self, manifest: Any = None) -> FakeRunner:
+        self.manifests.append(manifest)
         return self
 
     def invoke(self, args: list[str]) -> SimpleNamespace:
@@ -169,3 +173,21 @@ def test_build_selects_and_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert args[:4] == ["build", "--select", "+fct_cbhi_weekly", "dim_district"]
     # build made the warehouse and its landing schema, so dbt's sources exist
     assert settings.warehouse_path.exists()
+
+
+def test_partial_parse_is_kept_per_warehouse_file(tmp_path: Path) -> None:
+    live, building = tmp_path / "tpn.duckdb", tmp_path / "tpn.building.duckdb"
+    target = tmp_path / "target"
+    target.mkdir()
+    saved = target / "partial_parse.msgpack"  # what dbt reads and writes
+    with partial_parse_kept_for(target, building):
+        saved.write_bytes(b"parse with the building file's profile")
+    with partial_parse_kept_for(target, live):
+        assert saved.read_bytes() == b"parse with the building file's profile"  # dbt decides
+        saved.write_bytes(b"parse with the live file's profile")
+    with partial_parse_kept_for(target, building):
+        assert saved.read_bytes() == b"parse with the building file's profile"
+    with partial_parse_kept_for(target, building):  # the same file again: left as it is
+        assert saved.read_bytes() == b"parse with the building file's profile"
+    with partial_parse_kept_for(target, live):
+        assert saved.read_bytes() == b"parse with the live file's profile"

@@ -14,13 +14,15 @@ import duckdb
 import pytest
 
 from tpn_metrics import warehouse_build
+from tpn_metrics.build_selection import source_signatures
 from tpn_metrics.build_state import full_refresh_reason, incremental_fingerprints, read_state
 from tpn_metrics.dbt_runner import DbtBuildError, DbtRunOutcome
 from tpn_metrics.settings import Settings
 from tpn_metrics.warehouse import open_warehouse
-from tpn_metrics.warehouse_build import build_atomically
+from tpn_metrics.warehouse_build import BuildInputs, build_atomically
 from tpn_metrics.warehouse_swap import (
     BuildLockedError,
+    BuildPaths,
     ConcurrentWriteError,
     build_lock,
     build_paths,
@@ -44,6 +46,7 @@ class FakeDbt:
         *,
         warehouse_path: Path | None = None,
         target_dir: Path | None = None,
+        manifest: Any = None,
     ) -> DbtRunOutcome:
         assert warehouse_path == build_paths(settings).building  # never the live file
         self.commands.append(tuple(args))
@@ -68,15 +71,42 @@ class FakeDbt:
         )
 
 
+#: A manifest declaring one source, the file ledger: its real content signature is taken.
+LEDGER_ONLY: dict[str, Any] = {
+    "nodes": {},
+    "sources": {
+        "source.tpn.landing.file_ledger": {
+            "source_name": "landing",
+            "name": "file_ledger",
+            "schema": "landing",
+            "identifier": "file_ledger",
+        }
+    },
+}
+
+
+def inputs_of(definition: str) -> Callable[[Settings, BuildPaths], BuildInputs]:
+    """Stands in for the parse: the definitions are fixed, the ledger's signature is real."""
+
+    def read(settings: Settings, paths: BuildPaths) -> BuildInputs:
+        with open_warehouse(paths.building, read_only=True) as con:
+            sources = source_signatures(con, LEDGER_ONLY)
+        return BuildInputs(
+            manifest=None,
+            incremental={"model.tpn.fct_x": definition},
+            project=f"project-{definition}",
+            sources=sources,
+            manifest_json=LEDGER_ONLY,
+        )
+
+    return read
+
+
 @pytest.fixture
 def fake_dbt(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> FakeDbt:
     fake = FakeDbt(settings)
     monkeypatch.setattr(warehouse_build, "run_dbt", fake)
-    monkeypatch.setattr(
-        warehouse_build,
-        "current_fingerprints",
-        lambda settings, paths: {"model.tpn.fct_x": "definition-1"},
-    )
+    monkeypatch.setattr(warehouse_build, "read_build_inputs", inputs_of("definition-1"))
     return fake
 
 
@@ -132,10 +162,11 @@ def test_a_write_during_the_build_is_kept_and_nothing_published(
 ) -> None:
     paths = build_paths(settings)
     build_atomically(settings)
+    record_a_file(paths.live, "ingested-before-the-build")  # something to build
     fake_dbt.during_build = lambda: record_a_file(paths.live, "ingested-during-the-build")
     with pytest.raises(ConcurrentWriteError, match="written by another process"):
         build_atomically(settings)
-    assert landing_files(paths.live) == ["ingested-during-the-build"]
+    assert landing_files(paths.live) == ["ingested-before-the-build", "ingested-during-the-build"]
     assert value(paths.live) == value(paths.snapshot) == 1
     assert not paths.building.exists()
 
@@ -144,6 +175,7 @@ def test_a_failed_build_publishes_nothing(settings: Settings, fake_dbt: FakeDbt)
     paths = build_paths(settings)
     build_atomically(settings)
     state = read_state(paths)
+    record_a_file(paths.live, "a-new-file")
     fake_dbt.succeed = False
     with pytest.raises(DbtBuildError):
         build_atomically(settings)
@@ -181,18 +213,43 @@ def test_full_refresh_when_nothing_is_recorded_or_the_definition_changed(
     build_atomically(settings)
     assert fake_dbt.commands[-1][-1] == "--full-refresh"
     assert read_state(paths)["incremental_models"] == {"model.tpn.fct_x": "definition-1"}
+    record_a_file(paths.live, "a-new-file")
     build_atomically(settings)
     assert "--full-refresh" not in fake_dbt.commands[-1]
-    monkeypatch.setattr(
-        warehouse_build,
-        "current_fingerprints",
-        lambda settings, paths: {"model.tpn.fct_x": "definition-2"},
-    )
+    monkeypatch.setattr(warehouse_build, "read_build_inputs", inputs_of("definition-2"))
     build_atomically(settings)
     assert fake_dbt.commands[-1][-1] == "--full-refresh"
     assert read_state(paths)["full_refresh_reason"] == "definition changed: fct_x"
     build_atomically(settings, full_refresh=True)
     assert fake_dbt.commands[-1][-1] == "--full-refresh"
+
+
+def test_a_build_selects_what_changed_sources_reach_and_skips_when_nothing_changed(
+    settings: Settings, fake_dbt: FakeDbt
+) -> None:
+    paths = build_paths(settings)
+    build_atomically(settings)
+    assert "--select" not in fake_dbt.commands[-1]  # nothing recorded: everything
+    assert "source.tpn.landing.file_ledger" in read_state(paths)["source_signatures"]
+    record_a_file(paths.live, "a-new-file")
+    build_atomically(settings)
+    assert fake_dbt.commands[-1] == (
+        "build",
+        "--select",
+        "source:landing.file_ledger+",
+        "--exclude-resource-type",
+        "unit_test",
+    )
+    assert read_state(paths)["selection"] == "sources changed: landing.file_ledger"
+    builds, inode = len(fake_dbt.commands), paths.live.stat().st_ino
+    outcome = build_atomically(settings)  # no new data, no new definition: nothing to run
+    assert outcome.success
+    assert len(fake_dbt.commands) == builds
+    assert paths.live.stat().st_ino == inode  # nothing swapped in
+    assert not paths.building.exists()
+    assert value(paths.live) == value(paths.snapshot) == 2
+    build_atomically(settings, full_refresh=True)  # a forced build runs everything
+    assert "--select" not in fake_dbt.commands[-1]
 
 
 # --- definition fingerprints ---------------------------------------------------------------
