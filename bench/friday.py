@@ -53,7 +53,7 @@ from pathlib import Path
 started = time.perf_counter()
 from tpn_metrics.dbt_runner import run_dbt
 from tpn_metrics.settings import Settings
-outcome = run_dbt(["parse"], Settings(home=Path({home!r})))
+outcome = run_dbt(["parse", "--no-partial-parse"], Settings(home=Path({home!r})))
 print(json.dumps({{"total_s": time.perf_counter() - started, "success": outcome.success}}))
 """
 

@@ -5,8 +5,9 @@ paid_at) may hold millions of rows, so it is read, checked and pseudonymised ins
 never row by row in Python. ``household_ref`` (often a phone number) is replaced on arrival by
 ``household_key`` = SHA-256(secret salt ‖ household_ref), stored as the UHUGEINT of its first
 128 bits (:func:`~tpn_metrics.ingest.payments_checks.household_key_sql`); the raw file is NOT
-kept — unlike every other input — because keeping it would keep the identifiers. What is kept, by the raw file's
-hash, is its pseudonymised rows in ``landing.cbhi_payments`` (and the ledger row).
+kept — unlike every other input — because keeping it would keep the identifiers. What is
+kept, by the raw file's hash, is its pseudonymised rows in ``landing.cbhi_payments`` (and
+the ledger row).
 """
 
 from __future__ import annotations
