@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_build import built_once
 from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.ingest.intake import ingest_paths
 from tpn_metrics.sample import generate_sample
@@ -38,9 +39,9 @@ def report_day(name: str) -> dt.date:
     raise ValueError(f"no date in sample file name {name!r}")
 
 
-@pytest.fixture(scope="session")
-def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("evaluation-sample")
+def build_evaluation_home(folder: Path) -> None:
+    """The sample in ``folder/sample``, the warehouse built from it in ``folder/home``."""
+    root = folder / "sample"
     generate_sample(root, SEED, today=SAMPLE_TODAY)
     weekly = [
         path
@@ -48,13 +49,17 @@ def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if any(start <= report_day(path.name) <= end for start, end in WINDOWS)
     ]
     surveys = [p for p in (root / "accreditation").iterdir() if "2022" not in p.name]
-    home = tmp_path_factory.mktemp("evaluation-warehouse") / "home"
-    settings = Settings(home=home)
+    settings = Settings(home=folder / "home")
     paths = [root / "registry", *surveys, *weekly]
     outcomes = ingest_paths(paths, settings)
     assert {o.status for o in outcomes} == {"loaded"}, outcomes
     dbt_build_in_place(settings)
-    return home
+
+
+@pytest.fixture(scope="session")
+def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per run, for every xdist worker (read-only: ``home`` copies it)."""
+    return built_once(tmp_path_factory, "evaluation", build_evaluation_home) / "home"
 
 
 @pytest.fixture
