@@ -1,19 +1,15 @@
 """Shared fixtures: every test gets its own TPN_HOME, so no test touches the demo's files.
 
-The suite runs on pytest-xdist's workers (``-n auto --dist loadgroup`` in pyproject.toml's
+The suite runs on pytest-xdist's workers (``-n auto --dist loadscope`` in pyproject.toml's
 [tool.pytest.ini_options]); each worker is a process with its own session. What keeps them
 apart, and keeps each costly fixture built once:
 
 * every process has its own ``PREFECT_HOME`` (a temporary folder, set here before anything
   imports Prefect), never the checkout's ``var/prefect``;
-* every test is in one xdist group, run whole on one worker: its module by default (so a
-  module-scoped fixture is built once), or the group that shares a session-wide server:
-  ``prefect-harness`` (the Prefect test server of tests/flows) and ``publish`` (PostgreSQL
-  and its built warehouse); a test that names its own ``xdist_group`` keeps it;
+* every test is in one group, run whole on one worker (``tests.xdist_groups``): its module,
+  or the folder that shares a server (tests/flows, tests/publish);
 * session templates (samples, built warehouses) are built once per run for all workers
-  (``tests.shared_build.built_once``) and copied by each test;
-* on workers, the groups that start a server and then the other ``slow`` groups are handed out
-  first, so no long group starts last while the other worker idles.
+  (``tests.shared_build.built_once``) and copied by each test.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ import pytest
 
 from tests.reliability.tally import TALLY
 from tests.shared_build import xdist_worker
+from tests.xdist_groups import SERVER_GROUPS, GroupScheduling, group_of
 from tpn_metrics.settings import Settings
 
 os.environ.setdefault("TQDM_DISABLE", "1")
@@ -36,42 +33,25 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 _PREFECT_HOME = tempfile.mkdtemp(prefix=f"tpn-test-prefect-{xdist_worker() or 'main'}-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 
-TESTS = Path(__file__).parent
-FIXTURES = TESTS / "fixtures"
-RELIABILITY = TESTS / "reliability"
-PUBLISH = TESTS / "publish"
-#: Groups whose tests share a server started once per process: handed out first.
-SERVER_GROUPS = ("prefect-harness", "publish", "tests/prefect_server/test_real_server.py")
+FIXTURES = Path(__file__).parent / "fixtures"
+RELIABILITY = Path(__file__).parent / "reliability"
 
 
-def xdist_group_of(item: pytest.Item) -> str:
-    """The xdist group ``item`` runs in (see the module docstring)."""
-    marker = item.get_closest_marker("xdist_group")
-    if marker is not None:
-        return str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))
-    if "prefect_harness" in getattr(item, "fixturenames", ()):
-        return "prefect-harness"
-    if item.path.is_relative_to(PUBLISH):
-        return "publish"
-    return item.path.relative_to(TESTS.parent).as_posix()
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything in tests/reliability belongs to the reliability suite (`make reliability` runs
-    `-m reliability`); fault-injection tests elsewhere carry the marker themselves. Each test
-    gets its xdist group; on workers, the groups are ordered servers first, then slow."""
-    with_xdist = config.pluginmanager.hasplugin("xdist")  # not with `-p no:xdist`
+    `-m reliability`); fault-injection tests elsewhere carry the marker themselves.
+
+    On xdist workers the groups are put in the order the controller hands them out: groups
+    that start a server, then groups with a ``slow`` test, then the rest (each group keeps its
+    own order); a run without workers keeps the collection order.
+    """
     groups: dict[str, list[pytest.Item]] = {}
     for item in items:
         if item.path.is_relative_to(RELIABILITY):
             item.add_marker(pytest.mark.reliability)
-        group = xdist_group_of(item)
-        if with_xdist and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-        groups.setdefault(group, []).append(item)
+        groups.setdefault(group_of(item.nodeid), []).append(item)
     if xdist_worker() is None:
-        return  # a run without workers keeps the collection order
+        return
 
     def rank(group: str) -> int:
         if group in SERVER_GROUPS:
@@ -79,6 +59,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return 1 if any(i.get_closest_marker("slow") for i in groups[group]) else 2
 
     items[:] = [i for group in sorted(groups, key=rank) for i in groups[group]]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupScheduling | None:
+    """``--dist loadscope`` shares the groups of ``tests.xdist_groups`` between workers."""
+    if config.getvalue("dist") == "loadscope":
+        return GroupScheduling(config, log)  # type: ignore[arg-type]
+    return None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
