@@ -10,6 +10,7 @@ copy of the warehouse folder.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import re
 import shutil
 import ssl
@@ -101,11 +102,21 @@ def start_smtp() -> Iterator[Callable[..., SmtpServerHandle]]:
         port: int | None = None, recorder: Recorder | None = None, **options: Any
     ) -> SmtpServerHandle:
         recorder = recorder or Recorder()
-        port = port or free_port()
-        controller = Controller(recorder, hostname="127.0.0.1", port=port, **options)
-        controller.start()
-        running.append(controller)
-        return SmtpServerHandle(controller, recorder, port)
+        # A free port can be taken by another process (an xdist worker) before we bind it:
+        # without a port asked for, try another one.
+        attempts = 1 if port else 5
+        for attempt in range(1, attempts + 1):
+            chosen = port or free_port()
+            controller = Controller(recorder, hostname="127.0.0.1", port=chosen, **options)
+            try:
+                controller.start()
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE and attempt < attempts:
+                    continue
+                raise
+            running.append(controller)
+            return SmtpServerHandle(controller, recorder, chosen)
+        raise AssertionError("the last attempt returns or raises")
 
     yield start
     for controller in running:
