@@ -14,6 +14,7 @@ changes anything (``shutil.copytree``), never opens the template's DuckDB file f
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -50,3 +51,19 @@ def built_once(
             build(folder)
             done.touch()
     return folder
+
+
+#: The sample the email and evaluation tests read: seed 2024, generated as of 31 July 2023.
+SAMPLE_SEED = 2024
+SAMPLE_TODAY = dt.date(2023, 7, 31)
+
+
+def fy2023_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``generate_sample(folder, 2024, today=2023-07-31)``, once per run (read-only)."""
+    from tpn_metrics.sample import generate_sample
+
+    return built_once(
+        tmp_path_factory,
+        "sample-2024-as-of-2023-07-31",
+        lambda folder: generate_sample(folder, SAMPLE_SEED, today=SAMPLE_TODAY),
+    )

@@ -23,15 +23,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.emails.support import HELD_BACK, Recorder, SampleWeeks, SmtpServerHandle, free_port
-from tests.shared_build import built_once
+from tests.shared_build import built_once, fy2023_sample
 from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.emails.recipients import Recipients, load_recipients
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.sample import generate_sample
 from tpn_metrics.settings import Settings
 
-SEED = 2024
-SAMPLE_TODAY = dt.date(2023, 7, 31)
 WEEKS_LOADED = 6
 
 _DATE_IN_NAME = (
@@ -52,11 +49,7 @@ def _date_in_name(name: str) -> dt.date:
 @pytest.fixture(scope="session")
 def sample_weeks(tmp_path_factory: pytest.TempPathFactory) -> SampleWeeks:
     """The sample generator's files, generated once per run (read-only: copy to change)."""
-    root = built_once(
-        tmp_path_factory,
-        "email-sample",
-        lambda folder: generate_sample(folder, SEED, today=SAMPLE_TODAY),
-    )
+    root = fy2023_sample(tmp_path_factory)
     files = {_date_in_name(p.name): p for p in (root / "rssb_weekly").iterdir()}
     fridays = sorted(d for d in files if d < HELD_BACK)
     assert HELD_BACK in files

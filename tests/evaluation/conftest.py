@@ -14,14 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_build import built_once
+from tests.shared_build import built_once, fy2023_sample
 from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.sample import generate_sample
 from tpn_metrics.settings import Settings
 
-SEED = 2024
-SAMPLE_TODAY = dt.date(2023, 7, 31)
 # Friday reports loaded: about six weeks around each of the paper's dates.
 WINDOWS = (
     (dt.date(2021, 2, 26), dt.date(2021, 4, 9)),
@@ -39,10 +36,8 @@ def report_day(name: str) -> dt.date:
     raise ValueError(f"no date in sample file name {name!r}")
 
 
-def build_evaluation_home(folder: Path) -> None:
-    """The sample in ``folder/sample``, the warehouse built from it in ``folder/home``."""
-    root = folder / "sample"
-    generate_sample(root, SEED, today=SAMPLE_TODAY)
+def build_evaluation_home(root: Path, folder: Path) -> None:
+    """The warehouse built from the sample in ``root``, in ``folder/home``."""
     weekly = [
         path
         for path in sorted((root / "rssb_weekly").iterdir())
@@ -59,7 +54,13 @@ def build_evaluation_home(folder: Path) -> None:
 @pytest.fixture(scope="session")
 def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once per run, for every xdist worker (read-only: ``home`` copies it)."""
-    return built_once(tmp_path_factory, "evaluation", build_evaluation_home) / "home"
+    root = fy2023_sample(tmp_path_factory)
+    return (
+        built_once(
+            tmp_path_factory, "evaluation", lambda folder: build_evaluation_home(root, folder)
+        )
+        / "home"
+    )
 
 
 @pytest.fixture
