@@ -61,6 +61,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [i for group in sorted(groups, key=rank) for i in groups[group]]
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown to pytest without xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupScheduling | None:
     """``--dist loadscope`` shares the groups of ``tests.xdist_groups`` between workers."""
     if config.getvalue("dist") == "loadscope":
