@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,6 +72,21 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupSche
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this process's reliability tally to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["reliability_tally"] = TALLY.to_data()
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown to pytest without xdist
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the controller: add up the tallies of the workers, for the summary below."""
+    data = getattr(node, "workeroutput", {}).get("reliability_tally")
+    if data:
+        TALLY.merge(data)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
