@@ -59,7 +59,8 @@ class Tally:
     def to_data(self) -> dict[str, object]:
         """Plain lists and numbers, for an xdist worker to send to the controller."""
         return {
-            "files": [[src, st, n] for (src, st), n in self.files.items()],
+            # str(): statuses are StrEnum members, which execnet cannot send
+            "files": [[str(src), str(st), n] for (src, st), n in self.files.items()],
             "fault_kinds": [[kind, n] for kind, n in self.fault_kinds.items()],
             "counts": [
                 self.faults_injected,
