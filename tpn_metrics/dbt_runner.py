@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -102,12 +103,33 @@ def dbt_log_dir(settings: Settings) -> Path:
     return settings.home / "var" / "dbt_logs"
 
 
+#: CPython 3.11.0-3.11.7 and 3.12.0-3.12.1 count the depth of ``ast`` conversions in one
+#: counter per interpreter, not per thread (CPython gh-106905, fixed in 3.11.8 and 3.12.2):
+#: Jinja (``literal_eval`` in its lexer and native rendering) compiling in two of dbt's threads
+#: at once may fail with "SystemError: AST constructor recursion depth mismatch". On those
+#: interpreters dbt runs one thread unless ``TPN_DBT_THREADS`` says otherwise.
+SHARED_AST_DEPTH_COUNTER = (3, 11) <= sys.version_info[:3] < (3, 11, 8) or (
+    (3, 12) <= sys.version_info[:3] < (3, 12, 2)
+)
+
+
+def dbt_threads(settings: Settings) -> int | None:
+    """dbt's ``--threads``: ``TPN_DBT_THREADS``; else 1 where the interpreter's ``ast`` depth
+    counter is shared between threads (:data:`SHARED_AST_DEPTH_COUNTER`); else None (the
+    profile's ``threads``)."""
+    if settings.dbt_threads is not None:
+        return settings.dbt_threads
+    return 1 if SHARED_AST_DEPTH_COUNTER else None
+
+
 def dbt_arguments(
     args: Sequence[str], settings: Settings, *, target_dir: Path | None = None
 ) -> list[str]:
     """The full argument list: the command and its options, then our project and paths."""
+    threads = dbt_threads(settings)
     return [
         *args,
+        *(["--threads", str(threads)] if threads is not None else []),
         "--project-dir",
         str(settings.dbt_project_dir),
         "--profiles-dir",

@@ -22,6 +22,7 @@ TPN_RSSB_DEADLINE         when RSSB's Friday file is due, e.g. "saturday 12:00" 
 TPN_PSEUDONYM_SALT        secret (>= 16 characters) that pseudonymises household references
 TPN_PUBLISH_URL           the analysts' PostgreSQL database (`tpn publish`)
 TPN_DBT_LOG_LEVEL         dbt's console log level (default: warn)
+TPN_DBT_THREADS           dbt's threads (default: profiles.yml's); 1 on CPython < 3.11.8
 TPN_SMTP_*                SMTP delivery; unset TPN_SMTP_HOST means the dry-run outbox
 ========================  =====================================================================
 """
@@ -55,6 +56,16 @@ def _text(environ: Mapping[str, str], name: str) -> str | None:
     """The variable's value, or None when it is unset or blank."""
     value = environ.get(name)
     return value if value is not None and value.strip() else None
+
+
+def _threads(environ: Mapping[str, str], name: str) -> int | None:
+    """A positive whole number of threads, or None (unset: the dbt profile's own count)."""
+    value = _text(environ, name)
+    if value is None:
+        return None
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name}={value!r} is not a whole number of threads, e.g. 1")
+    return int(value)
 
 
 def _path(environ: Mapping[str, str], name: str) -> Path | None:
@@ -156,6 +167,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Mapping[str, str], str], object]]] = {
     "pseudonym_salt": ("TPN_PSEUDONYM_SALT", lambda env, name: env.get(name, "")),
     "publish_url": ("TPN_PUBLISH_URL", _text),
     "dbt_log_level": ("TPN_DBT_LOG_LEVEL", lambda env, name: _text(env, name) or "warn"),
+    "dbt_threads": ("TPN_DBT_THREADS", _threads),
     # Kept as given and parsed when first used (Settings.smtp): a wrong TPN_SMTP_PORT must
     # not stop the commands that send nothing.
     "smtp_environment": (
@@ -190,6 +202,8 @@ class Settings:
     pseudonym_salt: str = field(default_factory=_reader("pseudonym_salt"), repr=False)
     publish_url: str | None = field(default_factory=_reader("publish_url"), repr=False)
     dbt_log_level: str = field(default_factory=_reader("dbt_log_level"))
+    #: None: the threads of dbt_project/profiles.yml (see tpn_metrics.dbt_runner).
+    dbt_threads: int | None = field(default_factory=_reader("dbt_threads"))
     smtp_environment: tuple[tuple[str, str], ...] = field(
         default_factory=_reader("smtp_environment"), repr=False
     )

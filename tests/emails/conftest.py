@@ -1,14 +1,16 @@
 """A small real warehouse and a real SMTP server (aiosmtpd on loopback) for the email tests.
 
-The warehouse is built once per session from the sample generator's own files: the registry
-and the last Fridays of FY 2022/23 (ingested, validated and modelled by dbt exactly as the
-pipeline does), without the Prefect demo. The last Friday of the year is held back so a test
-can receive it as a new week. Each test works on its own copy of the warehouse folder.
+The warehouse is built once per test run (once for all xdist workers) from the sample
+generator's own files: the registry and the last Fridays of FY 2022/23 (ingested, validated
+and modelled by dbt exactly as the pipeline does), without the Prefect demo. The last Friday
+of the year is held back so a test can receive it as a new week. Each test works on its own
+copy of the warehouse folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import re
 import shutil
 import ssl
@@ -21,14 +23,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.emails.support import HELD_BACK, Recorder, SampleWeeks, SmtpServerHandle, free_port
+from tests.shared_build import built_once, fy2023_sample
 from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.emails.recipients import Recipients, load_recipients
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.sample import generate_sample
 from tpn_metrics.settings import Settings
 
-SEED = 2024
-SAMPLE_TODAY = dt.date(2023, 7, 31)
 WEEKS_LOADED = 6
 
 _DATE_IN_NAME = (
@@ -48,8 +48,8 @@ def _date_in_name(name: str) -> dt.date:
 
 @pytest.fixture(scope="session")
 def sample_weeks(tmp_path_factory: pytest.TempPathFactory) -> SampleWeeks:
-    root = tmp_path_factory.mktemp("email-sample")
-    generate_sample(root, SEED, today=SAMPLE_TODAY)
+    """The sample generator's files, generated once per run (read-only: copy to change)."""
+    root = fy2023_sample(tmp_path_factory)
     files = {_date_in_name(p.name): p for p in (root / "rssb_weekly").iterdir()}
     fridays = sorted(d for d in files if d < HELD_BACK)
     assert HELD_BACK in files
@@ -58,13 +58,17 @@ def sample_weeks(tmp_path_factory: pytest.TempPathFactory) -> SampleWeeks:
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory: pytest.TempPathFactory, sample_weeks: SampleWeeks) -> Path:
-    home = tmp_path_factory.mktemp("email-warehouse") / "home"
-    settings = Settings(home=home)
-    paths = [sample_weeks.root / "registry"] + [sample_weeks.files[d] for d in sample_weeks.loaded]
-    outcomes = ingest_paths(paths, settings)
-    assert [o.status for o in outcomes] == ["loaded"] * len(paths), outcomes
-    dbt_build_in_place(settings)
-    return home
+    """The warehouse home built once per run (read-only: each test copies it)."""
+
+    def build(folder: Path) -> None:
+        settings = Settings(home=folder / "home")
+        paths = [sample_weeks.root / "registry"]
+        paths += [sample_weeks.files[d] for d in sample_weeks.loaded]
+        outcomes = ingest_paths(paths, settings)
+        assert [o.status for o in outcomes] == ["loaded"] * len(paths), outcomes
+        dbt_build_in_place(settings)
+
+    return built_once(tmp_path_factory, "email-warehouse", build) / "home"
 
 
 @pytest.fixture
@@ -91,11 +95,21 @@ def start_smtp() -> Iterator[Callable[..., SmtpServerHandle]]:
         port: int | None = None, recorder: Recorder | None = None, **options: Any
     ) -> SmtpServerHandle:
         recorder = recorder or Recorder()
-        port = port or free_port()
-        controller = Controller(recorder, hostname="127.0.0.1", port=port, **options)
-        controller.start()
-        running.append(controller)
-        return SmtpServerHandle(controller, recorder, port)
+        # A free port can be taken by another process (an xdist worker) before we bind it:
+        # without a port asked for, try another one.
+        attempts = 1 if port else 5
+        for attempt in range(1, attempts + 1):
+            chosen = port or free_port()
+            controller = Controller(recorder, hostname="127.0.0.1", port=chosen, **options)
+            try:
+                controller.start()
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE and attempt < attempts:
+                    continue
+                raise
+            running.append(controller)
+            return SmtpServerHandle(controller, recorder, chosen)
+        raise AssertionError("the last attempt returns or raises")
 
     yield start
     for controller in running:

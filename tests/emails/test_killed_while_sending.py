@@ -31,7 +31,7 @@ import pytest
 from aiosmtpd.smtp import SMTP as SmtpServer
 from aiosmtpd.smtp import Envelope, Session
 
-from tests.emails.support import Recorder, free_port, ledger, text_parts
+from tests.emails.support import Recorder, ledger, text_parts
 from tests.reliability.tally import TALLY
 from tpn_metrics.settings import PROJECT_ROOT, Settings, SmtpSettings
 from tpn_metrics.stages import run_emails
@@ -140,9 +140,9 @@ def _message_ids(received: list[Any]) -> dict[str, list[str]]:
 def test_a_run_killed_while_sending_loses_and_doubles_nothing(
     settings: Settings, start_smtp, moment: str
 ) -> None:
-    port = free_port()
     recorder = KillingRecorder(moment=moment)
-    server = start_smtp(port=port, recorder=recorder)
+    server = start_smtp(recorder=recorder)
+    port = server.port
 
     child = _send_in_a_child(settings, port)
     recorder.aim(child.pid)

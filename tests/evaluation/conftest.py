@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_build import built_once, fy2023_sample
 from tpn_metrics.dbt_runner import dbt_build_in_place
 from tpn_metrics.ingest.intake import ingest_paths
-from tpn_metrics.sample import generate_sample
 from tpn_metrics.settings import Settings
 
-SEED = 2024
-SAMPLE_TODAY = dt.date(2023, 7, 31)
 # Friday reports loaded: about six weeks around each of the paper's dates.
 WINDOWS = (
     (dt.date(2021, 2, 26), dt.date(2021, 4, 9)),
@@ -38,23 +36,31 @@ def report_day(name: str) -> dt.date:
     raise ValueError(f"no date in sample file name {name!r}")
 
 
-@pytest.fixture(scope="session")
-def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("evaluation-sample")
-    generate_sample(root, SEED, today=SAMPLE_TODAY)
+def build_evaluation_home(root: Path, folder: Path) -> None:
+    """The warehouse built from the sample in ``root``, in ``folder/home``."""
     weekly = [
         path
         for path in sorted((root / "rssb_weekly").iterdir())
         if any(start <= report_day(path.name) <= end for start, end in WINDOWS)
     ]
     surveys = [p for p in (root / "accreditation").iterdir() if "2022" not in p.name]
-    home = tmp_path_factory.mktemp("evaluation-warehouse") / "home"
-    settings = Settings(home=home)
+    settings = Settings(home=folder / "home")
     paths = [root / "registry", *surveys, *weekly]
     outcomes = ingest_paths(paths, settings)
     assert {o.status for o in outcomes} == {"loaded"}, outcomes
     dbt_build_in_place(settings)
-    return home
+
+
+@pytest.fixture(scope="session")
+def evaluation_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per run, for every xdist worker (read-only: ``home`` copies it)."""
+    root = fy2023_sample(tmp_path_factory)
+    return (
+        built_once(
+            tmp_path_factory, "evaluation", lambda folder: build_evaluation_home(root, folder)
+        )
+        / "home"
+    )
 
 
 @pytest.fixture

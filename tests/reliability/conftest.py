@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.conftest import FIXTURES
 from tests.reliability.tally import TALLY
+from tests.shared_build import built_once
 from tpn_metrics.ingest.intake import IngestOutcome, ingest_paths
 from tpn_metrics.ingest.validation import FrameValidator
 from tpn_metrics.settings import Settings
@@ -76,13 +77,17 @@ def landing_rows_of(settings_: Settings, sha256: str) -> int:
         con.close()
 
 
-@pytest.fixture(scope="session")
-def loaded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("reliability_template") / "home"
+def _load_template(folder: Path) -> None:
+    home = folder / "home"
     outcomes = ingest_paths(list(TEMPLATE_FILES), Settings(home=home), today=TODAY)
     assert [o.status for o in outcomes] == ["loaded"] * 3, outcomes
     shutil.rmtree(home / "var", ignore_errors=True)  # GX results: not needed in the copies
-    return home
+
+
+@pytest.fixture(scope="session")
+def loaded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Loaded once per run, for every xdist worker (read-only: ``loaded`` copies it)."""
+    return built_once(tmp_path_factory, "reliability-template", _load_template) / "home"
 
 
 @pytest.fixture

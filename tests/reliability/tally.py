@@ -1,7 +1,9 @@
 """What the reliability run tried and what came of it, printed at the end of the run.
 
 Tests record here, in tests/reliability and in the fault-injection tests of the other suites
-(marked ``reliability``); ``tests/conftest.pytest_terminal_summary`` prints the figures.
+(marked ``reliability``); ``tests/conftest.pytest_terminal_summary`` prints the figures. Under
+pytest-xdist each worker process has its own tally: tests/conftest.py sends each worker's to the
+controller at the end (``to_data``) and adds them up there (``merge``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class _Outcome(Protocol):
@@ -53,6 +55,34 @@ class Tally:
             for (src, st), n in self.files.items()
             if (status is None or st == status) and (source is None or src == source)
         )
+
+    def to_data(self) -> dict[str, object]:
+        """Plain lists and numbers, for an xdist worker to send to the controller."""
+        return {
+            # str(): statuses are StrEnum members, which execnet cannot send
+            "files": [[str(src), str(st), n] for (src, st), n in self.files.items()],
+            "fault_kinds": [[kind, n] for kind, n in self.fault_kinds.items()],
+            "counts": [
+                self.faults_injected,
+                self.recovered,
+                self.emails_sent,
+                self.emails_expected,
+                self.emails_resent,
+            ],
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add what ``to_data`` of another process's tally holds."""
+        for src, st, n in data["files"]:
+            self.files[(src, st)] += n
+        for kind, n in data["fault_kinds"]:
+            self.fault_kinds[kind] += n
+        injected, recovered, sent, expected, resent = data["counts"]
+        self.faults_injected += injected
+        self.recovered += recovered
+        self.emails_sent += sent
+        self.emails_expected += expected
+        self.emails_resent += resent
 
     def empty(self) -> bool:
         return not self.files and not self.faults_injected

@@ -33,11 +33,12 @@ def node_result(name: str, status: str, message: str | None = None) -> SimpleNam
 
 
 def test_arguments_point_dbt_at_the_project_and_the_home(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path)
+    settings = Settings(home=tmp_path, dbt_threads=3)
     args = dbt_arguments(["build", "--select", "marts"], settings)
     assert args[:3] == ["build", "--select", "marts"]
     options = dict(zip(args[3::2], args[4::2], strict=True))
     assert options == {
+        "--threads": "3",
         "--project-dir": str(settings.dbt_project_dir),
         "--profiles-dir": str(settings.dbt_project_dir),
         "--target-path": str(tmp_path / "var" / "dbt_target"),
@@ -45,6 +46,19 @@ def test_arguments_point_dbt_at_the_project_and_the_home(tmp_path: Path) -> None
         "--log-level": "warn",
         "--log-level-file": "info",
     }
+
+
+@pytest.mark.parametrize("shared_counter", [True, False], ids=["cpython-3.11.7", "fixed"])
+def test_threads_default_to_one_where_ast_conversion_races(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_counter: bool
+) -> None:
+    """CPython gh-106905: below 3.11.8 (3.12.2), two dbt threads compiling Jinja at once may
+    fail with "AST constructor recursion depth mismatch"; there dbt gets one thread."""
+    monkeypatch.setattr(dbt_runner, "SHARED_AST_DEPTH_COUNTER", shared_counter)
+    args = dbt_arguments(["build"], Settings(home=tmp_path, dbt_threads=None))
+    threads = args[args.index("--threads") + 1] if "--threads" in args else None
+    assert threads == ("1" if shared_counter else None)  # else the profile's threads: 2
+    assert dbt_runner.dbt_threads(Settings(home=tmp_path, dbt_threads=2)) == 2
 
 
 def test_summary_counts_statuses_and_names_failures() -> None:

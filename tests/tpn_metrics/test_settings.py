@@ -4,6 +4,7 @@ by tpn_metrics/tool_environment.py only."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ def test_every_variable_is_read_from_the_mapping_given() -> None:
         "TPN_PSEUDONYM_SALT": "s" * 20,
         "TPN_PUBLISH_URL": "postgresql://publisher@db/tpn",
         "TPN_DBT_LOG_LEVEL": "info",
+        "TPN_DBT_THREADS": "1",
         "TPN_SMTP_HOST": "smtp.example.org",
         "TPN_SMTP_SECURITY": "ssl",
     }
@@ -75,6 +77,7 @@ def test_every_variable_is_read_from_the_mapping_given() -> None:
     assert settings.pseudonym_salt == "s" * 20
     assert settings.publish_url == "postgresql://publisher@db/tpn"
     assert settings.dbt_log_level == "info"
+    assert settings.dbt_threads == 1
     assert settings.smtp == SmtpSettings(host="smtp.example.org", port=465, security="ssl")
     # secrets stay out of repr (a Settings object is logged by Prefect's parameters view)
     assert "s" * 20 not in repr(settings) and "publisher@db" not in repr(settings)
@@ -86,6 +89,7 @@ def test_unset_and_blank_variables_mean_the_defaults() -> None:
     assert settings.rssb_drop_folder is None
     assert settings.smtp is None
     assert settings.dbt_log_level == "warn"
+    assert settings.dbt_threads is None
     assert settings.recipients_file == PROJECT_ROOT / "tpn_metrics/emails/recipients.yaml"
 
 
@@ -134,3 +138,9 @@ def test_options_never_read_the_environment_behind_settings() -> None:
         if "envvar=" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_dbt_threads_must_be_a_whole_positive_number(value: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"TPN_DBT_THREADS='{re.escape(value)}'"):
+        Settings.from_environment({"TPN_DBT_THREADS": value})
