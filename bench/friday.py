@@ -171,10 +171,14 @@ def main() -> None:
     for name, seconds in startup.items():
         print(f"  {name:<38} {seconds:6.1f} s")
     fixed = sum(startup.values())
-    ratio = fixed / total
+    stages = {str(name): float(seconds) for name, seconds in friday["stages"].items()}
+    dbt_stage = stages.get("dbt-build", float("nan"))
+    emails_stage = stages.get("deliver-emails", float("nan"))
     print(
         f"SUMMARY friday: run {total:.1f} s, tool start-up {fixed:.1f} s, "
-        f"start-up / run = {ratio:.2f}"
+        f"run / start-up = {total / fixed:.2f} (goal ≤ 1.5); "
+        f"dbt stage {dbt_stage:.1f} s = {dbt_stage / startup['dbt parse']:.2f}× a full dbt parse "
+        f"(goal ≤ 2); emails {emails_stage:.1f} s (goal ≤ 2 s)"
     )
 
 
