@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -89,41 +90,42 @@ class _CoverageFigure:
         self._positions: dict[tuple[float, tuple[float, ...]], Bbox] = {}
         self._lines: dict[str, Line2D] = {}
         # Plot order sets the legend order (this year first); zorder keeps this
-        # year's line drawn on top where the two years overlap.
-        if kind.this_fy_marker is not None:
-            (self._lines["this"],) = ax.plot(
-                [],
-                [],
-                color=THIS_FY_COLOUR,
-                linewidth=2.0,
-                linestyle="-",
-                marker="o",
-                markersize=kind.this_fy_marker,
-                label=kind.this_fy_label,
-                zorder=3,
-            )
-        if kind.reported_marker is not None:
-            (self._lines["reported"],) = ax.plot(
-                [],
-                [],
-                color=REPORTED_COLOUR,
-                linewidth=2.0,
-                linestyle="-",
-                marker="s",
-                markersize=kind.reported_marker,
-                label=kind.reported_label,
-                zorder=3,
-            )
-        if kind.has_last_fy:
-            (self._lines["last"],) = ax.plot(
-                [],
-                [],
-                color=_LAST_FY_COLOUR,
-                linewidth=1.5,
-                linestyle="--",
-                label=kind.last_fy_label,
-                zorder=2,
-            )
+        # year's line drawn on top where the two years overlap. A series the kind lacks
+        # gets no line (and no legend entry).
+        series: dict[str, dict[str, Any] | None] = {
+            "this": None
+            if kind.this_fy_marker is None
+            else {
+                "color": THIS_FY_COLOUR,
+                "linewidth": 2.0,
+                "marker": "o",
+                "markersize": kind.this_fy_marker,
+                "label": kind.this_fy_label,
+                "zorder": 3,
+            },
+            "reported": None
+            if kind.reported_marker is None
+            else {
+                "color": REPORTED_COLOUR,
+                "linewidth": 2.0,
+                "marker": "s",
+                "markersize": kind.reported_marker,
+                "label": kind.reported_label,
+                "zorder": 3,
+            },
+            "last": None
+            if not kind.has_last_fy
+            else {
+                "color": _LAST_FY_COLOUR,
+                "linewidth": 1.5,
+                "linestyle": "--",
+                "label": kind.last_fy_label,
+                "zorder": 2,
+            },
+        }
+        for name, style in series.items():
+            if style is not None:
+                (self._lines[name],) = ax.plot([], [], **{"linestyle": "-", **style})
         ax.axhline(
             100,
             color=_REFERENCE_COLOUR,
